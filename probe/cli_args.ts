@@ -1,0 +1,138 @@
+// Command-line flags of `deno task probe` to validated settings.
+import { parseArgs } from "node:util";
+import { type ProbeSettings, probeSettings } from "./schemas.ts";
+import { parseDuration } from "./duration.ts";
+import type { Family } from "./ip_address.ts";
+
+export interface CliOptions {
+  hosts: string[];
+  settings: ProbeSettings;
+  reportEveryMs: number;
+  perProbe: boolean;
+  output: "text" | "json";
+  family?: Family;
+}
+
+export const USAGE =
+  `Usage: deno task probe --host HOST [--host HOST ...] [options]
+
+  --host H           target host name or IP address (repeat for several)
+  --interval D       time between probes per target (default 1s; at least 1ms)
+  --count N          probes per target
+  --duration D       how long to probe (probes = ceil(duration / interval))
+                     without --count or --duration it runs until Ctrl-C
+  --timeout D        a reply later than this is late and counts as lost (default 1s)
+  --size N           ICMP payload bytes (default 56, at least 16)
+  --ttl N            IP TTL / IPv6 hop limit of the probes
+  -4, -6             resolve host names to IPv4 / IPv6 only
+  --report-every D   period of the cumulative interval reports (default 1s)
+  --per-probe        also report every probe (JSON output)
+  --output F         text (default: live lines like ping, then a table) or json (NDJSON)
+  -h, --help         this text
+
+Durations: 500ms, 1s, 1.5m, 1h, or a bare number of seconds.
+Exit status: 0 every target answered, 1 some target never answered,
+2 bad usage, 3 probing impossible (no ICMP privilege, shim missing).`;
+
+/** A usage error: one line for stderr, exit status 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+function int(text: string, what: string): number {
+  if (!/^[0-9]+$/.test(text.trim())) {
+    throw new UsageError(`${what}: '${text}' is not a whole number`);
+  }
+  return Number(text);
+}
+
+function duration(text: string, what: string): number {
+  try {
+    return parseDuration(text, what);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Parses argv; returns null for --help. Throws UsageError naming the problem. */
+export function parseCliArgs(argv: string[]): CliOptions | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        host: { type: "string", multiple: true },
+        interval: { type: "string" },
+        count: { type: "string" },
+        duration: { type: "string" },
+        timeout: { type: "string" },
+        size: { type: "string" },
+        ttl: { type: "string" },
+        "report-every": { type: "string" },
+        "per-probe": { type: "boolean" },
+        output: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        "4": { type: "boolean" },
+        "6": { type: "boolean" },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split("\n")[0]);
+  }
+  const v = parsed.values;
+  if (v.help) return null;
+  const hosts = [...(v.host ?? []), ...parsed.positionals];
+  if (hosts.length === 0) {
+    throw new UsageError("no target: give at least one --host");
+  }
+  if (v["4"] && v["6"]) throw new UsageError("-4 and -6 exclude each other");
+  const output = v.output ?? "text";
+  if (output !== "text" && output !== "json") {
+    throw new UsageError(`--output: '${output}' is not one of text, json`);
+  }
+  const raw: Record<string, unknown> = {
+    interval_ms: duration(v.interval ?? "1s", "--interval"),
+    timeout_ms: duration(v.timeout ?? "1s", "--timeout"),
+    size: v.size === undefined ? 56 : int(v.size, "--size"),
+  };
+  if (v.count !== undefined) raw.count = int(v.count, "--count");
+  if (v.duration !== undefined) {
+    raw.duration_s = duration(v.duration, "--duration") / 1000;
+  }
+  if (v.ttl !== undefined) raw.ttl = int(v.ttl, "--ttl");
+  if (raw.count !== undefined && raw.duration_s !== undefined) {
+    throw new UsageError("--count and --duration exclude each other");
+  }
+  const checked = probeSettings.safeParse(raw);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const flag = FLAG_OF[String(issue.path[0])] ?? String(issue.path[0]);
+    throw new UsageError(`${flag}: ${issue.message}`);
+  }
+  const reportEveryMs = duration(v["report-every"] ?? "1s", "--report-every");
+  if (reportEveryMs < 10) {
+    throw new UsageError("--report-every: must be at least 10ms");
+  }
+  return {
+    hosts,
+    settings: checked.data,
+    reportEveryMs,
+    perProbe: v["per-probe"] ?? false,
+    output,
+    family: v["4"] ? 4 : v["6"] ? 6 : undefined,
+  };
+}
+
+const FLAG_OF: Record<string, string> = {
+  interval_ms: "--interval",
+  timeout_ms: "--timeout",
+  size: "--size",
+  count: "--count",
+  duration_s: "--duration",
+  ttl: "--ttl",
+};

@@ -1,0 +1,400 @@
+// Schedules probes for many targets over one ICMP endpoint and turns replies,
+// errors and timeouts into per-probe records. One loop: drain replies, send
+// what is due, expire what timed out, then wait on the shim (a single pooled
+// FFI call, woken early when work arrives) until the next thing is due.
+import {
+  EVENT_REPLY,
+  type IcmpEvent,
+  IcmpSocket,
+  type SocketMode,
+} from "./icmp_socket.ts";
+import { type Family, formatAddress } from "./ip_address.ts";
+import { icmpErrorText } from "./icmp_error_text.ts";
+import { computeStats } from "./statistics.ts";
+import { resolveTarget } from "./resolve_target.ts";
+import { ProbeSlot } from "./probe_slot.ts";
+import { ShimError } from "./icmp_errors.ts";
+import type { ProbeRecord, ProbeSettings, TargetStats } from "./schemas.ts";
+
+/** A target as asked for: a label (server id or the host as typed) and the host to probe. */
+export interface TargetSpec {
+  target: string;
+  host: string;
+}
+
+/** A target once its host is resolved. */
+export interface ResolvedTarget extends TargetSpec {
+  address: string;
+  family: Family;
+}
+
+export interface RunOptions {
+  /** Called for every probe record as it becomes final, and again for a late or duplicate reply. */
+  onProbe?: (record: ProbeRecord) => void;
+  /** Restrict name resolution to one family. */
+  family?: Family;
+}
+
+const TOKEN_SPAN = 2 ** 32;
+const MAX_TARGET_IDS = 2 ** 21;
+const LANE_MEMORY = 1024;
+/** A probe is declared lost this long after its timeout, once replies are drained. */
+const SWEEP_SLACK_MS = 1;
+
+/** ICMP sequence numbers are per destination address, shared by every run probing it. */
+class AddressLane {
+  nextSeq = 1;
+  users = 0;
+  readonly recentSeq = new Int32Array(LANE_MEMORY).fill(-1);
+  readonly recentToken = new Float64Array(LANE_MEMORY);
+}
+
+class TargetState {
+  readonly slots: ProbeSlot[] = [];
+  oldestPending = 0;
+  nextDue = 0;
+  sending = true;
+  finished = false;
+  kernelTs = true;
+  constructor(
+    readonly id: number,
+    readonly run: ProbeRun,
+    readonly spec: ResolvedTarget,
+    readonly bytes: Uint8Array,
+    readonly scopeId: number,
+    readonly lane: AddressLane,
+    readonly total: number,
+  ) {}
+}
+
+/** One started probing run over several targets. */
+export class ProbeRun {
+  readonly targets: ResolvedTarget[];
+  readonly settings: ProbeSettings;
+  readonly done: Promise<void>;
+  /** @internal */ states: TargetState[] = [];
+  #resolveDone!: () => void;
+  #engine: Engine;
+  readonly #onProbe?: (record: ProbeRecord) => void;
+  #stopped = false;
+
+  /** @internal */
+  constructor(
+    engine: Engine,
+    targets: ResolvedTarget[],
+    settings: ProbeSettings,
+    options: RunOptions,
+  ) {
+    this.#engine = engine;
+    this.targets = targets;
+    this.settings = settings;
+    this.#onProbe = options.onProbe;
+    this.done = new Promise((r) => this.#resolveDone = r);
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Stops sending at once; replies still in flight are awaited until their timeout. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const s of this.states) s.sending = false;
+    this.#engine.poke();
+  }
+
+  /** Cumulative statistics of the target at `i` (index into `targets`). */
+  stats(i: number): TargetStats {
+    return computeStats(this.states[i].slots);
+  }
+
+  /** Probes of the target at `i` in send order, as known now. */
+  outcomes(i: number): readonly ProbeSlot[] {
+    return this.states[i].slots;
+  }
+
+  /** @internal */ emit(
+    state: TargetState,
+    slot: ProbeSlot,
+    status: ProbeRecord["status"],
+    rttMs: number | null,
+  ) {
+    this.#onProbe?.(slot.record(state.spec, status, rttMs));
+  }
+
+  /** @internal */ finishIfDone(): boolean {
+    if (!this.states.every((s) => s.finished)) return false;
+    this.#resolveDone();
+    return true;
+  }
+}
+
+/** The probe engine: one per process is enough for any number of runs. */
+export class Engine {
+  readonly #sock: IcmpSocket;
+  readonly #byId = new Map<number, TargetState>();
+  readonly #lanes = new Map<string, AddressLane>();
+  readonly #runs = new Set<ProbeRun>();
+  #nextId = 1;
+  #loop: Promise<void> | null = null;
+  #closed = false;
+
+  private constructor(sock: IcmpSocket) {
+    this.#sock = sock;
+  }
+
+  /** Loads the shim; sockets open on first use of each family. */
+  static create(): Engine {
+    return new Engine(IcmpSocket.create());
+  }
+
+  /** Opens the family's ICMP socket now; throws IcmpPermissionError without privilege. */
+  socketMode(family: Family): SocketMode {
+    return this.#sock.open(family);
+  }
+
+  get activeRuns(): number {
+    return this.#runs.size;
+  }
+
+  /** Resolves every host, then starts probing all of them at once. */
+  async run(
+    specs: TargetSpec[],
+    settings: ProbeSettings,
+    options: RunOptions = {},
+  ): Promise<ProbeRun> {
+    if (this.#closed) throw new Error("engine is closed");
+    const resolved = await Promise.all(
+      specs.map((s) => resolveTarget(s.host, options.family)),
+    );
+    const targets = resolved.map((r, i) => ({
+      ...specs[i],
+      address: r.text,
+      family: r.family,
+    }));
+    for (const r of resolved) this.#sock.open(r.family);
+    const run = new ProbeRun(this, targets, settings, options);
+    const total = settings.count ??
+      (settings.duration_s !== undefined
+        ? Math.ceil(settings.duration_s * 1000 / settings.interval_ms)
+        : Infinity);
+    const now = performance.now();
+    targets.forEach((t, i) => {
+      const laneKey = `${t.family}/${t.address}`;
+      let lane = this.#lanes.get(laneKey);
+      if (!lane) this.#lanes.set(laneKey, lane = new AddressLane());
+      lane.users++;
+      const state = new TargetState(
+        this.#allocId(),
+        run,
+        t,
+        resolved[i].bytes,
+        resolved[i].scopeId,
+        lane,
+        total,
+      );
+      // Targets start staggered across one interval, so sends never bunch up.
+      state.nextDue = now + (i * settings.interval_ms) / targets.length;
+      this.#byId.set(state.id, state);
+      run.states.push(state);
+    });
+    this.#runs.add(run);
+    this.#ensureLoop();
+    return run;
+  }
+
+  /** Wakes the loop so it notices new or stopped work now. */
+  poke(): void {
+    this.#sock.wake();
+  }
+
+  /** Stops every run and closes the sockets; no FFI thread stays blocked. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const run of this.#runs) run.stop();
+    this.poke();
+    await this.#loop;
+    await this.#sock.close();
+  }
+
+  #allocId(): number {
+    for (;;) {
+      const id = this.#nextId;
+      this.#nextId = this.#nextId % (MAX_TARGET_IDS - 1) + 1;
+      if (!this.#byId.has(id)) return id;
+    }
+  }
+
+  #ensureLoop(): void {
+    if (this.#loop) {
+      this.poke();
+      return;
+    }
+    this.#loop = this.#runLoop().finally(() => this.#loop = null);
+  }
+
+  async #runLoop(): Promise<void> {
+    const onEvent = (ev: IcmpEvent) => this.#onEvent(ev);
+    while (this.#byId.size > 0) {
+      this.#sock.drain(onEvent);
+      const now = performance.now();
+      let next = now + 1000;
+      for (const state of this.#byId.values()) {
+        if (state.sending) next = Math.min(next, this.#sendDue(state, now));
+        next = Math.min(next, this.#expire(state, now));
+      }
+      if (this.#closed && this.#byId.size > 0) {
+        // Closing: give up on replies still in flight.
+        for (const state of this.#byId.values()) this.#expire(state, Infinity);
+      }
+      if (this.#byId.size === 0) break;
+      await this.#sock.wait((next - performance.now()) * 1000);
+    }
+  }
+
+  /** Sends the target's probe if due; returns when it next needs attention. */
+  #sendDue(state: TargetState, now: number): number {
+    const interval = state.run.settings.interval_ms;
+    if (state.slots.length >= state.total) {
+      state.sending = false;
+      return Infinity;
+    }
+    if (state.nextDue > now + 0.05) return state.nextDue;
+    this.#sendOne(state);
+    // One probe per due time; if the loop fell behind, it resumes the cadence
+    // from now instead of sending a burst.
+    state.nextDue = Math.max(state.nextDue + interval, now + interval / 2);
+    if (state.slots.length >= state.total) {
+      state.sending = false;
+      return Infinity;
+    }
+    return state.nextDue;
+  }
+
+  #sendOne(state: TargetState): void {
+    const { settings } = state.run;
+    const lane = state.lane;
+    const index = state.slots.length;
+    const seq = lane.nextSeq;
+    lane.nextSeq = (seq + 1) & 0xffff;
+    const token = state.id * TOKEN_SPAN + index;
+    const r = this.#sock.send(
+      state.spec.family,
+      state.bytes,
+      state.scopeId,
+      seq,
+      token,
+      settings.size,
+      settings.ttl ?? 0,
+    );
+    const slot = new ProbeSlot(index, seq);
+    state.slots.push(slot);
+    if (typeof r === "number") {
+      // The kernel refused the send (no route, buffer full): an error probe.
+      slot.sentMonotonic = performance.now();
+      slot.sent_ms = Date.now();
+      slot.status = "error";
+      slot.localError = new ShimError("send", r).code;
+      state.run.emit(state, slot, "error", null);
+      return;
+    }
+    slot.txNs = r.txNs;
+    slot.kernelTs = r.kernelTs;
+    slot.sent_ms = this.#sock.baseMs + r.txNs / 1e6;
+    slot.sentMonotonic = performance.now();
+    const at = seq % LANE_MEMORY;
+    lane.recentSeq[at] = seq;
+    lane.recentToken[at] = token;
+  }
+
+  /** Marks timed-out probes lost; returns when the next one could time out. */
+  #expire(state: TargetState, now: number): number {
+    const timeout = state.run.settings.timeout_ms;
+    const slots = state.slots;
+    while (state.oldestPending < slots.length) {
+      const slot = slots[state.oldestPending];
+      if (slot.status === "pending") {
+        const deadline = slot.sentMonotonic + timeout + SWEEP_SLACK_MS;
+        if (deadline > now) return deadline;
+        slot.status = "lost";
+        state.run.emit(state, slot, "lost", null);
+      }
+      state.oldestPending++;
+    }
+    if (!state.sending && !state.finished) this.#finish(state);
+    return Infinity;
+  }
+
+  #finish(state: TargetState): void {
+    state.finished = true;
+    this.#byId.delete(state.id);
+    const laneKey = `${state.spec.family}/${state.spec.address}`;
+    if (--state.lane.users === 0) this.#lanes.delete(laneKey);
+    if (state.run.finishIfDone()) this.#runs.delete(state.run);
+  }
+
+  #onEvent(ev: IcmpEvent): void {
+    let state: TargetState | undefined;
+    let slot: ProbeSlot | undefined;
+    if (ev.hasToken) {
+      state = this.#byId.get(Math.floor(ev.token / TOKEN_SPAN));
+      slot = state?.slots[ev.token % TOKEN_SPAN];
+    } else {
+      // A reply without our payload (ping sockets) or an error quoting only
+      // 8 bytes: match by destination address and wire sequence.
+      const peer = ev.kind === EVENT_REPLY ? ev.from : ev.dst;
+      const lane = this.#lanes.get(
+        `${ev.family}/${formatAddress(ev.family, peer)}`,
+      );
+      const at = ev.seq % LANE_MEMORY;
+      if (lane && lane.recentSeq[at] === ev.seq) {
+        const token = lane.recentToken[at];
+        state = this.#byId.get(Math.floor(token / TOKEN_SPAN));
+        slot = state?.slots[token % TOKEN_SPAN];
+      }
+    }
+    if (
+      !state || !slot || slot.seq !== ev.seq || state.spec.family !== ev.family
+    ) return;
+    if (ev.kind === EVENT_REPLY) this.#onReply(state, slot, ev);
+    else this.#onError(state, slot, ev);
+  }
+
+  #onReply(state: TargetState, slot: ProbeSlot, ev: IcmpEvent): void {
+    const bytes = state.bytes;
+    const n = state.spec.family === 4 ? 4 : 16;
+    for (let i = 0; i < n; i++) if (ev.from[i] !== bytes[i]) return;
+    const rttMs = Math.round((ev.rxNs - slot.txNs) / 1000) / 1000;
+    const late = rttMs > state.run.settings.timeout_ms;
+    switch (slot.status) {
+      case "pending":
+      case "lost":
+        slot.status = late || slot.status === "lost" ? "late" : "ok";
+        slot.rtt_ms = rttMs;
+        slot.received_ms = this.#sock.baseMs + ev.rxNs / 1e6;
+        slot.ttl = ev.ttl;
+        slot.kernelTs &&= ev.kernelTs;
+        state.run.emit(state, slot, slot.status, rttMs);
+        return;
+      default:
+        slot.duplicates++;
+        state.run.emit(state, slot, "duplicate", rttMs);
+    }
+  }
+
+  #onError(state: TargetState, slot: ProbeSlot, ev: IcmpEvent): void {
+    if (slot.status !== "pending") return;
+    slot.status = "error";
+    const from = formatAddress(ev.family, ev.from);
+    slot.icmp = {
+      type: ev.icmpType,
+      code: ev.icmpCode,
+      from,
+      text: icmpErrorText(ev.family, ev.icmpType, ev.icmpCode),
+    };
+    slot.received_ms = this.#sock.baseMs + ev.rxNs / 1e6;
+    state.run.emit(state, slot, "error", null);
+  }
+}

@@ -1,0 +1,589 @@
+/* pla_icmp: the native half of the probe engine. See pla_icmp.h.
+ * Plain and defensive: every length is checked before a cast, one clock
+ * (CLOCK_REALTIME, the kernel's timestamp clock) for send and receive times,
+ * kernel timestamps with a user-space fallback that is always reported. */
+#define _GNU_SOURCE
+#include "pla_icmp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/errqueue.h>
+#include <linux/icmp.h>
+#include <linux/net_tstamp.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 32
+#define RXBUF (PLA_MAX_PAYLOAD + 128)
+#define CTLBUF 512
+
+struct pla_sock {
+  int fd;
+  int mode;
+  uint16_t ident;
+  int ttl;           /* TTL currently set on the socket, 0 = default */
+  int tx_stamping;   /* SO_TIMESTAMPING accepted */
+  uint32_t tx_key;   /* next SOF_TIMESTAMPING_OPT_ID key */
+};
+
+struct pla_ctx {
+  struct pla_sock s4, s6;
+  int wake_fd;
+  int64_t base_ns;
+  uint8_t cookie[PLA_COOKIE_LEN];
+  uint8_t txbuf[8 + PLA_MAX_PAYLOAD];
+  struct mmsghdr msgs[BATCH];
+  struct iovec iov[BATCH];
+  struct sockaddr_storage names[BATCH];
+  uint8_t ctl[BATCH][CTLBUF];
+  uint8_t *rx; /* BATCH * RXBUF, allocated separately */
+  uint8_t errbuf[256];
+  /* ICMP errors met while pla_send looked for its TX stamp, for pla_recv. */
+  struct pla_event stash[64];
+  uint32_t stash_n;
+};
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t ts_ns(const struct timespec *ts) {
+  return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+static struct pla_sock *sock_of(struct pla_ctx *ctx, int32_t family) {
+  if (!ctx) return NULL;
+  if (family == 4) return &ctx->s4;
+  if (family == 6) return &ctx->s6;
+  return NULL;
+}
+
+static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+
+static uint64_t get64le(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+
+static uint16_t checksum(const uint8_t *p, size_t len) {
+  uint32_t sum = 0;
+  while (len > 1) {
+    sum += (uint32_t)((p[0] << 8) | p[1]);
+    p += 2;
+    len -= 2;
+  }
+  if (len) sum += (uint32_t)(p[0] << 8);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)~sum;
+}
+
+int32_t pla_abi_version(void) { return PLA_ABI_VERSION; }
+
+struct pla_ctx *pla_create(const uint8_t *cookie) {
+  struct pla_ctx *ctx = calloc(1, sizeof *ctx);
+  if (!ctx) return NULL;
+  ctx->rx = malloc((size_t)BATCH * RXBUF);
+  ctx->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (!ctx->rx || ctx->wake_fd < 0) {
+    if (ctx->wake_fd >= 0) close(ctx->wake_fd);
+    free(ctx->rx);
+    free(ctx);
+    return NULL;
+  }
+  ctx->s4.fd = ctx->s6.fd = -1;
+  if (cookie) memcpy(ctx->cookie, cookie, PLA_COOKIE_LEN);
+  /* Base in whole milliseconds so the TypeScript side can add it exactly. */
+  ctx->base_ns = now_ns();
+  ctx->base_ns -= ctx->base_ns % 1000000;
+  return ctx;
+}
+
+int64_t pla_base_ms(struct pla_ctx *ctx) { return ctx ? ctx->base_ns / 1000000 : -EINVAL; }
+
+static void enable_stamping(struct pla_sock *s) {
+  int on = 1;
+  setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+              SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+  s->tx_stamping = setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0;
+}
+
+static int open_mode(struct pla_ctx *ctx, int32_t family, int mode) {
+  struct pla_sock *s = sock_of(ctx, family);
+  int domain = family == 4 ? AF_INET : AF_INET6;
+  int proto = family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+  int type = (mode == PLA_MODE_DGRAM ? SOCK_DGRAM : SOCK_RAW) | SOCK_NONBLOCK | SOCK_CLOEXEC;
+  int fd = socket(domain, type, proto);
+  if (fd < 0) return -errno;
+  s->fd = fd;
+  s->mode = mode;
+  int on = 1;
+  int big = 4 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+  if (family == 4) {
+    setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+    if (mode == PLA_MODE_DGRAM) setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+    else {
+      /* Pass only echo reply and the errors we decode. */
+      struct icmp_filter f = {~((1U << ICMP_ECHOREPLY) | (1U << ICMP_DEST_UNREACH) |
+                                (1U << ICMP_TIME_EXCEEDED) | (1U << ICMP_PARAMETERPROB))};
+      setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof f);
+    }
+  } else {
+    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
+    if (mode == PLA_MODE_DGRAM) setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
+    else {
+      struct icmp6_filter f;
+      ICMP6_FILTER_SETBLOCKALL(&f);
+      ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f);
+      ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &f);
+      ICMP6_FILTER_SETPASS(ICMP6_PACKET_TOO_BIG, &f);
+      ICMP6_FILTER_SETPASS(ICMP6_TIME_EXCEEDED, &f);
+      ICMP6_FILTER_SETPASS(ICMP6_PARAM_PROB, &f);
+      setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f);
+    }
+  }
+  enable_stamping(s);
+  if (mode == PLA_MODE_DGRAM) {
+    /* The kernel owns the identifier of a ping socket: bind to learn it. */
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sl = family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    ss.ss_family = (sa_family_t)domain;
+    if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+      int err = -errno;
+      close(fd);
+      s->fd = -1;
+      return err;
+    }
+    s->ident = family == 4 ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+                           : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  } else {
+    s->ident = (uint16_t)(get16(ctx->cookie) ^ (family == 6 ? 0x5a5a : 0) ^ (uint16_t)getpid());
+  }
+  return mode;
+}
+
+/* Opens the family's socket: ping socket first, then raw. Returns the mode. */
+int32_t pla_open(struct pla_ctx *ctx, int32_t family) {
+  struct pla_sock *s = sock_of(ctx, family);
+  if (!s) return -EINVAL;
+  if (s->fd >= 0) return s->mode;
+  int r = open_mode(ctx, family, PLA_MODE_DGRAM);
+  if (r > 0) return r;
+  int r2 = open_mode(ctx, family, PLA_MODE_RAW);
+  if (r2 > 0) return r2;
+  /* Report the more telling of the two failures. */
+  return (r2 == -EPERM || r2 == -EACCES) ? -EPERM : r2;
+}
+
+int32_t pla_ident(struct pla_ctx *ctx, int32_t family) {
+  struct pla_sock *s = sock_of(ctx, family);
+  if (!s || s->fd < 0) return -EBADF;
+  return s->ident;
+}
+
+static void init_event(struct pla_event *ev) {
+  memset(ev, 0, sizeof *ev);
+  ev->ttl = -1;
+  ev->ts_source = PLA_TS_USER;
+}
+
+static void put_addr(uint8_t *dst16, const uint8_t *src, size_t n) {
+  memset(dst16, 0, 16);
+  memcpy(dst16, src, n);
+}
+
+static void name_to_addr(const struct sockaddr_storage *ss, uint8_t *out16) {
+  if (ss->ss_family == AF_INET)
+    put_addr(out16, (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr, 4);
+  else if (ss->ss_family == AF_INET6)
+    put_addr(out16, (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
+static int take_token(struct pla_ctx *ctx, const uint8_t *payload, size_t len, struct pla_event *ev) {
+  if (len < PLA_MIN_PAYLOAD || memcmp(payload, ctx->cookie, PLA_COOKIE_LEN) != 0) return 0;
+  ev->token = get64le(payload + PLA_COOKIE_LEN);
+  ev->has_token = 1;
+  return 1;
+}
+
+static void read_cmsgs(struct msghdr *m, struct pla_event *ev);
+
+enum { ERRQ_NONE = -1, ERRQ_OTHER = 0, ERRQ_STAMP = 1, ERRQ_ICMP = 2 };
+
+/* Reads one entry off the error queue: a TX timestamp (tx, key) or, on ping
+   sockets, an ICMP error quoting our echo request (ev). */
+static int errq_read(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, struct pla_event *ev,
+                     int64_t *tx, uint32_t *key) {
+  uint8_t ctl[CTLBUF];
+  struct sockaddr_storage name;
+  struct iovec iov = {ctx->errbuf, sizeof ctx->errbuf};
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  memset(&name, 0, sizeof name);
+  m.msg_name = &name;
+  m.msg_namelen = sizeof name;
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = ctl;
+  m.msg_controllen = sizeof ctl;
+  ssize_t got = recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+  if (got < 0) return ERRQ_NONE;
+  init_event(ev);
+  int64_t stamp = 0;
+  int origin = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING &&
+        c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
+      struct scm_timestamping st;
+      memcpy(&st, CMSG_DATA(c), sizeof st);
+      stamp = ts_ns(&st.ts[0]);
+    } else if (((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+                (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
+               c->cmsg_len >= CMSG_LEN(sizeof(struct sock_extended_err))) {
+      struct sock_extended_err ee;
+      memcpy(&ee, CMSG_DATA(c), sizeof ee);
+      origin = ee.ee_origin;
+      *key = ee.ee_data;
+      ev->icmp_type = ee.ee_type;
+      ev->icmp_code = ee.ee_code;
+      /* The offender address follows the struct inside the same cmsg. */
+      size_t room = c->cmsg_len - CMSG_LEN(sizeof ee);
+      struct sockaddr_storage off;
+      memset(&off, 0, sizeof off);
+      memcpy(&off, CMSG_DATA(c) + sizeof ee, room < sizeof off ? room : sizeof off);
+      if ((off.ss_family == AF_INET && room >= sizeof(struct sockaddr_in)) ||
+          (off.ss_family == AF_INET6 && room >= sizeof(struct sockaddr_in6)))
+        name_to_addr(&off, ev->from);
+    }
+  }
+  if (origin == SO_EE_ORIGIN_TIMESTAMPING && stamp != 0) {
+    *tx = stamp;
+    return ERRQ_STAMP;
+  }
+  if (origin != SO_EE_ORIGIN_ICMP && origin != SO_EE_ORIGIN_ICMP6) return ERRQ_OTHER;
+  if ((size_t)got < 8) return ERRQ_OTHER;
+  read_cmsgs(&m, ev);
+  if (ev->ts_source != PLA_TS_KERNEL) ev->rx_ns = now_ns();
+  ev->rx_ns -= ctx->base_ns;
+  ev->ttl = -1;
+  ev->kind = PLA_EV_ERROR;
+  ev->family = (uint8_t)family;
+  ev->ident = get16(ctx->errbuf + 4);
+  ev->seq = get16(ctx->errbuf + 6);
+  name_to_addr(&name, ev->dst);
+  take_token(ctx, ctx->errbuf + 8, (size_t)got - 8, ev);
+  return ERRQ_ICMP;
+}
+
+static int is_async_error(int e) {
+  return e == EHOSTUNREACH || e == ENETUNREACH || e == ECONNREFUSED || e == EPROTO || e == EHOSTDOWN;
+}
+
+static int set_ttl(struct pla_sock *s, int32_t family, int32_t ttl) {
+  if (ttl == s->ttl) return 0;
+  int v = ttl > 0 ? ttl : -1; /* -1 restores the system default */
+  int r = family == 4 ? setsockopt(s->fd, IPPROTO_IP, IP_TTL, &v, sizeof v)
+                      : setsockopt(s->fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, sizeof v);
+  if (r < 0) return -errno;
+  s->ttl = ttl > 0 ? ttl : 0;
+  return 0;
+}
+
+int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint32_t scope_id,
+                 uint16_t seq, uint64_t token, uint32_t size, int32_t ttl, uint8_t *out) {
+  struct pla_sock *s = sock_of(ctx, family);
+  if (!s || !addr || !out) return -EINVAL;
+  if (s->fd < 0) return -EBADF;
+  if (size < PLA_MIN_PAYLOAD || size > PLA_MAX_PAYLOAD || ttl < 0 || ttl > 255) return -EINVAL;
+  int r = set_ttl(s, family, ttl);
+  if (r < 0) return r;
+
+  uint8_t *p = ctx->txbuf;
+  p[0] = family == 4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
+  p[1] = 0;
+  p[2] = p[3] = 0;
+  p[4] = (uint8_t)(s->ident >> 8);
+  p[5] = (uint8_t)s->ident;
+  p[6] = (uint8_t)(seq >> 8);
+  p[7] = (uint8_t)seq;
+  memcpy(p + 8, ctx->cookie, PLA_COOKIE_LEN);
+  for (int i = 0; i < 8; i++) p[16 + i] = (uint8_t)(token >> (8 * i));
+  for (uint32_t i = PLA_MIN_PAYLOAD; i < size; i++) p[8 + i] = (uint8_t)i;
+  size_t len = 8 + (size_t)size;
+  if (family == 4) {
+    /* ICMPv6 checksums are the kernel's (pseudo-header); v4 ping sockets
+       recompute it anyway. */
+    uint16_t c = checksum(p, len);
+    p[2] = (uint8_t)(c >> 8);
+    p[3] = (uint8_t)c;
+  }
+
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t sl;
+  if (family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    a->sin_family = AF_INET;
+    memcpy(&a->sin_addr, addr, 4);
+    sl = sizeof *a;
+  } else {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    a->sin6_family = AF_INET6;
+    memcpy(&a->sin6_addr, addr, 16);
+    a->sin6_scope_id = scope_id;
+    sl = sizeof *a;
+  }
+
+  int64_t user_ts = now_ns();
+  if (sendto(s->fd, p, len, 0, (struct sockaddr *)&ss, sl) < 0) {
+    /* An earlier ICMP error surfaces once as a send error; it is reported
+       through pla_recv, so try this probe again. */
+    if (!is_async_error(errno)) return -errno;
+    user_ts = now_ns();
+    if (sendto(s->fd, p, len, 0, (struct sockaddr *)&ss, sl) < 0) return -errno;
+  }
+  uint32_t mykey = s->tx_key++;
+
+  struct pla_sent res = {user_ts - ctx->base_ns, PLA_TS_USER, 0};
+  /* Loopback and veth stamp synchronously inside sendto; a NIC queue may
+     stamp later, and then the user-space time stands (and says so). */
+  for (int i = 0; s->tx_stamping && i < 8; i++) {
+    int64_t t = 0;
+    uint32_t k = 0;
+    struct pla_event ev;
+    int got = errq_read(ctx, family, s, &ev, &t, &k);
+    if (got == ERRQ_NONE) break;
+    if (got == ERRQ_ICMP) {
+      if (ctx->stash_n < sizeof ctx->stash / sizeof ctx->stash[0]) ctx->stash[ctx->stash_n++] = ev;
+      continue;
+    }
+    if (got != ERRQ_STAMP) continue;
+    if (k == mykey || (int32_t)(k - mykey) > 0) {
+      s->tx_key = k + 1; /* resynchronise after failed sends */
+      res.tx_ns = t - ctx->base_ns;
+      res.ts_source = PLA_TS_KERNEL;
+      break;
+    }
+  }
+  memcpy(out, &res, sizeof res);
+  return 0;
+}
+
+int32_t pla_wait(struct pla_ctx *ctx, int32_t timeout_us) {
+  if (!ctx) return -EINVAL;
+  struct pollfd fds[3] = {
+      {ctx->wake_fd, POLLIN, 0}, {ctx->s4.fd, POLLIN, 0}, {ctx->s6.fd, POLLIN, 0}};
+  if (timeout_us < 0 || timeout_us > 1000000) timeout_us = 1000000; /* never park for long */
+  struct timespec ts = {timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000};
+  int r = ppoll(fds, 3, &ts, NULL);
+  if (r < 0) return errno == EINTR ? 0 : -errno;
+  if (fds[0].revents & POLLIN) {
+    uint64_t v;
+    if (read(ctx->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN) return -errno;
+  }
+  return r;
+}
+
+int32_t pla_wake(struct pla_ctx *ctx) {
+  if (!ctx) return -EINVAL;
+  uint64_t one = 1;
+  return write(ctx->wake_fd, &one, sizeof one) < 0 ? -errno : 0;
+}
+
+/* Decodes the echo request quoted in an ICMP error. */
+static int decode_quoted(struct pla_ctx *ctx, int32_t family, int mode, const uint8_t *q, size_t qlen,
+                         struct pla_event *ev) {
+  size_t hl;
+  if (family == 4) {
+    if (qlen < 20 || (q[0] >> 4) != 4) return 0;
+    hl = (size_t)(q[0] & 0x0f) * 4;
+    if (hl < 20 || qlen < hl + 8 || q[9] != IPPROTO_ICMP) return 0;
+    put_addr(ev->dst, q + 16, 4);
+  } else {
+    if (qlen < 48 || (q[0] >> 4) != 6 || q[6] != IPPROTO_ICMPV6) return 0;
+    hl = 40;
+    put_addr(ev->dst, q + 24, 16);
+  }
+  const uint8_t *ic = q + hl;
+  if (ic[0] != (family == 4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST)) return 0;
+  ev->ident = get16(ic + 4);
+  ev->seq = get16(ic + 6);
+  struct pla_sock *s = sock_of(ctx, family);
+  if (mode == PLA_MODE_RAW && ev->ident != s->ident) return 0;
+  take_token(ctx, ic + 8, qlen - hl - 8, ev);
+  return 1;
+}
+
+/* Decodes one packet as a socket of this family and mode delivers it.
+   `ev->from` must already hold the sender for modes without an IP header.
+   Returns 1 for an event of ours, 0 for anything else. */
+static int decode(struct pla_ctx *ctx, int32_t family, int mode, const uint8_t *pkt, size_t len,
+                  struct pla_event *ev) {
+  struct pla_sock *s = sock_of(ctx, family);
+  if (!s || !pkt) return 0;
+  const uint8_t *ic = pkt;
+  size_t il = len;
+  ev->family = (uint8_t)family;
+  if (family == 4 && mode == PLA_MODE_RAW) {
+    if (len < 20 || (pkt[0] >> 4) != 4) return 0;
+    size_t hl = (size_t)(pkt[0] & 0x0f) * 4;
+    size_t tot = get16(pkt + 2);
+    if (hl < 20 || hl > len || pkt[9] != IPPROTO_ICMP) return 0;
+    if (tot < hl || tot > len) return 0; /* truncated or lying header */
+    ev->ttl = pkt[8];
+    put_addr(ev->from, pkt + 12, 4);
+    ic = pkt + hl;
+    il = tot - hl;
+    if (il < 8 || checksum(ic, il) != 0) return 0;
+  }
+  if (il < 8) return 0;
+  ev->icmp_type = ic[0];
+  ev->icmp_code = ic[1];
+  int reply = family == 4 ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY;
+  if (ic[0] == reply) {
+    ev->kind = PLA_EV_REPLY;
+    ev->ident = get16(ic + 4);
+    ev->seq = get16(ic + 6);
+    ev->length = (uint32_t)(il - 8);
+    memcpy(ev->dst, ev->from, 16);
+    int mine = take_token(ctx, ic + 8, il - 8, ev);
+    if (mode == PLA_MODE_RAW && (ev->ident != s->ident || !mine)) return 0;
+    return 1;
+  }
+  int is_err = family == 4 ? (ic[0] == ICMP_DEST_UNREACH || ic[0] == ICMP_TIME_EXCEEDED ||
+                              ic[0] == ICMP_PARAMETERPROB)
+                           : (ic[0] >= 1 && ic[0] <= 4);
+  if (!is_err) return 0;
+  ev->kind = PLA_EV_ERROR;
+  ev->length = 0;
+  return decode_quoted(ctx, family, mode, ic + 8, il - 8, ev);
+}
+
+int32_t pla_decode(struct pla_ctx *ctx, int32_t family, int32_t mode, const uint8_t *pkt, uint32_t len,
+                   uint8_t *event) {
+  if (!ctx || !event || (family != 4 && family != 6) ||
+      (mode != PLA_MODE_DGRAM && mode != PLA_MODE_RAW))
+    return -EINVAL;
+  struct pla_event ev;
+  init_event(&ev);
+  int r = decode(ctx, family, mode, pkt, len, &ev);
+  memcpy(event, &ev, sizeof ev);
+  return r;
+}
+
+static void read_cmsgs(struct msghdr *m, struct pla_event *ev) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS &&
+        c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+      struct timespec ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      ev->rx_ns = ts_ns(&ts);
+      ev->ts_source = PLA_TS_KERNEL;
+    } else if (((c->cmsg_level == SOL_IP && c->cmsg_type == IP_TTL) ||
+                (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) &&
+               c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int v;
+      memcpy(&v, CMSG_DATA(c), sizeof v);
+      if (ev->ttl < 0 && v >= 0 && v <= 255) ev->ttl = (int16_t)v;
+    }
+  }
+}
+
+static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, struct pla_event *out,
+                     uint32_t cap) {
+  uint32_t n = 0;
+  while (n < cap) {
+    unsigned want = cap - n < BATCH ? cap - n : BATCH;
+    for (unsigned i = 0; i < want; i++) {
+      ctx->iov[i].iov_base = ctx->rx + (size_t)i * RXBUF;
+      ctx->iov[i].iov_len = RXBUF;
+      memset(&ctx->msgs[i].msg_hdr, 0, sizeof ctx->msgs[i].msg_hdr);
+      ctx->msgs[i].msg_hdr.msg_name = &ctx->names[i];
+      ctx->msgs[i].msg_hdr.msg_namelen = sizeof ctx->names[i];
+      ctx->msgs[i].msg_hdr.msg_iov = &ctx->iov[i];
+      ctx->msgs[i].msg_hdr.msg_iovlen = 1;
+      ctx->msgs[i].msg_hdr.msg_control = ctx->ctl[i];
+      ctx->msgs[i].msg_hdr.msg_controllen = CTLBUF;
+    }
+    int got = recvmmsg(s->fd, ctx->msgs, want, MSG_DONTWAIT, NULL);
+    if (got < 0) {
+      if (errno == EAGAIN || errno == EINTR) break;
+      return n ? (int)n : -errno;
+    }
+    int64_t fallback = now_ns();
+    for (int i = 0; i < got; i++) {
+      struct msghdr *m = &ctx->msgs[i].msg_hdr;
+      struct pla_event *ev = &out[n];
+      init_event(ev);
+      if (m->msg_flags & MSG_TRUNC) continue;
+      name_to_addr(&ctx->names[i], ev->from);
+      read_cmsgs(m, ev);
+      if (!decode(ctx, family, s->mode, ctx->iov[i].iov_base, ctx->msgs[i].msg_len, ev)) continue;
+      if (ev->ts_source != PLA_TS_KERNEL) ev->rx_ns = fallback;
+      ev->rx_ns -= ctx->base_ns;
+      n++;
+    }
+    if ((unsigned)got < want) break;
+  }
+  return (int)n;
+}
+
+/* Drains both sockets (and their error queues) without blocking. */
+int32_t pla_recv(struct pla_ctx *ctx, uint8_t *events, uint32_t capacity) {
+  if (!ctx || !events) return -EINVAL;
+  struct pla_event *out = (struct pla_event *)(void *)events;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < ctx->stash_n && n < capacity; i++) out[n++] = ctx->stash[i];
+  if (n < ctx->stash_n) {
+    memmove(ctx->stash, ctx->stash + n, (ctx->stash_n - n) * sizeof ctx->stash[0]);
+    ctx->stash_n -= n;
+    return (int32_t)n;
+  }
+  ctx->stash_n = 0;
+  struct pla_sock *socks[2] = {&ctx->s4, &ctx->s6};
+  for (int f = 0; f < 2; f++) {
+    struct pla_sock *s = socks[f];
+    int32_t family = f == 0 ? 4 : 6;
+    if (s->fd < 0) continue;
+    /* Error queue first: ICMP errors of ping sockets, stale TX stamps. */
+    for (int i = 0; i < 256 && n < capacity; i++) {
+      int64_t t;
+      uint32_t k;
+      int r = errq_read(ctx, family, s, &out[n], &t, &k);
+      if (r == ERRQ_NONE) break;
+      if (r == ERRQ_ICMP) n++;
+    }
+    if (n < capacity) {
+      int r = recv_sock(ctx, family, s, out + n, capacity - n);
+      if (r < 0) return n ? (int32_t)n : r;
+      n += (uint32_t)r;
+    }
+    /* A pending socket error keeps poll() awake; its ICMP was read above. */
+    int soerr;
+    socklen_t sl = sizeof soerr;
+    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+  }
+  return (int32_t)n;
+}
+
+void pla_destroy(struct pla_ctx *ctx) {
+  if (!ctx) return;
+  if (ctx->s4.fd >= 0) close(ctx->s4.fd);
+  if (ctx->s6.fd >= 0) close(ctx->s6.fd);
+  if (ctx->wake_fd >= 0) close(ctx->wake_fd);
+  free(ctx->rx);
+  free(ctx);
+}

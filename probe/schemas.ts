@@ -1,0 +1,101 @@
+// The probe engine's shared vocabulary: one zod schema per concept, reused by
+// the CLI, the API and the config; types derived with z.infer.
+import { z } from "zod";
+
+/** Fate of one probe. `late` and `error` count as lost; `duplicate` marks an extra reply. */
+export const probeStatus = z.enum(["ok", "lost", "late", "duplicate", "error"]);
+export type ProbeStatus = z.infer<typeof probeStatus>;
+
+/** Where a probe's send and receive times came from: both from the kernel, or a user-space clock for at least one. */
+export const timestampSource = z.enum(["kernel", "user"]);
+export type TimestampSource = z.infer<typeof timestampSource>;
+
+export const icmpErrorInfo = z.object({
+  type: z.number().int(),
+  code: z.number().int(),
+  /** Address of the router or host that reported the error. */
+  from: z.string(),
+  /** Readable name, e.g. "destination unreachable (port)". */
+  text: z.string(),
+});
+export type IcmpErrorInfo = z.infer<typeof icmpErrorInfo>;
+
+/** One probe as reported: on the CLI (`type: "probe"`), over SSE and in storage. */
+export const probeRecord = z.object({
+  target: z.string(),
+  address: z.string(),
+  /** 0-based probe number within this target. */
+  index: z.number().int().nonnegative(),
+  /** ICMP sequence number exactly as on the wire. */
+  seq: z.number().int().min(0).max(65535),
+  /** Send time, milliseconds since the epoch, microsecond resolution. */
+  sent_at: z.number(),
+  rtt_ms: z.number().nullable(),
+  status: probeStatus,
+  ttl: z.number().int().nullable(),
+  ts_source: timestampSource,
+  icmp: icmpErrorInfo.optional(),
+  /** Local send failure (e.g. ENETUNREACH), for status `error` without an ICMP message. */
+  error: z.string().optional(),
+});
+export type ProbeRecord = z.infer<typeof probeRecord>;
+
+/** Every statistic of one target; see README "Statistics" for the definitions. */
+export const targetStats = z.object({
+  sent: z.number().int(),
+  received: z.number().int(),
+  lost: z.number().int(),
+  loss_pct: z.number(),
+  duplicates: z.number().int(),
+  late: z.number().int(),
+  errors: z.number().int(),
+  reordered: z.number().int(),
+  pending: z.number().int(),
+  min_rtt_ms: z.number().nullable(),
+  avg_rtt_ms: z.number().nullable(),
+  max_rtt_ms: z.number().nullable(),
+  mdev_ms: z.number().nullable(),
+  median_rtt_ms: z.number().nullable(),
+  p95_rtt_ms: z.number().nullable(),
+  p99_rtt_ms: z.number().nullable(),
+  jitter_ms: z.number().nullable(),
+  jitter_rfc3550_ms: z.number().nullable(),
+  loss_bursts: z.number().int(),
+  longest_loss_burst: z.number().int(),
+  outages: z.number().int(),
+  outage_ms: z.number(),
+  mos: z.number().nullable(),
+});
+export type TargetStats = z.infer<typeof targetStats>;
+
+/** Input to the statistics: what is known about one probe so far. */
+export interface ProbeOutcome {
+  /** 0-based send order. */
+  index: number;
+  /** `pending` until answered or timed out. */
+  status: "ok" | "lost" | "late" | "error" | "pending";
+  /** RTT of the first reply (also for `late`), else null. */
+  rtt_ms: number | null;
+  /** Send time, ms since the epoch. */
+  sent_ms: number;
+  /** Arrival time of the first reply, ms since the epoch, else null. */
+  received_ms: number | null;
+  /** Extra replies after the first. */
+  duplicates: number;
+}
+
+/** Settings of one probing run, shared by CLI, API and config. */
+export const probeSettings = z.object({
+  interval_ms: z.number().min(1, "interval must be at least 1 ms").max(
+    3_600_000,
+  ),
+  count: z.number().int().min(1, "count must be at least 1").max(100_000_000)
+    .optional(),
+  duration_s: z.number().positive("duration must be positive").max(31 * 86400)
+    .optional(),
+  timeout_ms: z.number().min(1, "timeout must be at least 1 ms").max(60_000),
+  /** ICMP payload bytes; 16 carry the engine's cookie and probe token. */
+  size: z.number().int().min(16, "size must be at least 16 bytes").max(65_000),
+  ttl: z.number().int().min(1).max(255).optional(),
+});
+export type ProbeSettings = z.infer<typeof probeSettings>;
