@@ -1,0 +1,229 @@
+// The CLI as a user runs it: a subprocess, real ICMP to loopback.
+import assert from "node:assert/strict";
+import { testbedUnavailableReason } from "./testbed/testbed.ts";
+
+const cli = new URL("cli.ts", import.meta.url).pathname;
+const PERMS = [
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-net",
+  "--allow-env",
+  "--allow-sys",
+];
+
+async function probe(args: string[], wrap: string[] = []) {
+  const argv = [...wrap, Deno.execPath(), "run", ...PERMS, cli, ...args];
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+Deno.test("--output json prints NDJSON with the seed fields and a summary", async () => {
+  const r = await probe([
+    "--host",
+    "127.0.0.1",
+    "--count",
+    "5",
+    "--interval",
+    "300ms",
+    "--output",
+    "json",
+    "--per-probe",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const probes = lines.filter((l) => l.type === "probe");
+  const intervals = lines.filter((l) => l.type === "interval");
+  const summaries = lines.filter((l) => l.type === "summary");
+  assert.equal(probes.length, 5);
+  for (const p of probes) {
+    for (
+      const k of [
+        "timestamp",
+        "target",
+        "address",
+        "seq",
+        "rtt_ms",
+        "status",
+        "ttl",
+      ]
+    ) assert.ok(k in p, k);
+    assert.equal(p.status, "ok");
+  }
+  assert.ok(intervals.length >= 1, "an interval report each second");
+  for (const line of [...intervals, ...summaries]) {
+    for (
+      const k of [
+        "timestamp",
+        "target",
+        "sent",
+        "received",
+        "loss_pct",
+        "avg_rtt_ms",
+        "jitter_ms",
+      ]
+    ) {
+      assert.ok(k in line, k);
+    }
+    assert.ok(!Number.isNaN(Date.parse(line.timestamp)));
+  }
+  assert.equal(summaries.length, 1);
+  assert.equal(summaries[0].sent, 5);
+  assert.equal(summaries[0].received, 5);
+  assert.equal(summaries[0].loss_pct, 0);
+  // Cumulative: later interval reports never count fewer probes.
+  for (let i = 1; i < intervals.length; i++) {
+    assert.ok(intervals[i].sent >= intervals[i - 1].sent);
+  }
+});
+
+Deno.test("text output: ping-like lines and a final table", async () => {
+  const r = await probe([
+    "--host",
+    "::1",
+    "--count",
+    "3",
+    "--interval",
+    "20ms",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stdout.match(/bytes from ::1: icmp_seq=\d+ ttl=\d+ time=[0-9.]+ ms/g)
+      ?.length,
+    3,
+  );
+  assert.match(r.stdout, /::1\s+::1\s+3\s+3\s+0\.00/);
+});
+
+Deno.test("bad input: one clear line on stderr and exit 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--host", "127.0.0.1", "--bogus"], /Unknown option '--bogus'/],
+    [
+      ["--host", "127.0.0.1", "--interval", "0.5ms"],
+      /--interval: interval must be at least 1 ms/,
+    ],
+    [
+      ["--host", "127.0.0.1", "--duration", "soon"],
+      /--duration: 'soon' is not a duration/,
+    ],
+    [
+      ["--host", "127.0.0.1", "--count", "0"],
+      /--count: count must be at least 1/,
+    ],
+    [["--host", "127.0.0.1", "--count", "-3"], /--count/],
+    [
+      ["--host", "127.0.0.1", "--size", "8"],
+      /--size: size must be at least 16/,
+    ],
+    [
+      ["--host", "127.0.0.1", "--output", "xml"],
+      /--output: 'xml' is not one of text, json/,
+    ],
+    [
+      ["--host", "no-such-host.invalid"],
+      /cannot resolve host 'no-such-host.invalid'/,
+    ],
+    [[], /no target/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await probe([
+      ...args,
+      "--count",
+      args.includes("--count") ? args[args.indexOf("--count") + 1] : "1",
+    ]);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.equal(r.stdout, "");
+  }
+});
+
+const reason = await testbedUnavailableReason();
+Deno.test({
+  name: "without ICMP privilege it says how to grant it (exit 3)",
+  ignore: reason !== null,
+  async fn() {
+    // A fresh namespace with ping sockets closed, and CAP_NET_RAW dropped.
+    const ns = `pla-np-${Deno.pid}`;
+    const run = (args: string[]) => new Deno.Command("ip", { args }).output();
+    await run(["netns", "add", ns]);
+    try {
+      await run([
+        "netns",
+        "exec",
+        ns,
+        "sysctl",
+        "-qw",
+        "net.ipv4.ping_group_range=1 0",
+      ]);
+      await run(["-n", ns, "link", "set", "lo", "up"]);
+      const r = await probe(["--host", "127.0.0.1", "--count", "1"], [
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "setpriv",
+        "--bounding-set=-net_raw",
+        "--inh-caps=-net_raw",
+      ]);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /no permission to open an ICMPv4 socket/);
+      assert.match(r.stderr, /ping_group_range/);
+      assert.match(r.stderr, /cap_net_raw/);
+    } finally {
+      await run(["netns", "del", ns]);
+    }
+  },
+});
+if (reason) console.log(`skipping the privilege test: ${reason}`);
+
+Deno.test({
+  name: "unprivileged ping sockets are used when the group range allows them",
+  ignore: reason !== null,
+  async fn() {
+    const ns = `pla-dg-${Deno.pid}`;
+    const run = (args: string[]) => new Deno.Command("ip", { args }).output();
+    await run(["netns", "add", ns]);
+    try {
+      await run([
+        "netns",
+        "exec",
+        ns,
+        "sysctl",
+        "-qw",
+        "net.ipv4.ping_group_range=0 2147483647",
+      ]);
+      await run(["-n", ns, "link", "set", "lo", "up"]);
+      const r = await probe([
+        "--host",
+        "127.0.0.1",
+        "--host",
+        "::1",
+        "--count",
+        "3",
+        "--interval",
+        "10ms",
+      ], [
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "setpriv",
+        "--bounding-set=-net_raw",
+        "--inh-caps=-net_raw",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.match(/time=/g)?.length, 6);
+    } finally {
+      await run(["netns", "del", ns]);
+    }
+  },
+});
