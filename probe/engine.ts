@@ -323,7 +323,13 @@ export class Engine {
       }
       state.oldestPending++;
     }
-    if (!state.sending && !state.finished) this.#finish(state);
+    if (state.sending || state.finished) return Infinity;
+    // Keep listening until the last probe's own timeout has passed, so its
+    // duplicates and the late replies of earlier probes are still counted.
+    const last = slots.at(-1);
+    const end = last ? last.sentMonotonic + timeout + SWEEP_SLACK_MS : 0;
+    if (now < end) return end;
+    this.#finish(state);
     return Infinity;
   }
 
