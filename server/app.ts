@@ -1,14 +1,36 @@
 // The Hono app, built without a socket so tests drive it with app.request().
 import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
 import type { SocketMode } from "../probe/icmp_socket.ts";
+import type { Config } from "./config.ts";
+import { ApiError } from "./problem.ts";
+import type { TestRunner } from "./test_runner.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
   icmpStatus: () => Record<"ipv4" | "ipv6", SocketMode | { error: string }>;
+  /** The test API; without it only /healthz and / are served. */
+  api?: {
+    config: Config;
+    runner: TestRunner;
+    /** Period of SSE heartbeat comments; default 15 s. */
+    heartbeatMs?: number;
+  };
 }
+
+const linksOf = (id: string) => ({
+  self: `/api/tests/${id}`,
+  events: `/api/tests/${id}/events`,
+  stop: `/api/tests/${id}/stop`,
+});
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  app.onError((err) => {
+    if (err instanceof ApiError) return err.toResponse();
+    console.error(err);
+    return new ApiError(500, "internal error").toResponse();
+  });
   app.get("/healthz", (c) => {
     const icmp = deps.icmpStatus();
     const ok = typeof icmp.ipv4 === "string" || typeof icmp.ipv6 === "string";
@@ -20,7 +42,104 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/", (c) =>
     c.text(
       "packet-loss-analyzer is running. The probe engine is ready (GET /healthz);\n" +
-        "the test API and the live pages are being built. Meanwhile: deno task probe --help\n",
+        "the test API is under /api (GET /api/servers, POST /api/tests).\n",
     ));
+  if (deps.api) mountApi(app, deps.api);
+  app.notFound((c) =>
+    new ApiError(404, `no route for ${c.req.method} ${c.req.path}`)
+      .toResponse()
+  );
   return app;
+}
+
+function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
+  const { config, runner } = api;
+  const heartbeatMs = api.heartbeatMs ?? 15_000;
+
+  app.get("/api/servers", (c) => c.json({ servers: config.servers }));
+
+  app.post("/api/tests", async (c) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch (e) {
+      throw new ApiError(
+        400,
+        `body: malformed JSON (${(e as Error).message})`,
+        "body",
+      );
+    }
+    const meta = await runner.start(body);
+    c.header("location", `/api/tests/${meta.id}`);
+    return c.json({ ...meta, links: linksOf(meta.id) }, 201);
+  });
+
+  app.get("/api/tests", async (c) => {
+    const tests = await runner.list();
+    return c.json({
+      tests: tests.map((t) => ({ ...t, links: linksOf(t.id) })),
+    });
+  });
+
+  const mustGet = async (id: string) => {
+    const meta = await runner.get(id);
+    if (!meta) throw new ApiError(404, `no test with id "${id}"`, "id");
+    return meta;
+  };
+
+  app.get("/api/tests/:id", async (c) => {
+    const meta = await mustGet(c.req.param("id"));
+    const summary = await runner.summary(meta.id);
+    return c.json({ ...meta, summary, links: linksOf(meta.id) });
+  });
+
+  app.post("/api/tests/:id/stop", async (c) => {
+    const meta = await runner.stop(c.req.param("id"));
+    return c.json({ ...meta, links: linksOf(meta.id) }, 202);
+  });
+
+  app.delete("/api/tests/:id", async (c) => {
+    await runner.delete(c.req.param("id"));
+    return c.body(null, 204);
+  });
+
+  app.get("/api/tests/:id/events", async (c) => {
+    const id = c.req.param("id");
+    const hub = await runner.hub(id);
+    if (!hub) throw new ApiError(404, `no test with id "${id}"`, "id");
+    const lastRaw = c.req.header("last-event-id") ??
+      c.req.query("last_event_id");
+    let after = 0;
+    if (lastRaw !== undefined && lastRaw !== "") {
+      after = Number(lastRaw);
+      if (!Number.isInteger(after) || after < 0) {
+        throw new ApiError(
+          400,
+          "Last-Event-ID: must be a non-negative integer",
+          "Last-Event-ID",
+        );
+      }
+    }
+    const probes = c.req.query("probes") !== "0";
+    return streamSSE(c, async (stream) => {
+      const sub = hub.subscribe({ after });
+      stream.onAbort(() => sub.close());
+      const heartbeat = setInterval(() => {
+        stream.write(": heartbeat\n\n").catch(() => sub.close());
+      }, heartbeatMs);
+      try {
+        for (let ev = await sub.next(); ev; ev = await sub.next()) {
+          if (!probes && ev.type === "probe") continue;
+          await stream.writeSSE({
+            id: String(ev.id),
+            event: ev.type,
+            data: JSON.stringify(ev.data),
+          });
+        }
+      } finally {
+        clearInterval(heartbeat);
+        sub.close();
+      }
+    });
+  });
 }

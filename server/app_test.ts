@@ -22,3 +22,193 @@ Deno.test("/healthz is 503 when no ICMP socket can be opened", async () => {
   assert.equal(res.status, 503);
   assert.equal((await res.json()).status, "degraded");
 });
+
+// The test API through app.request(), a real engine probing loopback only and
+// KV in memory.
+import { Engine } from "../probe/engine.ts";
+import { loadConfig } from "./config.ts";
+import { TestStore } from "./store.ts";
+import { TestRunner } from "./test_runner.ts";
+import type { Hono } from "hono";
+
+async function withApi(fn: (app: Hono, runner: TestRunner) => Promise<void>) {
+  const engine = Engine.create();
+  const store = await TestStore.open(":memory:");
+  const config = await loadConfig();
+  const runner = new TestRunner({ engine, config, store, reportEveryMs: 50 });
+  const app = createApp({
+    icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
+    api: { config, runner, heartbeatMs: 20 },
+  });
+  try {
+    await fn(app, runner);
+  } finally {
+    await runner.close();
+    await engine.close();
+    await store.close();
+  }
+}
+
+const post = async (app: Hono, path: string, body: string) =>
+  await app.request(path, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json" },
+  });
+
+interface SseEvent {
+  id?: string;
+  event?: string;
+  data?: string;
+}
+function parseSse(text: string): { events: SseEvent[]; comments: number } {
+  const events: SseEvent[] = [];
+  let comments = 0;
+  for (const block of text.split("\n\n")) {
+    if (!block.trim()) continue;
+    const ev: SseEvent = {};
+    for (const line of block.split("\n")) {
+      if (line.startsWith(":")) comments++;
+      else {
+        const at = line.indexOf(":");
+        const k = line.slice(0, at) as keyof SseEvent;
+        ev[k] = line.slice(at + 1).trimStart();
+      }
+    }
+    if (ev.event || ev.data) events.push(ev);
+  }
+  return { events, comments };
+}
+
+async function problem(res: Response, status: number, field: string) {
+  assert.equal(res.status, status);
+  assert.equal(res.headers.get("content-type"), "application/problem+json");
+  const body = await res.json();
+  assert.equal(body.status, status);
+  assert.equal(body.field, field);
+  assert.ok(body.detail.includes(field.split(".")[0]), body.detail);
+}
+
+Deno.test("GET /api/servers lists the configured servers", async () => {
+  await withApi(async (app) => {
+    const res = await app.request("/api/servers");
+    assert.equal(res.status, 200);
+    const { servers } = await res.json();
+    assert.deepEqual(servers.map((s: { id: string }) => s.id), [
+      "localhost-v4",
+      "localhost-v6",
+    ]);
+  });
+});
+
+Deno.test("POST /api/tests, live events over SSE, then the stored result", async () => {
+  await withApi(async (app, runner) => {
+    const res = await post(
+      app,
+      "/api/tests",
+      JSON.stringify({
+        targets: ["localhost-v4", "localhost-v6"],
+        interval_ms: 20,
+        count: 8,
+        timeout_ms: 500,
+        size: 56,
+      }),
+    );
+    assert.equal(res.status, 201);
+    const created = await res.json();
+    assert.equal(created.status, "running");
+    assert.equal(created.links.events, `/api/tests/${created.id}/events`);
+
+    const sse = await app.request(created.links.events);
+    assert.equal(sse.headers.get("content-type"), "text/event-stream");
+    const { events, comments } = parseSse(await sse.text());
+    assert.deepEqual(
+      events.map((e) => Number(e.id)),
+      events.map((_, i) => i + 1),
+    );
+    assert.equal(events.filter((e) => e.event === "probe").length, 16);
+    assert.ok(events.some((e) => e.event === "interval"));
+    assert.equal(events.filter((e) => e.event === "summary").length, 2);
+    assert.equal(events.at(-1)?.event, "end");
+    assert.equal(JSON.parse(events.at(-1)!.data!).status, "completed");
+    assert.ok(comments >= 1, "a heartbeat comment");
+
+    // Replay after a Last-Event-ID, without probes.
+    const again = await app.request(`${created.links.events}?probes=0`, {
+      headers: { "last-event-id": "3" },
+    });
+    const replay = parseSse(await again.text()).events;
+    assert.ok(replay.every((e) => e.event !== "probe" && Number(e.id) > 3));
+    assert.equal(replay.at(-1)?.event, "end");
+
+    const one = await (await app.request(created.links.self)).json();
+    assert.equal(one.status, "completed");
+    assert.equal(one.summary.length, 2);
+    assert.equal(one.summary[0].received, 8);
+
+    await post(
+      app,
+      "/api/tests",
+      JSON.stringify({ targets: ["localhost-v4"], count: 1, interval_ms: 10 }),
+    ).then((r) => r.json()).then((t: { id: string }) => runner.finished(t.id));
+    const list = await (await app.request("/api/tests")).json();
+    assert.equal(list.tests.length, 2);
+    assert.equal(list.tests[1].id, created.id, "newest first");
+
+    await problem(await post(app, created.links.stop, ""), 409, "id");
+    const del = await app.request(created.links.self, { method: "DELETE" });
+    assert.equal(del.status, 204);
+    await problem(await app.request(created.links.self), 404, "id");
+  });
+});
+
+Deno.test("POST /api/tests/:id/stop stops a running test", async () => {
+  await withApi(async (app, runner) => {
+    const created = await (await post(
+      app,
+      "/api/tests",
+      JSON.stringify({
+        targets: ["localhost-v4"],
+        interval_ms: 20,
+        duration_s: 30,
+        timeout_ms: 200,
+      }),
+    )).json();
+    const stop = await post(app, created.links.stop, "");
+    assert.equal(stop.status, 202);
+    await runner.finished(created.id);
+    const one = await (await app.request(created.links.self)).json();
+    assert.equal(one.status, "stopped");
+  });
+});
+
+Deno.test("API errors are problem+json naming the field", async () => {
+  await withApi(async (app) => {
+    await problem(await post(app, "/api/tests", "{nope"), 400, "body");
+    await problem(
+      await post(
+        app,
+        "/api/tests",
+        JSON.stringify({ targets: ["mars"], count: 1 }),
+      ),
+      422,
+      "targets.0",
+    );
+    await problem(
+      await post(
+        app,
+        "/api/tests",
+        JSON.stringify({ targets: ["localhost-v4"], count: 1, interval_ms: 1 }),
+      ),
+      422,
+      "interval_ms",
+    );
+    await problem(await app.request("/api/tests/unknown"), 404, "id");
+    await problem(await app.request("/api/tests/unknown/events"), 404, "id");
+    await problem(
+      await post(app, "/api/tests/unknown/stop", ""),
+      404,
+      "id",
+    );
+  });
+});

@@ -1,7 +1,26 @@
-// Wires the engine into the app and serves it; nothing else lives here.
+// Wires config, engine, store and runner into the app and serves it; nothing else lives here.
+// Environment: PORT (default 8080), PLA_KV (default ./data/pla.kv),
+// PLA_CONFIG or --config FILE (default: the embedded loopback config).
 import { createApp } from "./app.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { mainOptions } from "./main_options.ts";
+import { TestStore } from "./store.ts";
+import { TestRunner } from "./test_runner.ts";
 import { Engine } from "../probe/engine.ts";
 import type { Family } from "../probe/ip_address.ts";
+
+let options;
+let config;
+try {
+  options = mainOptions(Deno.args, (k) => Deno.env.get(k));
+  config = await loadConfig(options.configFile);
+} catch (e) {
+  console.error(
+    e instanceof ConfigError ? e.message : `pla: ${(e as Error).message}`,
+  );
+  Deno.exit(2);
+}
+const { configFile, kvPath, port } = options;
 
 const engine = Engine.create();
 const modeOf = (family: Family) => {
@@ -11,17 +30,58 @@ const modeOf = (family: Family) => {
     return { error: (e as Error).message };
   }
 };
+let store: TestStore;
+try {
+  store = await TestStore.open(kvPath);
+} catch (e) {
+  const hint = e instanceof Deno.errors.NotCapable
+    ? " (the start task may write only under ./data; run server/main.ts with --allow-write=DIR for another place)"
+    : "";
+  console.error(
+    `cannot open the KV store at ${kvPath}: ${(e as Error).message}${hint}`,
+  );
+  Deno.exit(2);
+}
+const runner = new TestRunner({ engine, config, store });
+const prune = () =>
+  runner.prune().then((gone) =>
+    gone.length &&
+    console.log(JSON.stringify({ msg: "pruned", tests: gone.length }))
+  ).catch((e) => console.error("prune failed:", e));
+await prune();
+const pruneTimer = setInterval(prune, 3_600_000);
 const app = createApp({
   icmpStatus: () => ({ ipv4: modeOf(4), ipv6: modeOf(6) }),
+  api: { config, runner },
 });
 const status = app.request("/healthz");
 console.log(
   JSON.stringify({ msg: "icmp", ...(await (await status).json()).icmp }),
 );
+console.log(JSON.stringify({
+  msg: "config",
+  file: configFile ?? null,
+  servers: config.servers.length,
+  kv: kvPath,
+}));
 
-const port = Number(Deno.env.get("PORT") ?? 8080);
-Deno.serve({
+const server = Deno.serve({
   port,
   onListen: ({ hostname, port }) =>
     console.log(JSON.stringify({ msg: "listening", hostname, port })),
 }, app.fetch);
+
+let shuttingDown = false;
+const shutdown = async () => {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  console.log(JSON.stringify({ msg: "shutting down" }));
+  clearInterval(pruneTimer);
+  await runner.close();
+  await server.shutdown();
+  await engine.close();
+  await store.close();
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGINT", shutdown);
+Deno.addSignalListener("SIGTERM", shutdown);

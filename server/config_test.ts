@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig, parseConfig } from "./config.ts";
+
+Deno.test("embedded default: loopback servers and default limits", async () => {
+  const c = await loadConfig();
+  assert.deepEqual(c.servers.map((s) => [s.id, s.host]), [
+    ["localhost-v4", "127.0.0.1"],
+    ["localhost-v6", "::1"],
+  ]);
+  assert.equal(c.defaults.interval_ms, 1000);
+  assert.equal(c.limits.max_targets, 10);
+  assert.equal(c.retention_days, 30);
+});
+
+Deno.test("a valid file fills in defaults", () => {
+  const c = parseConfig(
+    `servers:\n  - {id: gw, name: Gateway, host: 10.0.0.1}\nlimits: {min_interval_ms: 100}\n`,
+    "x.yaml",
+  );
+  assert.equal(c.servers[0].group, "default");
+  assert.deepEqual(c.servers[0].tags, []);
+  assert.equal(c.limits.min_interval_ms, 100);
+  assert.equal(c.limits.max_count, 100_000);
+});
+
+Deno.test("a bad file lists every problem with file and path", () => {
+  const text = `servers:
+  - {id: a, name: A, host: ""}
+  - {id: a, name: B, host: h, tags: nope}
+defaults: {interval_ms: 0, timeout_ms: 1000, size: 56}
+limits: {max_targets: -1}
+bogus: 1
+`;
+  try {
+    parseConfig(text, "bad.yaml");
+    assert.fail("should throw");
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    const p = e.problems;
+    const has = (prefix: string) =>
+      assert.ok(p.some((l) => l.startsWith(prefix)), `${prefix} in ${p}`);
+    has("bad.yaml: servers.0.host: ");
+    has("bad.yaml: servers.1.tags: ");
+    has("bad.yaml: defaults.interval_ms: interval must be at least 1 ms");
+    has("bad.yaml: limits.max_targets: ");
+    has("bad.yaml: (root): ");
+  }
+});
+
+Deno.test("duplicate ids and YAML syntax errors are reported", () => {
+  assert.throws(
+    () =>
+      parseConfig(
+        "servers:\n  - {id: a, name: A, host: h}\n  - {id: a, name: B, host: h}\n",
+        "d.yaml",
+      ),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.problems.includes('d.yaml: servers.1.id: duplicate server id "a"'),
+  );
+  assert.throws(() => parseConfig("servers: [", "s.yaml"), /s\.yaml: /);
+});
+
+Deno.test("a missing file names the file", async () => {
+  await assert.rejects(
+    loadConfig("/nonexistent/pla.yaml"),
+    /\/nonexistent\/pla\.yaml: /,
+  );
+});
+
+Deno.test("partial defaults keep the other defaults", () => {
+  const c = parseConfig(
+    "servers:\n  - {id: gw, name: G, host: 10.0.0.1}\ndefaults: {interval_ms: 500}\n",
+    "p.yaml",
+  );
+  assert.deepEqual(c.defaults, {
+    interval_ms: 500,
+    timeout_ms: 1000,
+    size: 56,
+  });
+});

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { type HubEvent, TestHub } from "./hub.ts";
+
+async function drain(it: AsyncIterable<HubEvent>): Promise<HubEvent[]> {
+  const out: HubEvent[] = [];
+  for await (const ev of it) out.push(ev);
+  return out;
+}
+
+Deno.test("ids increase from 1 and the log replays everything", async () => {
+  const hub = new TestHub();
+  hub.publish("status", { status: "running" });
+  hub.publish("probe", { index: 0 });
+  const sub = hub.subscribe();
+  hub.publish("interval", { sent: 1 });
+  hub.publish("end", {});
+  const got = await drain(sub);
+  assert.deepEqual(got.map((e) => [e.id, e.type]), [
+    [1, "status"],
+    [2, "probe"],
+    [3, "interval"],
+    [4, "end"],
+  ]);
+  assert.equal(hub.ended, true);
+  assert.equal(hub.subscribers, 0);
+  assert.throws(() => hub.publish("probe", {}), /ended/);
+});
+
+Deno.test("replay starts after the given Last-Event-ID, then live events", async () => {
+  const hub = new TestHub();
+  for (let i = 0; i < 5; i++) hub.publish("probe", { i });
+  const sub = hub.subscribe({ after: 3 });
+  const first = await sub.next();
+  assert.equal(first?.id, 4);
+  const pending = sub.next().then(() => sub.next());
+  hub.publish("summary", {});
+  assert.equal((await pending)?.id, 6);
+  hub.publish("end", {});
+  assert.equal((await sub.next())?.type, "end");
+  assert.equal(await sub.next(), null);
+});
+
+Deno.test("subscribing after the end replays and finishes", async () => {
+  const hub = new TestHub();
+  hub.publish("status", {});
+  hub.publish("end", {});
+  assert.deepEqual((await drain(hub.subscribe())).map((e) => e.id), [1, 2]);
+  assert.deepEqual(await drain(hub.subscribe({ after: 2 })), []);
+  assert.deepEqual(hub.events(1).map((e) => e.id), [2]);
+});
+
+Deno.test("a slow subscriber is dropped when its buffer overflows; others go on", async () => {
+  const hub = new TestHub();
+  const slow = hub.subscribe({ maxBuffer: 3 });
+  const fast = hub.subscribe({ maxBuffer: 3 });
+  const fastGot: number[] = [];
+  const reader = (async () => {
+    for await (const ev of fast) fastGot.push(ev.id);
+  })();
+  for (let i = 0; i < 10; i++) {
+    hub.publish("probe", { i });
+    await Promise.resolve();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  hub.publish("end", {});
+  await reader;
+  assert.equal(slow.dropped, true);
+  assert.equal(await slow.next(), null);
+  assert.equal(fast.dropped, false);
+  assert.deepEqual(fastGot, [...Array(11).keys()].map((i) => i + 1));
+});
+
+Deno.test("close() ends a waiting next()", async () => {
+  const hub = new TestHub();
+  const sub = hub.subscribe();
+  const p = sub.next();
+  sub.close();
+  assert.equal(await p, null);
+  assert.equal(hub.subscribers, 0);
+});

@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { mainOptions } from "./main_options.ts";
+
+const envOf = (vars: Record<string, string>) => (k: string) => vars[k];
+
+Deno.test("defaults: port 8080, ./data/pla.kv, embedded config", () => {
+  assert.deepEqual(mainOptions([], envOf({})), {
+    port: 8080,
+    kvPath: "./data/pla.kv",
+    configFile: undefined,
+  });
+});
+
+Deno.test("environment and --config", () => {
+  const env = envOf({ PORT: "9000", PLA_KV: ":memory:", PLA_CONFIG: "a.yaml" });
+  assert.deepEqual(mainOptions([], env), {
+    port: 9000,
+    kvPath: ":memory:",
+    configFile: "a.yaml",
+  });
+  assert.equal(mainOptions(["--config", "b.yaml"], env).configFile, "b.yaml");
+  assert.equal(mainOptions(["--config=c.yaml"], env).configFile, "c.yaml");
+});
+
+Deno.test("bad arguments and ports throw", () => {
+  assert.throws(() => mainOptions(["--config"], envOf({})), /needs a file/);
+  assert.throws(() => mainOptions(["-x"], envOf({})), /unknown argument/);
+  assert.throws(() => mainOptions([], envOf({ PORT: "http" })), /PORT/);
+});

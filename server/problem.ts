@@ -1,0 +1,47 @@
+// RFC 9457 problem details: the one error shape of the API.
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** The request field at fault, when there is one. */
+  field?: string;
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  404: "Not Found",
+  409: "Conflict",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+};
+
+/** An error the API reports as application/problem+json. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409 | 422 | 429 | 500,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  toProblem(): ProblemBody {
+    return {
+      type: "about:blank",
+      title: TITLES[this.status] ?? "Error",
+      status: this.status,
+      detail: this.message,
+      ...(this.field !== undefined ? { field: this.field } : {}),
+    };
+  }
+
+  toResponse(): Response {
+    return new Response(JSON.stringify(this.toProblem()), {
+      status: this.status,
+      headers: { "content-type": "application/problem+json" },
+    });
+  }
+}

@@ -1,0 +1,198 @@
+// Deno KV persistence: test metadata and status, summaries, and probe records
+// in chunks kept below KV's 64 KiB value limit, flushed at least every second.
+import type { ProbeRecord } from "../probe/schemas.ts";
+import type { TargetReport, TestMeta } from "./test_meta.ts";
+
+/** Serialized bytes per probe chunk; well under the 64 KiB value limit. */
+export const CHUNK_BYTES = 48 * 1024;
+
+interface OpenChunk {
+  no: number;
+  records: string[];
+  bytes: number;
+}
+
+export interface StoreOptions {
+  /** How often buffered probe records are written; default 1000 ms. */
+  flushEveryMs?: number;
+}
+
+export class TestStore {
+  readonly #kv: Deno.Kv;
+  readonly #pending = new Map<string, ProbeRecord[]>();
+  readonly #chunks = new Map<string, OpenChunk>();
+  readonly #timer: ReturnType<typeof setInterval>;
+  #flushing: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  private constructor(kv: Deno.Kv, flushEveryMs: number) {
+    this.#kv = kv;
+    this.#timer = setInterval(() => void this.flush(), flushEveryMs);
+  }
+
+  /** Opens the KV file (":memory:" for none) and marks tests left running as interrupted. */
+  static async open(
+    path: string,
+    options: StoreOptions = {},
+  ): Promise<TestStore> {
+    if (path !== ":memory:") {
+      const dir = path.includes("/")
+        ? path.slice(0, path.lastIndexOf("/"))
+        : "";
+      if (dir) await Deno.mkdir(dir, { recursive: true });
+    }
+    const kv = await Deno.openKv(path);
+    const store = new TestStore(kv, options.flushEveryMs ?? 1000);
+    await store.markInterrupted();
+    return store;
+  }
+
+  /** Tests stored as `running` belong to a previous process: they become `interrupted`. */
+  async markInterrupted(): Promise<number> {
+    let n = 0;
+    for await (const e of this.#kv.list<TestMeta>({ prefix: ["tests"] })) {
+      if (e.value.status !== "running") continue;
+      await this.#kv.set(e.key, {
+        ...e.value,
+        status: "interrupted",
+        finished_at: e.value.finished_at ?? new Date().toISOString(),
+      });
+      n++;
+    }
+    return n;
+  }
+
+  async saveTest(meta: TestMeta): Promise<void> {
+    await this.#kv.set(["tests", meta.id], meta);
+  }
+
+  async getTest(id: string): Promise<TestMeta | null> {
+    return (await this.#kv.get<TestMeta>(["tests", id])).value;
+  }
+
+  /** Every stored test, newest first. */
+  async listTests(): Promise<TestMeta[]> {
+    const out: TestMeta[] = [];
+    for await (const e of this.#kv.list<TestMeta>({ prefix: ["tests"] })) {
+      out.push(e.value);
+    }
+    return out.sort((a, b) =>
+      b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id)
+    );
+  }
+
+  async saveSummary(id: string, summary: TargetReport[]): Promise<void> {
+    await this.#kv.set(["summaries", id], summary);
+  }
+
+  async getSummary(id: string): Promise<TargetReport[] | null> {
+    return (await this.#kv.get<TargetReport[]>(["summaries", id])).value;
+  }
+
+  /** Buffers a probe record; written by the next flush. */
+  appendProbe(id: string, record: ProbeRecord): void {
+    let list = this.#pending.get(id);
+    if (!list) this.#pending.set(id, list = []);
+    list.push(record);
+  }
+
+  /** Writes every buffered probe record now. */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#flushNow()).catch(
+      (e) => {
+        if (!this.#closed) console.error("store: flush failed:", e);
+      },
+    );
+    return this.#flushing;
+  }
+
+  async #flushNow(): Promise<void> {
+    if (this.#closed) return;
+    const batches = [...this.#pending];
+    this.#pending.clear();
+    for (const [id, records] of batches) {
+      let chunk = this.#chunks.get(id);
+      if (!chunk) {
+        const last = await this.#lastChunk(id);
+        chunk = last ?? { no: 0, records: [], bytes: 2 };
+        this.#chunks.set(id, chunk);
+      }
+      const dirty = new Set<OpenChunk>([chunk]);
+      for (const r of records) {
+        const text = JSON.stringify(r);
+        if (
+          chunk.records.length > 0 &&
+          chunk.bytes + text.length + 1 > CHUNK_BYTES
+        ) {
+          chunk = { no: chunk.no + 1, records: [], bytes: 2 };
+          this.#chunks.set(id, chunk);
+          dirty.add(chunk);
+        }
+        chunk.records.push(text);
+        chunk.bytes += text.length + 1;
+      }
+      for (const c of dirty) {
+        await this.#kv.set(["probes", id, c.no], `[${c.records.join(",")}]`);
+      }
+    }
+  }
+
+  async #lastChunk(id: string): Promise<OpenChunk | null> {
+    for await (
+      const e of this.#kv.list<string>({ prefix: ["probes", id] }, {
+        reverse: true,
+        limit: 1,
+      })
+    ) {
+      const records = (JSON.parse(e.value) as unknown[]).map((r) =>
+        JSON.stringify(r)
+      );
+      return { no: e.key[2] as number, records, bytes: e.value.length };
+    }
+    return null;
+  }
+
+  /** Stored probe records of a test, in the order they were reported. */
+  async probes(id: string): Promise<ProbeRecord[]> {
+    const out: ProbeRecord[] = [];
+    for await (const e of this.#kv.list<string>({ prefix: ["probes", id] })) {
+      out.push(...JSON.parse(e.value) as ProbeRecord[]);
+    }
+    return out;
+  }
+
+  /** The test, its summary and its probe records. */
+  async deleteTest(id: string): Promise<void> {
+    this.#pending.delete(id);
+    this.#chunks.delete(id);
+    await this.#flushing;
+    await this.#kv.delete(["tests", id]);
+    await this.#kv.delete(["summaries", id]);
+    for await (const e of this.#kv.list({ prefix: ["probes", id] })) {
+      await this.#kv.delete(e.key);
+    }
+  }
+
+  /** Deletes finished tests that ended before `cutoffMs` (epoch ms); returns their ids. */
+  async pruneFinishedBefore(cutoffMs: number): Promise<string[]> {
+    const gone: string[] = [];
+    for (const meta of await this.listTests()) {
+      if (meta.status === "running") continue;
+      const ended = Date.parse(meta.finished_at ?? meta.created_at);
+      if (ended < cutoffMs) {
+        await this.deleteTest(meta.id);
+        gone.push(meta.id);
+      }
+    }
+    return gone;
+  }
+
+  /** Flushes, stops the timer and closes KV. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#timer);
+    await this.flush();
+    this.#closed = true;
+    this.#kv.close();
+  }
+}

@@ -1,0 +1,263 @@
+// Starts and tracks tests: runs the engine, publishes to each test's hub
+// (probe, interval every second, status, summary, end) and persists to the store.
+import type { Engine, ProbeRun } from "../probe/engine.ts";
+import type { ProbeRecord } from "../probe/schemas.ts";
+import type { Config } from "./config.ts";
+import { TestHub } from "./hub.ts";
+import { ApiError } from "./problem.ts";
+import type { TestStore } from "./store.ts";
+import type { TargetReport, TestMeta, TestStatus } from "./test_meta.ts";
+import { validateTestRequest } from "./test_request.ts";
+
+export interface RunnerOptions {
+  engine: Engine;
+  config: Config;
+  store: TestStore;
+  /** Period of the `interval` events; default 1000 ms. */
+  reportEveryMs?: number;
+  /** Finished tests whose event log stays in memory for replay; default 100. */
+  keepFinished?: number;
+}
+
+interface LiveTest {
+  meta: TestMeta;
+  hub: TestHub;
+  run: ProbeRun | null;
+  stopRequested: boolean;
+  finished: Promise<void>;
+}
+
+function newId(): string {
+  // Sortable by creation time, unique by a random tail.
+  const t = Date.now().toString(36).padStart(9, "0");
+  const r = crypto.getRandomValues(new Uint8Array(4));
+  return t + [...r].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class TestRunner {
+  readonly #engine: Engine;
+  readonly #config: Config;
+  readonly #store: TestStore;
+  readonly #reportEveryMs: number;
+  readonly #keepFinished: number;
+  readonly #tests = new Map<string, LiveTest>();
+
+  constructor(options: RunnerOptions) {
+    this.#engine = options.engine;
+    this.#config = options.config;
+    this.#store = options.store;
+    this.#reportEveryMs = options.reportEveryMs ?? 1000;
+    this.#keepFinished = options.keepFinished ?? 100;
+  }
+
+  get running(): number {
+    let n = 0;
+    for (const t of this.#tests.values()) if (t.meta.status === "running") n++;
+    return n;
+  }
+
+  /** Validates the request body and starts the test; returns its metadata at once. */
+  async start(body: unknown): Promise<TestMeta> {
+    const { servers, settings } = validateTestRequest(body, this.#config);
+    if (this.running >= this.#config.limits.max_concurrent_tests) {
+      throw new ApiError(
+        429,
+        `at most ${this.#config.limits.max_concurrent_tests} tests may run at once`,
+      );
+    }
+    const meta: TestMeta = {
+      id: newId(),
+      status: "running",
+      created_at: new Date().toISOString(),
+      finished_at: null,
+      settings,
+      targets: servers.map((s) => ({
+        id: s.id,
+        name: s.name,
+        host: s.host,
+        address: null,
+      })),
+    };
+    const live: LiveTest = {
+      meta,
+      hub: new TestHub(),
+      run: null,
+      stopRequested: false,
+      finished: Promise.resolve(),
+    };
+    this.#tests.set(meta.id, live);
+    await this.#store.saveTest(meta);
+    live.hub.publish("status", { id: meta.id, status: meta.status });
+    live.finished = this.#execute(live);
+    return structuredClone(meta);
+  }
+
+  async #execute(live: LiveTest): Promise<void> {
+    const { meta, hub } = live;
+    const onProbe = (r: ProbeRecord) => {
+      hub.publish("probe", {
+        timestamp: new Date(r.sent_at).toISOString(),
+        ...r,
+      });
+      this.#store.appendProbe(meta.id, r);
+    };
+    let timer: ReturnType<typeof setInterval> | undefined;
+    let status: TestStatus;
+    try {
+      const run = await this.#engine.run(
+        meta.targets.map((t) => ({ target: t.id, host: t.host })),
+        meta.settings,
+        { onProbe },
+      );
+      live.run = run;
+      run.targets.forEach((t, i) => meta.targets[i].address = t.address);
+      await this.#store.saveTest(meta);
+      if (live.stopRequested) run.stop();
+      timer = setInterval(() => {
+        for (const r of this.#reports(run)) hub.publish("interval", r);
+      }, this.#reportEveryMs);
+      await run.done;
+      clearInterval(timer);
+      const summary = this.#reports(run);
+      for (const r of summary) hub.publish("summary", r);
+      await this.#store.saveSummary(meta.id, summary);
+      status = run.stopped ? "stopped" : "completed";
+    } catch (e) {
+      clearInterval(timer);
+      status = "failed";
+      meta.error = (e as Error).message;
+    }
+    meta.status = status;
+    meta.finished_at = new Date().toISOString();
+    await this.#store.flush();
+    await this.#store.saveTest(meta);
+    hub.publish("status", {
+      id: meta.id,
+      status,
+      ...(meta.error ? { error: meta.error } : {}),
+    });
+    hub.publish("end", { id: meta.id, status });
+    this.#forgetOldFinished();
+  }
+
+  #reports(run: ProbeRun): TargetReport[] {
+    const timestamp = new Date().toISOString();
+    return run.targets.map((t, i) => ({
+      timestamp,
+      target: t.target,
+      address: t.address,
+      ...run.stats(i),
+    }));
+  }
+
+  #forgetOldFinished(): void {
+    const finished = [...this.#tests.values()].filter((t) =>
+      t.meta.status !== "running"
+    );
+    const excess = finished.length - this.#keepFinished;
+    for (const t of finished.slice(0, Math.max(0, excess))) {
+      this.#tests.delete(t.meta.id);
+    }
+  }
+
+  async get(id: string): Promise<TestMeta | null> {
+    const live = this.#tests.get(id);
+    if (live) return structuredClone(live.meta);
+    return await this.#store.getTest(id);
+  }
+
+  /** Every test, newest first. */
+  async list(): Promise<TestMeta[]> {
+    const stored = await this.#store.listTests();
+    return stored.map((m) => {
+      const live = this.#tests.get(m.id);
+      return live ? structuredClone(live.meta) : m;
+    });
+  }
+
+  async summary(id: string): Promise<TargetReport[] | null> {
+    return await this.#store.getSummary(id);
+  }
+
+  /** The live test's hub, or one rebuilt from storage for a finished test. */
+  async hub(id: string): Promise<TestHub | null> {
+    const live = this.#tests.get(id);
+    if (live) return live.hub;
+    const meta = await this.#store.getTest(id);
+    if (!meta) return null;
+    const hub = new TestHub();
+    hub.publish("status", { id, status: meta.status });
+    for (const r of (await this.#store.getSummary(id)) ?? []) {
+      hub.publish("summary", r);
+    }
+    hub.publish("end", { id, status: meta.status });
+    return hub;
+  }
+
+  /** Stops a running test; 404 unknown, 409 already finished. */
+  async stop(id: string): Promise<TestMeta> {
+    const live = this.#tests.get(id);
+    if (!live) {
+      const meta = await this.#store.getTest(id);
+      if (!meta) throw new ApiError(404, `no test with id "${id}"`, "id");
+      throw new ApiError(
+        409,
+        `test with id "${id}" is already ${meta.status}`,
+        "id",
+      );
+    }
+    if (live.meta.status !== "running" || live.stopRequested) {
+      throw new ApiError(
+        409,
+        `test with id "${id}" is already ${
+          live.meta.status === "running" ? "stopping" : live.meta.status
+        }`,
+        "id",
+      );
+    }
+    live.stopRequested = true;
+    live.run?.stop();
+    return structuredClone(live.meta);
+  }
+
+  /** Waits until the test has finished (for tests and shutdown). */
+  async finished(id: string): Promise<void> {
+    await this.#tests.get(id)?.finished;
+  }
+
+  /** Deletes a finished test and its data; 409 while it runs. */
+  async delete(id: string): Promise<void> {
+    const live = this.#tests.get(id);
+    if (live?.meta.status === "running") {
+      throw new ApiError(
+        409,
+        `test with id "${id}" is running; stop it first`,
+        "id",
+      );
+    }
+    if (!live && !(await this.#store.getTest(id))) {
+      throw new ApiError(404, `no test with id "${id}"`, "id");
+    }
+    this.#tests.delete(id);
+    await this.#store.deleteTest(id);
+  }
+
+  /** Deletes finished tests older than the config's retention_days; returns their ids. */
+  async prune(now = Date.now()): Promise<string[]> {
+    const cutoff = now - this.#config.retention_days * 86_400_000;
+    const gone = await this.#store.pruneFinishedBefore(cutoff);
+    for (const id of gone) this.#tests.delete(id);
+    return gone;
+  }
+
+  /** Stops every running test and waits for them to finish. */
+  async close(): Promise<void> {
+    for (const t of this.#tests.values()) {
+      if (t.meta.status === "running") {
+        t.stopRequested = true;
+        t.run?.stop();
+      }
+    }
+    await Promise.all([...this.#tests.values()].map((t) => t.finished));
+  }
+}
