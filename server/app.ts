@@ -1,20 +1,36 @@
 // The Hono app, built without a socket so tests drive it with app.request().
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { SocketMode } from "../probe/icmp_socket.ts";
 import type { Config } from "./config.ts";
 import { ApiError } from "./problem.ts";
 import type { TestRunner } from "./test_runner.ts";
+import {
+  exportProbe,
+  parseExportFormat,
+  parseSamplesQuery,
+  samplesPage,
+  type StoredProbe,
+  toCsv,
+} from "./test_data.ts";
+import { type AuditAction, AuditLog, clientAddress } from "./audit_log.ts";
+import { openApiDocument } from "./openapi.ts";
+import { mountSeedAliases } from "./seed_aliases.ts";
+import { pageTests, parseLimit, parseTestListQuery } from "./test_list.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
   icmpStatus: () => Record<"ipv4" | "ipv6", SocketMode | { error: string }>;
+  /** A cheap KV read (through the store); /healthz is 503 when it fails. */
+  kvHealth?: () => Promise<unknown>;
   /** The test API; without it only /healthz and / are served. */
   api?: {
     config: Config;
     runner: TestRunner;
     /** Period of SSE heartbeat comments; default 15 s. */
     heartbeatMs?: number;
+    /** Audit trail of start/stop/delete/export; GET /api/audit. */
+    audit?: AuditLog;
   };
 }
 
@@ -31,11 +47,26 @@ export function createApp(deps: AppDeps): Hono {
     console.error(err);
     return new ApiError(500, "internal error").toResponse();
   });
-  app.get("/healthz", (c) => {
+  app.get("/healthz", async (c) => {
     const icmp = deps.icmpStatus();
-    const ok = typeof icmp.ipv4 === "string" || typeof icmp.ipv6 === "string";
+    let ok = typeof icmp.ipv4 === "string" || typeof icmp.ipv6 === "string";
+    let kv: "ok" | { error: string } | undefined;
+    if (deps.kvHealth) {
+      try {
+        await deps.kvHealth();
+        kv = "ok";
+      } catch (e) {
+        kv = { error: (e as Error).message };
+        ok = false;
+      }
+    }
     return c.json(
-      { status: ok ? "ok" : "degraded", shim: "loaded", icmp },
+      {
+        status: ok ? "ok" : "degraded",
+        shim: "loaded",
+        icmp,
+        ...(kv !== undefined ? { kv } : {}),
+      },
       ok ? 200 : 503,
     );
   });
@@ -44,7 +75,10 @@ export function createApp(deps: AppDeps): Hono {
       "packet-loss-analyzer is running. The probe engine is ready (GET /healthz);\n" +
         "the test API is under /api (GET /api/servers, POST /api/tests).\n",
     ));
-  if (deps.api) mountApi(app, deps.api);
+  if (deps.api) {
+    mountApi(app, deps.api);
+    mountSeedAliases(app);
+  }
   app.notFound((c) =>
     new ApiError(404, `no route for ${c.req.method} ${c.req.path}`)
       .toResponse()
@@ -55,6 +89,19 @@ export function createApp(deps: AppDeps): Hono {
 function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
   const { config, runner } = api;
   const heartbeatMs = api.heartbeatMs ?? 15_000;
+  const audit = async (c: Context, action: AuditAction, test_id: string) => {
+    if (!api.audit) return;
+    try {
+      await api.audit.record({
+        action,
+        test_id,
+        who: "anonymous",
+        from: clientAddress(c.env),
+      });
+    } catch (e) {
+      console.error("audit: record failed:", e);
+    }
+  };
 
   app.get("/api/servers", (c) => c.json({ servers: config.servers }));
 
@@ -70,16 +117,27 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       );
     }
     const meta = await runner.start(body);
+    await audit(c, "start", meta.id);
     c.header("location", `/api/tests/${meta.id}`);
     return c.json({ ...meta, links: linksOf(meta.id) }, 201);
   });
 
   app.get("/api/tests", async (c) => {
-    const tests = await runner.list();
+    const q = parseTestListQuery(c.req.query(), config);
+    const page = pageTests(await runner.list(), q);
     return c.json({
-      tests: tests.map((t) => ({ ...t, links: linksOf(t.id) })),
+      tests: page.tests.map((t) => ({ ...t, links: linksOf(t.id) })),
+      next_cursor: page.next_cursor,
     });
   });
+
+  app.get("/api/audit", async (c) => {
+    const limit = parseLimit(c.req.query("limit"));
+    if (!api.audit) return c.json({ entries: [], next_cursor: null });
+    return c.json(await api.audit.list(limit, c.req.query("cursor")));
+  });
+
+  app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
 
   const mustGet = async (id: string) => {
     const meta = await runner.get(id);
@@ -90,17 +148,55 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
   app.get("/api/tests/:id", async (c) => {
     const meta = await mustGet(c.req.param("id"));
     const summary = await runner.summary(meta.id);
-    return c.json({ ...meta, summary, links: linksOf(meta.id) });
+    const stats = runner.liveStats(meta.id);
+    return c.json({
+      ...meta,
+      summary,
+      ...(stats ? { stats } : {}),
+      links: linksOf(meta.id),
+    });
   });
 
   app.post("/api/tests/:id/stop", async (c) => {
     const meta = await runner.stop(c.req.param("id"));
+    await audit(c, "stop", meta.id);
     return c.json({ ...meta, links: linksOf(meta.id) }, 202);
   });
 
   app.delete("/api/tests/:id", async (c) => {
     await runner.delete(c.req.param("id"));
+    await audit(c, "delete", c.req.param("id"));
     return c.body(null, 204);
+  });
+
+  app.get("/api/tests/:id/samples", async (c) => {
+    const meta = await mustGet(c.req.param("id"));
+    const { limit, after } = parseSamplesQuery(
+      c.req.query("limit"),
+      c.req.query("cursor"),
+    );
+    const page = samplesPage(await runner.events(meta.id), after, limit);
+    return c.json({ id: meta.id, status: meta.status, ...page });
+  });
+
+  app.get("/api/tests/:id/export", async (c) => {
+    const format = parseExportFormat(c.req.query("format"));
+    const meta = await mustGet(c.req.param("id"));
+    await audit(c, "export", meta.id);
+    const probes = (await runner.events(meta.id))
+      .filter((e) => e.type === "probe").map((e) => e.data as StoredProbe);
+    const summary = await runner.summary(meta.id);
+    const filename = `pla-test-${meta.id}.${format}`;
+    c.header("content-disposition", `attachment; filename="${filename}"`);
+    if (format === "csv") {
+      c.header("content-type", "text/csv; charset=utf-8; header=present");
+      return c.body(toCsv(probes, summary));
+    }
+    return c.json({
+      test: meta,
+      probes: probes.map(exportProbe),
+      summary,
+    });
   });
 
   app.get("/api/tests/:id/events", async (c) => {

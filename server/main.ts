@@ -2,6 +2,8 @@
 // Environment: PORT (default 8080), PLA_KV (default ./data/pla.kv),
 // PLA_CONFIG or --config FILE (default: the embedded loopback config).
 import { createApp } from "./app.ts";
+import { AuditLog } from "./audit_log.ts";
+import { withRequestLog } from "./request_log.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { mainOptions } from "./main_options.ts";
 import { TestStore } from "./store.ts";
@@ -43,6 +45,9 @@ try {
   Deno.exit(2);
 }
 const runner = new TestRunner({ engine, config, store });
+// The store keeps its KV handle private: the audit trail opens its own on the same file.
+const auditKv = await Deno.openKv(kvPath);
+const audit = new AuditLog(auditKv);
 const prune = () =>
   runner.prune().then((gone) =>
     gone.length &&
@@ -52,7 +57,8 @@ await prune();
 const pruneTimer = setInterval(prune, 3_600_000);
 const app = createApp({
   icmpStatus: () => ({ ipv4: modeOf(4), ipv6: modeOf(6) }),
-  api: { config, runner },
+  kvHealth: () => store.getTest("__healthz__"),
+  api: { config, runner, audit },
 });
 const status = app.request("/healthz");
 console.log(
@@ -69,7 +75,7 @@ const server = Deno.serve({
   port,
   onListen: ({ hostname, port }) =>
     console.log(JSON.stringify({ msg: "listening", hostname, port })),
-}, app.fetch);
+}, withRequestLog(app.fetch));
 
 let shuttingDown = false;
 const shutdown = async () => {
@@ -81,6 +87,7 @@ const shutdown = async () => {
   await server.shutdown();
   await engine.close();
   await store.close();
+  auditKv.close();
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGINT", shutdown);

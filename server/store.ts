@@ -1,9 +1,15 @@
-// Deno KV persistence: test metadata and status, summaries, and probe records
-// in chunks kept below KV's 64 KiB value limit, flushed at least every second.
+// Deno KV persistence: test metadata and status, summaries, and the test's
+// event log (probe records, per-second interval reports, status, summary, end),
+// each with the event id the live stream used, in chunks kept below KV's
+// 64 KiB value limit, flushed at least every second.
 import type { ProbeRecord } from "../probe/schemas.ts";
+import type { HubEvent } from "./hub.ts";
 import type { TargetReport, TestMeta } from "./test_meta.ts";
 
-/** Serialized bytes per probe chunk; well under the 64 KiB value limit. */
+/** A stored event: exactly what the live stream sent (`id`, `type`, `data`). */
+export type StoredEvent = HubEvent;
+
+/** Serialized bytes per event chunk; well under the 64 KiB value limit. */
 export const CHUNK_BYTES = 48 * 1024;
 
 interface OpenChunk {
@@ -13,13 +19,15 @@ interface OpenChunk {
 }
 
 export interface StoreOptions {
-  /** How often buffered probe records are written; default 1000 ms. */
+  /** How often buffered events are written; default 1000 ms. */
   flushEveryMs?: number;
 }
 
 export class TestStore {
   readonly #kv: Deno.Kv;
-  readonly #pending = new Map<string, ProbeRecord[]>();
+  readonly #pending = new Map<string, StoredEvent[]>();
+  /** Batches taken from #pending by the flush in progress, until written. */
+  #writing = new Map<string, StoredEvent[]>();
   readonly #chunks = new Map<string, OpenChunk>();
   readonly #timer: ReturnType<typeof setInterval>;
   #flushing: Promise<void> = Promise.resolve();
@@ -57,9 +65,28 @@ export class TestStore {
         status: "interrupted",
         finished_at: e.value.finished_at ?? new Date().toISOString(),
       });
+      await this.#closeLog(e.value.id, "interrupted");
       n++;
     }
     return n;
+  }
+
+  /** Ends a stored event log cut short: `status` and `end` after its last event, so replays end. */
+  async #closeLog(id: string, status: string): Promise<void> {
+    const last = await this.#lastChunk(id);
+    const lastEvent = last?.records.length
+      ? JSON.parse(last.records.at(-1)!) as StoredEvent
+      : null;
+    if (lastEvent?.type === "end") return;
+    const next = (lastEvent?.id ?? 0) + 1;
+    const tail: StoredEvent[] = [
+      { id: next, type: "status", data: { id, status } },
+      { id: next + 1, type: "end", data: { id, status } },
+    ];
+    await this.#kv.set(
+      ["events", id, (last?.no ?? -1) + 1],
+      JSON.stringify(tail),
+    );
   }
 
   async saveTest(meta: TestMeta): Promise<void> {
@@ -89,14 +116,14 @@ export class TestStore {
     return (await this.#kv.get<TargetReport[]>(["summaries", id])).value;
   }
 
-  /** Buffers a probe record; written by the next flush. */
-  appendProbe(id: string, record: ProbeRecord): void {
+  /** Buffers an event of a test; written by the next flush. */
+  appendEvent(id: string, event: StoredEvent): void {
     let list = this.#pending.get(id);
     if (!list) this.#pending.set(id, list = []);
-    list.push(record);
+    list.push(event);
   }
 
-  /** Writes every buffered probe record now. */
+  /** Writes every buffered event now. */
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(() => this.#flushNow()).catch(
       (e) => {
@@ -109,7 +136,16 @@ export class TestStore {
   async #flushNow(): Promise<void> {
     if (this.#closed) return;
     const batches = [...this.#pending];
+    this.#writing = new Map(batches);
     this.#pending.clear();
+    try {
+      await this.#write(batches);
+    } finally {
+      this.#writing = new Map();
+    }
+  }
+
+  async #write(batches: [string, StoredEvent[]][]): Promise<void> {
     for (const [id, records] of batches) {
       let chunk = this.#chunks.get(id);
       if (!chunk) {
@@ -132,14 +168,14 @@ export class TestStore {
         chunk.bytes += text.length + 1;
       }
       for (const c of dirty) {
-        await this.#kv.set(["probes", id, c.no], `[${c.records.join(",")}]`);
+        await this.#kv.set(["events", id, c.no], `[${c.records.join(",")}]`);
       }
     }
   }
 
   async #lastChunk(id: string): Promise<OpenChunk | null> {
     for await (
-      const e of this.#kv.list<string>({ prefix: ["probes", id] }, {
+      const e of this.#kv.list<string>({ prefix: ["events", id] }, {
         reverse: true,
         limit: 1,
       })
@@ -152,23 +188,53 @@ export class TestStore {
     return null;
   }
 
-  /** Stored probe records of a test, in the order they were reported. */
-  async probes(id: string): Promise<ProbeRecord[]> {
-    const out: ProbeRecord[] = [];
-    for await (const e of this.#kv.list<string>({ prefix: ["probes", id] })) {
-      out.push(...JSON.parse(e.value) as ProbeRecord[]);
+  /**
+   * Events of a test with an id above `after`, in id order: the stored ones,
+   * then those still buffered (not yet flushed).
+   */
+  async events(id: string, after = 0): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    for await (const e of this.#kv.list<string>({ prefix: ["events", id] })) {
+      for (const ev of JSON.parse(e.value) as StoredEvent[]) {
+        if (ev.id > after) out.push(ev);
+      }
+    }
+    let last = out.at(-1)?.id ?? after;
+    const buffered = [
+      ...this.#writing.get(id) ?? [],
+      ...this.#pending.get(id) ?? [],
+    ];
+    for (const ev of buffered) {
+      if (ev.id > last) {
+        out.push(ev);
+        last = ev.id;
+      }
     }
     return out;
   }
 
-  /** The test, its summary and its probe records. */
+  /** Probe records of a test (each with its `timestamp`), in the order they were reported. */
+  async probes(id: string): Promise<ProbeRecord[]> {
+    return (await this.events(id)).filter((e) => e.type === "probe").map((e) =>
+      e.data as ProbeRecord
+    );
+  }
+
+  /** The per-second `interval` reports of a test, in order. */
+  async series(id: string): Promise<TargetReport[]> {
+    return (await this.events(id)).filter((e) => e.type === "interval").map((
+      e,
+    ) => e.data as TargetReport);
+  }
+
+  /** The test, its summary and its events. */
   async deleteTest(id: string): Promise<void> {
     this.#pending.delete(id);
     this.#chunks.delete(id);
     await this.#flushing;
     await this.#kv.delete(["tests", id]);
     await this.#kv.delete(["summaries", id]);
-    for await (const e of this.#kv.list({ prefix: ["probes", id] })) {
+    for await (const e of this.#kv.list({ prefix: ["events", id] })) {
       await this.#kv.delete(e.key);
     }
   }

@@ -33,6 +33,12 @@ const rec = (index: number): ProbeRecord => ({
   ts_source: "kernel",
 });
 
+const ev = (index: number) => ({
+  id: index + 1,
+  type: "probe" as const,
+  data: rec(index),
+});
+
 Deno.test("tests list newest first; summaries round-trip", async () => {
   const store = await TestStore.open(":memory:");
   try {
@@ -51,9 +57,9 @@ Deno.test("tests list newest first; summaries round-trip", async () => {
 Deno.test("probe records go to chunks below 64 KiB and come back in order", async () => {
   const store = await TestStore.open(":memory:", { flushEveryMs: 60_000 });
   try {
-    for (let i = 0; i < 500; i++) store.appendProbe("t", rec(i));
+    for (let i = 0; i < 500; i++) store.appendEvent("t", ev(i));
     await store.flush();
-    for (let i = 500; i < 1500; i++) store.appendProbe("t", rec(i));
+    for (let i = 500; i < 1500; i++) store.appendEvent("t", ev(i));
     await store.flush();
     const back = await store.probes("t");
     assert.equal(back.length, 1500);
@@ -69,7 +75,7 @@ Deno.test("probe records go to chunks below 64 KiB and come back in order", asyn
 Deno.test("the timer flushes buffered records within a second", async () => {
   const store = await TestStore.open(":memory:", { flushEveryMs: 50 });
   try {
-    store.appendProbe("t", rec(0));
+    store.appendEvent("t", ev(0));
     await new Promise((r) => setTimeout(r, 150));
     assert.equal((await store.probes("t")).length, 1);
   } finally {
@@ -108,7 +114,7 @@ Deno.test("pruning deletes finished tests ended before the cutoff", async () => 
     });
     await store.saveTest(meta("run", "2026-01-01T00:00:00.000Z", "running"));
     await store.saveTest(meta("new", "2026-03-01T00:00:00.000Z"));
-    store.appendProbe("old", rec(0));
+    store.appendEvent("old", ev(0));
     await store.flush();
     const gone = await store.pruneFinishedBefore(
       Date.parse("2026-02-01T00:00:00.000Z"),
@@ -119,6 +125,28 @@ Deno.test("pruning deletes finished tests ended before the cutoff", async () => 
       "run",
     ]);
     assert.deepEqual(await store.probes("old"), []);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("events keep their ids; buffered ones are read too; series", async () => {
+  const store = await TestStore.open(":memory:", { flushEveryMs: 60_000 });
+  try {
+    store.appendEvent("t", { id: 1, type: "status", data: { s: 1 } });
+    store.appendEvent("t", ev(1));
+    await store.flush();
+    store.appendEvent("t", { id: 3, type: "interval", data: { sent: 1 } });
+    store.appendEvent("t", { id: 4, type: "end", data: {} });
+    assert.deepEqual((await store.events("t")).map((e) => e.id), [1, 2, 3, 4]);
+    assert.deepEqual((await store.events("t", 2)).map((e) => e.type), [
+      "interval",
+      "end",
+    ]);
+    assert.deepEqual(await store.series("t"), [{ sent: 1 }]);
+    await store.flush();
+    assert.deepEqual((await store.events("t")).map((e) => e.id), [1, 2, 3, 4]);
+    assert.equal((await store.probes("t"))[0].index, 1);
   } finally {
     await store.close();
   }

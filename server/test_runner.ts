@@ -3,8 +3,9 @@
 import type { Engine, ProbeRun } from "../probe/engine.ts";
 import type { ProbeRecord } from "../probe/schemas.ts";
 import type { Config } from "./config.ts";
-import { TestHub } from "./hub.ts";
+import { type HubEventType, TestHub } from "./hub.ts";
 import { ApiError } from "./problem.ts";
+import type { HubEvent } from "./hub.ts";
 import type { TestStore } from "./store.ts";
 import type { TargetReport, TestMeta, TestStatus } from "./test_meta.ts";
 import { validateTestRequest } from "./test_request.ts";
@@ -87,19 +88,24 @@ export class TestRunner {
     };
     this.#tests.set(meta.id, live);
     await this.#store.saveTest(meta);
-    live.hub.publish("status", { id: meta.id, status: meta.status });
+    this.#emit(live, "status", { id: meta.id, status: meta.status });
     live.finished = this.#execute(live);
     return structuredClone(meta);
   }
 
+  /** Publishes to the test's hub and stores the event with the same id. */
+  #emit(live: LiveTest, type: HubEventType, data: unknown): void {
+    const ev = live.hub.publish(type, data);
+    this.#store.appendEvent(live.meta.id, ev);
+  }
+
   async #execute(live: LiveTest): Promise<void> {
-    const { meta, hub } = live;
+    const { meta } = live;
     const onProbe = (r: ProbeRecord) => {
-      hub.publish("probe", {
+      this.#emit(live, "probe", {
         timestamp: new Date(r.sent_at).toISOString(),
         ...r,
       });
-      this.#store.appendProbe(meta.id, r);
     };
     let timer: ReturnType<typeof setInterval> | undefined;
     let status: TestStatus;
@@ -114,12 +120,12 @@ export class TestRunner {
       await this.#store.saveTest(meta);
       if (live.stopRequested) run.stop();
       timer = setInterval(() => {
-        for (const r of this.#reports(run)) hub.publish("interval", r);
+        for (const r of this.#reports(run)) this.#emit(live, "interval", r);
       }, this.#reportEveryMs);
       await run.done;
       clearInterval(timer);
       const summary = this.#reports(run);
-      for (const r of summary) hub.publish("summary", r);
+      for (const r of summary) this.#emit(live, "summary", r);
       await this.#store.saveSummary(meta.id, summary);
       status = run.stopped ? "stopped" : "completed";
     } catch (e) {
@@ -129,14 +135,14 @@ export class TestRunner {
     }
     meta.status = status;
     meta.finished_at = new Date().toISOString();
-    await this.#store.flush();
-    await this.#store.saveTest(meta);
-    hub.publish("status", {
+    this.#emit(live, "status", {
       id: meta.id,
       status,
       ...(meta.error ? { error: meta.error } : {}),
     });
-    hub.publish("end", { id: meta.id, status });
+    this.#emit(live, "end", { id: meta.id, status });
+    await this.#store.flush();
+    await this.#store.saveTest(meta);
     this.#forgetOldFinished();
   }
 
@@ -179,16 +185,39 @@ export class TestRunner {
     return await this.#store.getSummary(id);
   }
 
-  /** The live test's hub, or one rebuilt from storage for a finished test. */
+  /** Live cumulative statistics per target of a running test, else null. */
+  liveStats(id: string): TargetReport[] | null {
+    const live = this.#tests.get(id);
+    if (!live || live.meta.status !== "running" || !live.run) return null;
+    return this.#reports(live.run);
+  }
+
+  /** Stored events of a test (probe, interval, status, summary, end) with their stream ids. */
+  async events(id: string, after = 0): Promise<HubEvent[]> {
+    return await this.#store.events(id, after);
+  }
+
+  /**
+   * The live test's hub, or one rebuilt from storage for a finished test: the
+   * stored events with the ids the live stream used, in full.
+   */
   async hub(id: string): Promise<TestHub | null> {
     const live = this.#tests.get(id);
     if (live) return live.hub;
     const meta = await this.#store.getTest(id);
     if (!meta) return null;
     const hub = new TestHub();
+    for (const ev of await this.#store.events(id)) {
+      // Ids are contiguous from 1; stop at a gap so ids stay those of the log.
+      if (ev.id !== hub.lastId + 1) break;
+      hub.publish(ev.type, ev.data);
+      if (hub.ended) return hub;
+    }
     hub.publish("status", { id, status: meta.status });
-    for (const r of (await this.#store.getSummary(id)) ?? []) {
-      hub.publish("summary", r);
+    if (hub.lastId === 1) {
+      for (const r of (await this.#store.getSummary(id)) ?? []) {
+        hub.publish("summary", r);
+      }
     }
     hub.publish("end", { id, status: meta.status });
     return hub;

@@ -1,0 +1,76 @@
+// Shared by the API tests: the app over a real engine probing loopback only,
+// KV in memory, and an audit log on its own in-memory KV.
+import assert from "node:assert/strict";
+import type { Hono } from "hono";
+import { Engine } from "../probe/engine.ts";
+import { createApp } from "./app.ts";
+import { AuditLog } from "./audit_log.ts";
+import { loadConfig } from "./config.ts";
+import { TestStore } from "./store.ts";
+import { TestRunner } from "./test_runner.ts";
+
+export interface ApiKit {
+  app: Hono;
+  runner: TestRunner;
+  store: TestStore;
+  audit: AuditLog;
+}
+
+export async function withApiKit(fn: (kit: ApiKit) => Promise<void>) {
+  const engine = Engine.create();
+  const store = await TestStore.open(":memory:");
+  const kv = await Deno.openKv(":memory:");
+  const audit = new AuditLog(kv);
+  const config = await loadConfig();
+  const runner = new TestRunner({ engine, config, store, reportEveryMs: 50 });
+  const app = createApp({
+    icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
+    kvHealth: () => store.getTest("__healthz__"),
+    api: { config, runner, audit, heartbeatMs: 20 },
+  });
+  try {
+    await fn({ app, runner, store, audit });
+  } finally {
+    await runner.close();
+    await engine.close();
+    await store.close();
+    kv.close();
+  }
+}
+
+export const postJson = async (app: Hono, path: string, body: unknown) =>
+  await app.request(path, {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
+
+/** Starts a one-probe loopback test and waits for it to finish. */
+export async function quickTest(
+  kit: ApiKit,
+  target = "localhost-v4",
+): Promise<string> {
+  const res = await postJson(kit.app, "/api/tests", {
+    targets: [target],
+    count: 1,
+    interval_ms: 10,
+    timeout_ms: 200,
+  });
+  assert.equal(res.status, 201);
+  const { id } = await res.json();
+  await kit.runner.finished(id);
+  return id;
+}
+
+export async function assertProblem(
+  res: Response,
+  status: number,
+  field: string,
+) {
+  assert.equal(res.status, status);
+  assert.equal(res.headers.get("content-type"), "application/problem+json");
+  const body = await res.json();
+  assert.equal(body.status, status);
+  assert.equal(body.field, field);
+  assert.ok(body.detail.includes(field), body.detail);
+}

@@ -1,0 +1,243 @@
+// Reading a test's stored data: paginated samples with their per-second series,
+// and exports of every probe plus the summary as CSV (RFC 4180) or JSON.
+import type { ProbeRecord } from "../probe/schemas.ts";
+import type { HubEvent } from "./hub.ts";
+import { ApiError } from "./problem.ts";
+import type { TargetReport } from "./test_meta.ts";
+
+export const DEFAULT_SAMPLES_LIMIT = 1000;
+export const MAX_SAMPLES_LIMIT = 10_000;
+
+/** A probe record as stored and streamed (with its ISO `timestamp`). */
+export type StoredProbe = ProbeRecord & { timestamp?: string };
+
+export interface SamplesPage {
+  /** Probe records after the cursor, at most `limit`, in report order. */
+  probes: StoredProbe[];
+  /**
+   * Pass as `cursor` for the next page: the event id of the last probe returned
+   * (the given cursor when none was), so it stays valid while the test runs
+   * and across restarts; null only when there is no probe at all yet.
+   */
+  next_cursor: string | null;
+  /** More probes are stored after this page. */
+  has_more: boolean;
+  /** The per-second cumulative `interval` reports, every target, in order. */
+  series: TargetReport[];
+}
+
+/** Parses `limit` and `cursor` query values; 400 naming the parameter when bad. */
+export function parseSamplesQuery(
+  limitRaw: string | undefined,
+  cursorRaw: string | undefined,
+): { limit: number; after: number } {
+  let limit = DEFAULT_SAMPLES_LIMIT;
+  if (limitRaw !== undefined && limitRaw !== "") {
+    limit = Number(limitRaw);
+    if (
+      !/^\d+$/.test(limitRaw) || !Number.isSafeInteger(limit) || limit < 1 ||
+      limit > MAX_SAMPLES_LIMIT
+    ) {
+      throw new ApiError(
+        400,
+        `limit: must be an integer from 1 to ${MAX_SAMPLES_LIMIT}`,
+        "limit",
+      );
+    }
+  }
+  let after = 0;
+  if (cursorRaw !== undefined && cursorRaw !== "") {
+    after = Number(cursorRaw);
+    if (!/^\d+$/.test(cursorRaw) || !Number.isSafeInteger(after)) {
+      throw new ApiError(
+        400,
+        "cursor: must be a next_cursor value from a previous page",
+        "cursor",
+      );
+    }
+  }
+  return { limit, after };
+}
+
+/** One page of probes after event id `after`, and the full series. */
+export function samplesPage(
+  events: HubEvent[],
+  after: number,
+  limit: number,
+): SamplesPage {
+  const probes: StoredProbe[] = [];
+  const series: TargetReport[] = [];
+  let next: number | null = after > 0 ? after : null;
+  let more = false;
+  for (const ev of events) {
+    if (ev.type === "interval") series.push(ev.data as TargetReport);
+    else if (ev.type === "probe" && ev.id > after) {
+      if (probes.length < limit) {
+        probes.push(ev.data as StoredProbe);
+        next = ev.id;
+      } else more = true;
+    }
+  }
+  return {
+    probes,
+    next_cursor: next !== null ? String(next) : null,
+    has_more: more,
+    series,
+  };
+}
+
+export type ExportFormat = "csv" | "json";
+
+export function parseExportFormat(raw: string | undefined): ExportFormat {
+  const f = raw === undefined || raw === "" ? "csv" : raw;
+  if (f !== "csv" && f !== "json") {
+    throw new ApiError(400, 'format: must be "csv" or "json"', "format");
+  }
+  return f;
+}
+
+/** Probe columns of an export, in order. */
+export const PROBE_COLUMNS = [
+  "timestamp",
+  "target",
+  "address",
+  "index",
+  "seq",
+  "sent_at",
+  "rtt_ms",
+  "status",
+  "ttl",
+  "ts_source",
+  "icmp_type",
+  "icmp_code",
+  "icmp_from",
+  "icmp_text",
+  "error",
+] as const;
+
+/** Summary columns (every statistic) of a CSV export. */
+export const SUMMARY_COLUMNS = [
+  "sent",
+  "received",
+  "lost",
+  "loss_pct",
+  "duplicates",
+  "late",
+  "errors",
+  "reordered",
+  "pending",
+  "min_rtt_ms",
+  "avg_rtt_ms",
+  "max_rtt_ms",
+  "mdev_ms",
+  "median_rtt_ms",
+  "p95_rtt_ms",
+  "p99_rtt_ms",
+  "jitter_ms",
+  "jitter_rfc3550_ms",
+  "loss_bursts",
+  "longest_loss_burst",
+  "outages",
+  "outage_ms",
+  "mos",
+] as const;
+
+/** A probe as an export row: flat, ISO timestamp, the ICMP error spelled out. */
+export function exportProbe(p: StoredProbe): Record<string, unknown> {
+  return {
+    timestamp: p.timestamp ?? new Date(p.sent_at).toISOString(),
+    target: p.target,
+    address: p.address,
+    index: p.index,
+    seq: p.seq,
+    sent_at: p.sent_at,
+    rtt_ms: p.rtt_ms,
+    status: p.status,
+    ttl: p.ttl,
+    ts_source: p.ts_source,
+    icmp_type: p.icmp?.type ?? null,
+    icmp_code: p.icmp?.code ?? null,
+    icmp_from: p.icmp?.from ?? null,
+    icmp_text: p.icmp?.text ?? null,
+    error: p.error ?? null,
+  };
+}
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF. */
+export function csvField(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  const s = typeof v === "string" ? v : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/**
+ * CSV: a header row, then one row per probe (`record` = probe) and one per
+ * target summary (`record` = summary, probe columns empty except target and
+ * address); CRLF line ends.
+ */
+export function toCsv(
+  probes: StoredProbe[],
+  summary: TargetReport[] | null,
+): string {
+  const header = ["record", ...PROBE_COLUMNS, ...SUMMARY_COLUMNS];
+  const lines = [header.join(",")];
+  for (const p of probes) {
+    const row = exportProbe(p);
+    lines.push(
+      [
+        "probe",
+        ...PROBE_COLUMNS.map((k) => csvField(row[k])),
+        ...SUMMARY_COLUMNS.map(() => ""),
+      ].join(","),
+    );
+  }
+  for (const s of summary ?? []) {
+    const row: Record<string, unknown> = {
+      timestamp: s.timestamp,
+      target: s.target,
+      address: s.address,
+    };
+    lines.push(
+      [
+        "summary",
+        ...PROBE_COLUMNS.map((k) => csvField(row[k])),
+        ...SUMMARY_COLUMNS.map((k) => csvField(s[k])),
+      ].join(","),
+    );
+  }
+  return lines.join("\r\n") + "\r\n";
+}
+
+/** Parses RFC 4180 CSV (for tests and round trips). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      row.push(field);
+      field = "";
+    } else if (c === "\r" && text[i + 1] === "\n") {
+      // handled by the \n
+    } else if (c === "\n") {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+    } else field += c;
+  }
+  if (field !== "" || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
