@@ -16,17 +16,32 @@ export interface ApiKit {
   audit: AuditLog;
 }
 
-export async function withApiKit(fn: (kit: ApiKit) => Promise<void>) {
+export interface ApiKitOptions {
+  /** Finished tests kept in memory; 0 reads them back from the store. */
+  keepFinished?: number;
+  heartbeatMs?: number;
+}
+
+export async function withApiKit(
+  fn: (kit: ApiKit) => Promise<void>,
+  options: ApiKitOptions = {},
+) {
   const engine = Engine.create();
   const store = await TestStore.open(":memory:");
   const kv = await Deno.openKv(":memory:");
   const audit = new AuditLog(kv);
   const config = await loadConfig();
-  const runner = new TestRunner({ engine, config, store, reportEveryMs: 50 });
+  const runner = new TestRunner({
+    engine,
+    config,
+    store,
+    reportEveryMs: 50,
+    keepFinished: options.keepFinished,
+  });
   const app = createApp({
     icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
     kvHealth: () => store.getTest("__healthz__"),
-    api: { config, runner, audit, heartbeatMs: 20 },
+    api: { config, runner, audit, heartbeatMs: options.heartbeatMs ?? 20 },
   });
   try {
     await fn({ app, runner, store, audit });

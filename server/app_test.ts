@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withApiKit } from "./api_testkit.ts";
 import { createApp } from "./app.ts";
 
 Deno.test("/healthz reports the ICMP socket modes", async () => {
@@ -25,29 +26,11 @@ Deno.test("/healthz is 503 when no ICMP socket can be opened", async () => {
 
 // The test API through app.request(), a real engine probing loopback only and
 // KV in memory.
-import { Engine } from "../probe/engine.ts";
-import { loadConfig } from "./config.ts";
-import { TestStore } from "./store.ts";
 import { TestRunner } from "./test_runner.ts";
 import type { Hono } from "hono";
 
-async function withApi(fn: (app: Hono, runner: TestRunner) => Promise<void>) {
-  const engine = Engine.create();
-  const store = await TestStore.open(":memory:");
-  const config = await loadConfig();
-  const runner = new TestRunner({ engine, config, store, reportEveryMs: 50 });
-  const app = createApp({
-    icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
-    api: { config, runner, heartbeatMs: 20 },
-  });
-  try {
-    await fn(app, runner);
-  } finally {
-    await runner.close();
-    await engine.close();
-    await store.close();
-  }
-}
+const withApi = (fn: (app: Hono, runner: TestRunner) => Promise<void>) =>
+  withApiKit(({ app, runner }) => fn(app, runner));
 
 const post = async (app: Hono, path: string, body: string) =>
   await app.request(path, {

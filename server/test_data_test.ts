@@ -1,11 +1,8 @@
 // Samples, export, live stats and the full replay of a finished test, through
 // app.request() with a real engine probing loopback only and KV in memory.
 import assert from "node:assert/strict";
+import { withApiKit } from "./api_testkit.ts";
 import type { Hono } from "hono";
-import { Engine } from "../probe/engine.ts";
-import { createApp } from "./app.ts";
-import { loadConfig } from "./config.ts";
-import { TestStore } from "./store.ts";
 import {
   csvField,
   parseCsv,
@@ -71,30 +68,12 @@ Deno.test("bad limit and cursor are 400 naming the parameter", () => {
   });
 });
 
-async function withApi(fn: (app: Hono, runner: TestRunner) => Promise<void>) {
-  const engine = Engine.create();
-  const store = await TestStore.open(":memory:");
-  const config = await loadConfig();
-  // keepFinished 0: a finished test is read back from the store only.
-  const runner = new TestRunner({
-    engine,
-    config,
-    store,
-    reportEveryMs: 50,
+// keepFinished 0: a finished test is read back from the store only.
+const withApi = (fn: (app: Hono, runner: TestRunner) => Promise<void>) =>
+  withApiKit(({ app, runner }) => fn(app, runner), {
     keepFinished: 0,
+    heartbeatMs: 1000,
   });
-  const app = createApp({
-    icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
-    api: { config, runner, heartbeatMs: 1000 },
-  });
-  try {
-    await fn(app, runner);
-  } finally {
-    await runner.close();
-    await engine.close();
-    await store.close();
-  }
-}
 
 interface Ev {
   id: number;
