@@ -45,9 +45,8 @@ try {
   Deno.exit(2);
 }
 const runner = new TestRunner({ engine, config, store });
-// The store keeps its KV handle private: the audit trail opens its own on the same file.
-const auditKv = await Deno.openKv(kvPath);
-const audit = new AuditLog(auditKv);
+// The audit trail lives in the store's database, on the same handle.
+const audit = new AuditLog(store.kv);
 const prune = () =>
   runner.prune().then((gone) =>
     gone.length &&
@@ -87,7 +86,6 @@ const shutdown = async () => {
   await server.shutdown();
   await engine.close();
   await store.close();
-  auditKv.close();
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGINT", shutdown);

@@ -33,6 +33,11 @@ export class TestStore {
   #flushing: Promise<void> = Promise.resolve();
   #closed = false;
 
+  /** The open KV handle, for other records kept in the same database (the audit trail). */
+  get kv(): Deno.Kv {
+    return this.#kv;
+  }
+
   private constructor(kv: Deno.Kv, flushEveryMs: number) {
     this.#kv = kv;
     this.#timer = setInterval(() => void this.flush(), flushEveryMs);
