@@ -111,7 +111,9 @@ async function runFping(target: string): Promise<Reading> {
     target,
   ]);
   if (r.code > 1) throw new Error(`fping exit ${r.code}: ${r.stderr}`);
-  const line = r.stderr.split("\n").find((l) => l.startsWith(`${target} :`));
+  const line = r.stderr.split("\n").find((l) =>
+    l.split(/\s+/)[0] === target && l.includes(" : ")
+  );
   if (!line) throw new Error(`no fping result line: ${r.stderr.slice(0, 300)}`);
   const values = line.split(":")[1].trim().split(/\s+/);
   const rtts = new Map<number, number>();
