@@ -1,6 +1,5 @@
 // The Hono app, built without a socket so tests drive it with app.request().
 import { type Context, Hono } from "hono";
-import { streamSSE } from "hono/streaming";
 import type { SocketMode } from "../probe/icmp_socket.ts";
 import type { Config } from "./config.ts";
 import { ApiError } from "./problem.ts";
@@ -16,6 +15,7 @@ import {
 import { type AuditAction, AuditLog, clientAddress } from "./audit_log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountSeedAliases } from "./seed_aliases.ts";
+import { sseResponse } from "./sse_response.ts";
 import { pageTests, parseLimit, parseTestListQuery } from "./test_list.ts";
 
 export interface AppDeps {
@@ -217,25 +217,6 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       }
     }
     const probes = c.req.query("probes") !== "0";
-    return streamSSE(c, async (stream) => {
-      const sub = hub.subscribe({ after });
-      stream.onAbort(() => sub.close());
-      const heartbeat = setInterval(() => {
-        stream.write(": heartbeat\n\n").catch(() => sub.close());
-      }, heartbeatMs);
-      try {
-        for (let ev = await sub.next(); ev; ev = await sub.next()) {
-          if (!probes && ev.type === "probe") continue;
-          await stream.writeSSE({
-            id: String(ev.id),
-            event: ev.type,
-            data: JSON.stringify(ev.data),
-          });
-        }
-      } finally {
-        clearInterval(heartbeat);
-        sub.close();
-      }
-    });
+    return sseResponse(hub.subscribe({ after }), { probes, heartbeatMs });
   });
 }
