@@ -86,7 +86,7 @@ export async function startServer(configYaml: string): Promise<ServerProcess> {
   const exited = child.status.then((s) => {
     throw new Error(`server exited (${s.code}): ${stderr.trim()}`);
   });
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const port = await Promise.race([
     listening,
     exited,

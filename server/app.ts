@@ -5,12 +5,10 @@ import type { Config } from "./config.ts";
 import { ApiError } from "./problem.ts";
 import type { TestRunner } from "./test_runner.ts";
 import {
-  exportProbe,
+  exportStream,
   parseExportFormat,
   parseSamplesQuery,
   samplesPage,
-  type StoredProbe,
-  toCsv,
 } from "./test_data.ts";
 import { type AuditAction, AuditLog, clientAddress } from "./audit_log.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -183,20 +181,19 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     const format = parseExportFormat(c.req.query("format"));
     const meta = await mustGet(c.req.param("id"));
     await audit(c, "export", meta.id);
-    const probes = (await runner.events(meta.id))
-      .filter((e) => e.type === "probe").map((e) => e.data as StoredProbe);
     const summary = await runner.summary(meta.id);
     const filename = `pla-test-${meta.id}.${format}`;
-    c.header("content-disposition", `attachment; filename="${filename}"`);
-    if (format === "csv") {
-      c.header("content-type", "text/csv; charset=utf-8; header=present");
-      return c.body(toCsv(probes, summary));
-    }
-    return c.json({
-      test: meta,
-      probes: probes.map(exportProbe),
-      summary,
-    });
+    // Streamed chunk by chunk: a day-long test is never whole in memory.
+    return c.body(
+      exportStream(format, meta, runner.eventChunks(meta.id), summary),
+      200,
+      {
+        "content-disposition": `attachment; filename="${filename}"`,
+        "content-type": format === "csv"
+          ? "text/csv; charset=utf-8; header=present"
+          : "application/json",
+      },
+    );
   });
 
   app.get("/api/tests/:id/events", async (c) => {
