@@ -7,6 +7,7 @@ import { type BenchRow, num, verdict } from "./report.ts";
 import { realtimeUs } from "./realtime_clock.ts";
 import { readSse } from "./sse_reader.ts";
 import { startServer, startTest } from "./server_process.ts";
+import { Engine } from "../probe/engine.ts";
 
 const BENCH = "3 Live path";
 const COUNT = 1000;
@@ -17,7 +18,30 @@ servers:
   - { id: lo4, name: Loopback v4, host: 127.0.0.1 }
 ${limits}`;
 
+/** The engine's share: kernel RX → onProbe in this process, same target and cadence. */
+async function engineOnlyMs(): Promise<number[]> {
+  const engine = Engine.create();
+  const out: number[] = [];
+  try {
+    const run = await engine.run(
+      [{ target: "lo4", host: "127.0.0.1" }],
+      { interval_ms: INTERVAL_MS, count: COUNT, timeout_ms: 1000, size: 56 },
+      {
+        onProbe: (r) => {
+          if (r.status !== "ok") return;
+          out.push((realtimeUs() - (r.sent_at + r.rtt_ms!) * 1000) / 1000);
+        },
+      },
+    );
+    await run.done;
+  } finally {
+    await engine.close();
+  }
+  return out;
+}
+
 export async function livePathBench(): Promise<BenchRow[]> {
+  const engineMs = await engineOnlyMs();
   const server = await startServer(LOOPBACK_CONFIG());
   const latenciesMs: number[] = [];
   try {
@@ -55,6 +79,16 @@ export async function livePathBench(): Promise<BenchRow[]> {
       bench: BENCH,
       figure: `median kernel RX → SSE client, ms (${n})`,
       ours: num(p50, 2),
+      peer: "—",
+      ratio: "—",
+      target: "—",
+      verdict: "—",
+    },
+    {
+      bench: BENCH,
+      figure:
+        "of which the engine alone (kernel RX → onProbe, in process): median / p99, ms",
+      ours: `${num(median(engineMs), 2)} / ${num(quantile(engineMs, 0.99), 2)}`,
       peer: "—",
       ratio: "—",
       target: "—",
