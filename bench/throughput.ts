@@ -135,24 +135,24 @@ export async function throughputBench(): Promise<BenchRow[]> {
       peers.fping ? `fping ${num(x, d)}` : missingPeer("fping");
 
     // Highest sustained rate: shorter intervals until a probe is falsely
-    // lost or the sends fall behind their cadence by more than 5%.
-    let best: { pps: number; s: Sample } | null = null;
+    // lost or the achieved send rate falls below 90% of the one asked for.
+    let best: { pps: number; achieved: number } | null = null;
     let stopReason = `every step up to ${
       TARGETS * 1000 / RAMP_MS.at(-1)!
     } probes/s passed`;
     for (const interval of RAMP_MS) {
       const count = Math.round(RAMP_SECONDS * 1000 / interval);
       const s = await engine(count, interval);
-      const planned = (count - 1) * interval;
-      const behind = (s.sendSpanMs! - planned) / planned;
+      // Targets start staggered over one interval: the sends span count intervals.
+      const achieved = Math.round(s.sent / (s.sendSpanMs! + interval) * 1000);
       const pps = TARGETS * 1000 / interval;
-      if (falseLoss(s) > 0 || behind > 0.05) {
-        stopReason = `at ${pps} probes/s: ${falseLoss(s)} false losses, sends ${
-          (behind * 100).toFixed(0)
-        }% behind cadence`;
+      if (falseLoss(s) > 0 || achieved < 0.9 * pps) {
+        stopReason = `at ${pps} probes/s asked: ${
+          falseLoss(s)
+        } false losses, ${achieved} probes/s sent`;
         break;
       }
-      best = { pps, s };
+      best = { pps, achieved };
     }
     const runOnly = `engine run alone ${
       num(med(ours, (s) => s.runCpu!), 2)
@@ -194,8 +194,10 @@ export async function throughputBench(): Promise<BenchRow[]> {
       {
         bench: BENCH,
         figure:
-          `highest sustained rate, probes/s (${TARGETS} targets, ${RAMP_SECONDS} s per step, no false loss, cadence within 5%)`,
-        ours: best ? String(best.pps) : `< ${TARGETS * 1000 / RAMP_MS[0]}`,
+          `highest sustained rate, probes/s (${TARGETS} targets, ${RAMP_SECONDS} s per step, no false loss, ≥ 90% of the asked rate sent)`,
+        ours: best
+          ? `${best.pps} (${best.achieved} sent/s)`
+          : `< ${TARGETS * 1000 / RAMP_MS[0]}`,
         peer: "—",
         ratio: "—",
         target: "report",
