@@ -6,6 +6,7 @@ import { Engine } from "../probe/engine.ts";
 import { createApp } from "./app.ts";
 import { AuditLog } from "./audit_log.ts";
 import { loadConfig } from "./config.ts";
+import { Metrics } from "./metrics.ts";
 import { TestStore } from "./store.ts";
 import { TestRunner } from "./test_runner.ts";
 
@@ -14,6 +15,7 @@ export interface ApiKit {
   runner: TestRunner;
   store: TestStore;
   audit: AuditLog;
+  metrics: Metrics;
 }
 
 export interface ApiKitOptions {
@@ -31,7 +33,9 @@ export async function withApiKit(
   const kv = await Deno.openKv(":memory:");
   const audit = new AuditLog(kv);
   const config = await loadConfig();
+  const metrics = new Metrics();
   const runner = new TestRunner({
+    observe: (id, type, data) => metrics.observe(id, type, data),
     engine,
     config,
     store,
@@ -41,10 +45,16 @@ export async function withApiKit(
   const app = createApp({
     icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
     kvHealth: () => store.getTest("__healthz__"),
-    api: { config, runner, audit, heartbeatMs: options.heartbeatMs ?? 20 },
+    api: {
+      config,
+      runner,
+      audit,
+      metrics,
+      heartbeatMs: options.heartbeatMs ?? 20,
+    },
   });
   try {
-    await fn({ app, runner, store, audit });
+    await fn({ app, runner, store, audit, metrics });
   } finally {
     await runner.close();
     await engine.close();

@@ -17,6 +17,7 @@ import { type AuditAction, AuditLog, clientAddress } from "./audit_log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountSeedAliases } from "./seed_aliases.ts";
 import { pageTests, parseLimit, parseTestListQuery } from "./test_list.ts";
+import type { Metrics } from "./metrics.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -31,6 +32,8 @@ export interface AppDeps {
     heartbeatMs?: number;
     /** Audit trail of start/stop/delete/export; GET /api/audit. */
     audit?: AuditLog;
+    /** GET /metrics (Prometheus text); fed by the runner's `observe`. */
+    metrics?: Metrics;
   };
 }
 
@@ -139,6 +142,14 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
 
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
 
+  if (api.metrics) {
+    const metrics = api.metrics;
+    app.get("/metrics", (c) => {
+      c.header("content-type", "text/plain; version=0.0.4; charset=utf-8");
+      return c.body(metrics.render(runner.running));
+    });
+  }
+
   const mustGet = async (id: string) => {
     const meta = await runner.get(id);
     if (!meta) throw new ApiError(404, `no test with id "${id}"`, "id");
@@ -218,6 +229,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     }
     const probes = c.req.query("probes") !== "0";
     return streamSSE(c, async (stream) => {
+      api.metrics?.sseOpened();
       const sub = hub.subscribe({ after });
       stream.onAbort(() => sub.close());
       const heartbeat = setInterval(() => {
@@ -235,6 +247,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       } finally {
         clearInterval(heartbeat);
         sub.close();
+        api.metrics?.sseClosed();
       }
     });
   });

@@ -6,6 +6,7 @@ import { AuditLog } from "./audit_log.ts";
 import { withRequestLog } from "./request_log.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { mainOptions } from "./main_options.ts";
+import { Metrics } from "./metrics.ts";
 import { TestStore } from "./store.ts";
 import { TestRunner } from "./test_runner.ts";
 import { Engine } from "../probe/engine.ts";
@@ -44,7 +45,13 @@ try {
   );
   Deno.exit(2);
 }
-const runner = new TestRunner({ engine, config, store });
+const metrics = new Metrics();
+const runner = new TestRunner({
+  engine,
+  config,
+  store,
+  observe: (id, type, data) => metrics.observe(id, type, data),
+});
 // The audit trail lives in the store's database, on the same handle.
 const audit = new AuditLog(store.kv);
 const prune = () =>
@@ -57,7 +64,7 @@ const pruneTimer = setInterval(prune, 3_600_000);
 const app = createApp({
   icmpStatus: () => ({ ipv4: modeOf(4), ipv6: modeOf(6) }),
   kvHealth: () => store.getTest("__healthz__"),
-  api: { config, runner, audit },
+  api: { config, runner, audit, metrics },
 });
 const status = app.request("/healthz");
 console.log(

@@ -18,6 +18,8 @@ export interface RunnerOptions {
   reportEveryMs?: number;
   /** Finished tests whose event log stays in memory for replay; default 100. */
   keepFinished?: number;
+  /** Sees every published event (the /metrics collector). */
+  observe?: (testId: string, type: HubEventType, data: unknown) => void;
 }
 
 interface LiveTest {
@@ -41,6 +43,7 @@ export class TestRunner {
   readonly #store: TestStore;
   readonly #reportEveryMs: number;
   readonly #keepFinished: number;
+  readonly #observe: RunnerOptions["observe"];
   readonly #tests = new Map<string, LiveTest>();
 
   constructor(options: RunnerOptions) {
@@ -49,6 +52,7 @@ export class TestRunner {
     this.#store = options.store;
     this.#reportEveryMs = options.reportEveryMs ?? 1000;
     this.#keepFinished = options.keepFinished ?? 100;
+    this.#observe = options.observe;
   }
 
   get running(): number {
@@ -97,6 +101,7 @@ export class TestRunner {
   #emit(live: LiveTest, type: HubEventType, data: unknown): void {
     const ev = live.hub.publish(type, data);
     this.#store.appendEvent(live.meta.id, ev);
+    this.#observe?.(live.meta.id, type, data);
   }
 
   async #execute(live: LiveTest): Promise<void> {
