@@ -1,8 +1,8 @@
 // Storage that cannot be written, with the real server: its KV on a small
-// tmpfs in a private mount namespace that is filled up, or remounted
-// read-only, mid-test. The running test ends `failed` with a clear reason, the
-// server keeps serving (/healthz says writes fail) and recovers once space is
-// back. Also: an unusable KV path at startup is a clear error and exit code 2.
+// tmpfs in a private mount namespace, filled up mid-test. The running test
+// ends `failed` with a clear reason, the server keeps serving (/healthz says
+// writes fail) and recovers once space is back. Also: an unusable KV path at
+// startup (not a directory; read-only file system) is a clear error, exit 2.
 // Needs root (mount namespace, tmpfs); loopback probes only, bounded counts.
 import assert from "node:assert/strict";
 import {
@@ -14,40 +14,10 @@ import {
   startServer,
   stopServer,
 } from "./server_process.ts";
+import { mountNamespaceUnavailable, onTmpfs } from "./mount_namespace.ts";
 
-async function rootReason(): Promise<string | null> {
-  if (Deno.build.os !== "linux") return "needs Linux";
-  try {
-    const id = await new Deno.Command("id", { args: ["-u"], stdout: "piped" })
-      .output();
-    if (new TextDecoder().decode(id.stdout).trim() !== "0") return "needs root";
-    const probe = await new Deno.Command("unshare", {
-      args: ["-m", "--propagation", "private", "true"],
-      stderr: "null",
-    }).output();
-    if (!probe.success) return "unshare -m (mount namespaces) not permitted";
-    return null;
-  } catch (e) {
-    return `cannot run id/unshare: ${(e as Error).message}`;
-  }
-}
-const reason = await rootReason();
+const reason = await mountNamespaceUnavailable();
 if (reason) console.log(`storage failure tests skipped: ${reason}`);
-
-/** Runs the server with `mnt` a fresh tmpfs of `size`, in its own mount namespace. */
-function onTmpfs(mnt: string, size: string) {
-  return (cmd: string[]) => [
-    "unshare",
-    "-m",
-    "--propagation",
-    "private",
-    "sh",
-    "-c",
-    `mount -t tmpfs -o size=${size} pla-test "$0" && exec "$@"`,
-    mnt,
-    ...cmd,
-  ];
-}
 
 async function run(cmd: string, args: string[]): Promise<void> {
   const out = await new Deno.Command(cmd, { args, stderr: "piped" }).output();
@@ -87,7 +57,7 @@ async function fillMidTest() {
   const server = await startServer({
     dir,
     kvPath: `${mnt}/pla.kv`,
-    wrap: onTmpfs(mnt, "8m"),
+    wrap: onTmpfs(mnt, "size=8m"),
   });
   try {
     const id = await postTest(server.base, {
@@ -229,7 +199,10 @@ Deno.test({
     await Deno.mkdir(mnt);
     try {
       const kv = `${mnt}/pla.kv`;
-      const { code, stderr } = await startupFailure(kv, onTmpfs(mnt, "1m,ro"));
+      const { code, stderr } = await startupFailure(
+        kv,
+        onTmpfs(mnt, "size=1m,ro"),
+      );
       assert.equal(code, 2, stderr);
       assert.match(
         stderr,
