@@ -244,6 +244,12 @@ export class TestStore {
    * then those still buffered (not yet flushed).
    */
   async events(id: string, after = 0): Promise<StoredEvent[]> {
+    // Buffered events first: a flush finishing while KV is listed moves them
+    // into KV, so every event is in one or the other (overlaps skipped by id).
+    const buffered = [
+      ...this.#writing.get(id) ?? [],
+      ...this.#pending.get(id) ?? [],
+    ];
     const out: StoredEvent[] = [];
     for await (const e of this.#kv.list<string>({ prefix: ["events", id] })) {
       for (const ev of JSON.parse(e.value) as StoredEvent[]) {
@@ -251,10 +257,6 @@ export class TestStore {
       }
     }
     let last = out.at(-1)?.id ?? after;
-    const buffered = [
-      ...this.#writing.get(id) ?? [],
-      ...this.#pending.get(id) ?? [],
-    ];
     for (const ev of buffered) {
       if (ev.id > last) {
         out.push(ev);

@@ -18,6 +18,8 @@ export interface RunnerOptions {
   reportEveryMs?: number;
   /** Finished tests whose event log stays in memory for replay; default 100. */
   keepFinished?: number;
+  /** Newest events of a running test kept in memory; older replays read the store. */
+  hubKeep?: number;
 }
 
 interface LiveTest {
@@ -43,6 +45,7 @@ export class TestRunner {
   readonly #store: TestStore;
   readonly #reportEveryMs: number;
   readonly #keepFinished: number;
+  readonly #hubKeep: number;
   readonly #tests = new Map<string, LiveTest>();
 
   constructor(options: RunnerOptions) {
@@ -51,6 +54,7 @@ export class TestRunner {
     this.#store = options.store;
     this.#reportEveryMs = options.reportEveryMs ?? 1000;
     this.#keepFinished = options.keepFinished ?? 100;
+    this.#hubKeep = options.hubKeep ?? 1000;
     this.#store.onWriteError((id, e) => this.#storageFailed(id, e));
   }
 
@@ -92,7 +96,13 @@ export class TestRunner {
     };
     const live: LiveTest = {
       meta,
-      hub: new TestHub(),
+      hub: new TestHub({
+        keep: this.#hubKeep,
+        backfill: async (after, upTo) =>
+          (await this.#store.events(meta.id, after)).filter((e) =>
+            e.id <= upTo
+          ),
+      }),
       run: null,
       stopRequested: false,
       finished: Promise.resolve(),
@@ -173,6 +183,8 @@ export class TestRunner {
     });
     this.#emit(live, "end", { id: meta.id, status });
     await this.#store.flush();
+    // The store has it all now; replays of a finished test read from there.
+    live.hub.trim(0);
     try {
       await this.#store.saveTest(meta);
     } catch (e) {
