@@ -63,7 +63,11 @@ await prune();
 const pruneTimer = setInterval(prune, 3_600_000);
 const app = createApp({
   icmpStatus: () => ({ ipv4: modeOf(4), ipv6: modeOf(6) }),
-  kvHealth: () => store.getTest("__healthz__"),
+  kvHealth: async () => {
+    // A read proves little when the disk is full: report failed writes too.
+    if (store.writeError) throw new Error(`writes fail: ${store.writeError}`);
+    await store.getTest("__healthz__");
+  },
   api: { config, runner, audit, metrics },
 });
 const status = app.request("/healthz");
@@ -83,15 +87,30 @@ const server = Deno.serve({
     console.log(JSON.stringify({ msg: "listening", hostname, port })),
 }, withRequestLog(app.fetch));
 
+/** Resolves when `p` settles or after `ms`, whichever is first. */
+const atMost = (p: Promise<unknown>, ms: number) => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p.catch(() => {}),
+    new Promise((r) => timer = setTimeout(r, ms)),
+  ]).finally(() => clearTimeout(timer));
+};
+
+// Stops running tests (they end `stopped`, their data flushed) and exits
+// within a few seconds: replies still in flight get SHUTDOWN_GRACE_MS, then
+// the engine gives up on them.
+const SHUTDOWN_GRACE_MS = 2000;
 let shuttingDown = false;
 const shutdown = async () => {
   if (shuttingDown) return;
   shuttingDown = true;
   console.log(JSON.stringify({ msg: "shutting down" }));
   clearInterval(pruneTimer);
-  await runner.close();
-  await server.shutdown();
+  const stopped = runner.close();
+  await atMost(stopped, SHUTDOWN_GRACE_MS);
   await engine.close();
+  await stopped;
+  await atMost(server.shutdown(), SHUTDOWN_GRACE_MS);
   await store.close();
   Deno.exit(0);
 };

@@ -15,12 +15,13 @@ const TITLES: Record<number, string> = {
   422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  503: "Service Unavailable",
 };
 
 /** An error the API reports as application/problem+json. */
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409 | 422 | 429 | 500,
+    readonly status: 400 | 404 | 409 | 422 | 429 | 500 | 503,
     message: string,
     readonly field?: string,
   ) {

@@ -20,6 +20,8 @@ export interface RunnerOptions {
   keepFinished?: number;
   /** Sees every published event (the /metrics collector). */
   observe?: (testId: string, type: HubEventType, data: unknown) => void;
+  /** Newest events of a running test kept in memory; older replays read the store. */
+  hubKeep?: number;
 }
 
 interface LiveTest {
@@ -27,6 +29,8 @@ interface LiveTest {
   hub: TestHub;
   run: ProbeRun | null;
   stopRequested: boolean;
+  /** Set when the test's data could not be stored: it stops and ends `failed`. */
+  storageError?: string;
   finished: Promise<void>;
 }
 
@@ -44,6 +48,7 @@ export class TestRunner {
   readonly #reportEveryMs: number;
   readonly #keepFinished: number;
   readonly #observe: RunnerOptions["observe"];
+  readonly #hubKeep: number;
   readonly #tests = new Map<string, LiveTest>();
 
   constructor(options: RunnerOptions) {
@@ -53,6 +58,16 @@ export class TestRunner {
     this.#reportEveryMs = options.reportEveryMs ?? 1000;
     this.#keepFinished = options.keepFinished ?? 100;
     this.#observe = options.observe;
+    this.#hubKeep = options.hubKeep ?? 1000;
+    this.#store.onWriteError((id, e) => this.#storageFailed(id, e));
+  }
+
+  /** A test whose data cannot be written stops rather than record what would be lost. */
+  #storageFailed(id: string, e: Error): void {
+    const live = this.#tests.get(id);
+    if (!live || live.meta.status !== "running" || live.storageError) return;
+    live.storageError = `storage: cannot write the test's data (${e.message})`;
+    live.run?.stop();
   }
 
   get running(): number {
@@ -85,13 +100,27 @@ export class TestRunner {
     };
     const live: LiveTest = {
       meta,
-      hub: new TestHub(),
+      hub: new TestHub({
+        keep: this.#hubKeep,
+        backfill: async (after, upTo) =>
+          (await this.#store.events(meta.id, after)).filter((e) =>
+            e.id <= upTo
+          ),
+      }),
       run: null,
       stopRequested: false,
       finished: Promise.resolve(),
     };
     this.#tests.set(meta.id, live);
-    await this.#store.saveTest(meta);
+    try {
+      await this.#store.saveTest(meta);
+    } catch (e) {
+      this.#tests.delete(meta.id);
+      throw new ApiError(
+        503,
+        `storage: cannot record a new test (${(e as Error).message})`,
+      );
+    }
     this.#emit(live, "status", { id: meta.id, status: meta.status });
     live.finished = this.#execute(live);
     return structuredClone(meta);
@@ -113,31 +142,43 @@ export class TestRunner {
       });
     };
     let timer: ReturnType<typeof setInterval> | undefined;
-    let status: TestStatus;
+    let run: ProbeRun | null = null;
+    let error: string | undefined;
     try {
-      const run = await this.#engine.run(
+      run = await this.#engine.run(
         meta.targets.map((t) => ({ target: t.id, host: t.host })),
         meta.settings,
         { onProbe },
       );
-      live.run = run;
+      const started = live.run = run;
       run.targets.forEach((t, i) => meta.targets[i].address = t.address);
-      await this.#store.saveTest(meta);
-      if (live.stopRequested) run.stop();
+      if (live.stopRequested || live.storageError) run.stop();
       timer = setInterval(() => {
-        for (const r of this.#reports(run)) this.#emit(live, "interval", r);
+        for (const r of this.#reports(started)) {
+          this.#emit(live, "interval", r);
+        }
       }, this.#reportEveryMs);
+      await this.#store.saveTest(meta);
       await run.done;
       clearInterval(timer);
       const summary = this.#reports(run);
       for (const r of summary) this.#emit(live, "summary", r);
       await this.#store.saveSummary(meta.id, summary);
-      status = run.stopped ? "stopped" : "completed";
     } catch (e) {
+      error = (e as Error).message;
+      // Nothing may be published after `end`: let the run wind down first.
+      run?.stop();
+      await run?.done;
+    } finally {
       clearInterval(timer);
-      status = "failed";
-      meta.error = (e as Error).message;
     }
+    error = live.storageError ?? error;
+    const status: TestStatus = error
+      ? "failed"
+      : run?.stopped
+      ? "stopped"
+      : "completed";
+    if (error) meta.error = error;
     meta.status = status;
     meta.finished_at = new Date().toISOString();
     this.#emit(live, "status", {
@@ -147,7 +188,14 @@ export class TestRunner {
     });
     this.#emit(live, "end", { id: meta.id, status });
     await this.#store.flush();
-    await this.#store.saveTest(meta);
+    // The store has it all now; replays of a finished test read from there.
+    live.hub.trim(0);
+    try {
+      await this.#store.saveTest(meta);
+    } catch (e) {
+      // Still served from memory; after a restart it reads `interrupted`.
+      console.error(`test ${meta.id}: final status not stored:`, e);
+    }
     this.#forgetOldFinished();
   }
 
