@@ -5,7 +5,7 @@ import type { Hono } from "hono";
 import { Engine } from "../probe/engine.ts";
 import { createApp } from "./app.ts";
 import { AuditLog } from "./audit_log.ts";
-import { loadConfig } from "./config.ts";
+import { type Config, loadConfig, parseConfig } from "./config.ts";
 import { TestStore } from "./store.ts";
 import { TestRunner } from "./test_runner.ts";
 
@@ -14,12 +14,15 @@ export interface ApiKit {
   runner: TestRunner;
   store: TestStore;
   audit: AuditLog;
+  config: Config;
 }
 
 export interface ApiKitOptions {
   /** Finished tests kept in memory; 0 reads them back from the store. */
   keepFinished?: number;
   heartbeatMs?: number;
+  /** YAML config instead of the embedded default (auth, policy, limits tests). */
+  configYaml?: string;
 }
 
 export async function withApiKit(
@@ -30,7 +33,9 @@ export async function withApiKit(
   const store = await TestStore.open(":memory:");
   const kv = await Deno.openKv(":memory:");
   const audit = new AuditLog(kv);
-  const config = await loadConfig();
+  const config = options.configYaml
+    ? parseConfig(options.configYaml, "test.yaml")
+    : await loadConfig();
   const runner = new TestRunner({
     engine,
     config,
@@ -44,7 +49,7 @@ export async function withApiKit(
     api: { config, runner, audit, heartbeatMs: options.heartbeatMs ?? 20 },
   });
   try {
-    await fn({ app, runner, store, audit });
+    await fn({ app, runner, store, audit, config });
   } finally {
     await runner.close();
     await engine.close();

@@ -17,6 +17,9 @@ import { type AuditAction, AuditLog, clientAddress } from "./audit_log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountSeedAliases } from "./seed_aliases.ts";
 import { pageTests, parseLimit, parseTestListQuery } from "./test_list.ts";
+import { type Auth, principalOf } from "./auth.ts";
+import { mountSecurity } from "./security.ts";
+import { streamLimit, StreamSlots } from "./sse_limit.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -31,6 +34,8 @@ export interface AppDeps {
     heartbeatMs?: number;
     /** Audit trail of start/stop/delete/export; GET /api/audit. */
     audit?: AuditLog;
+    /** Authentication; default: built from config.auth. */
+    auth?: Auth;
   };
 }
 
@@ -47,6 +52,8 @@ export function createApp(deps: AppDeps): Hono {
     console.error(err);
     return new ApiError(500, "internal error").toResponse();
   });
+  // Security headers, body limit, auth and roles: before every route.
+  mountSecurity(app, deps.api?.config, deps.api?.auth);
   app.get("/healthz", async (c) => {
     const icmp = deps.icmpStatus();
     let ok = typeof icmp.ipv4 === "string" || typeof icmp.ipv6 === "string";
@@ -95,7 +102,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       await api.audit.record({
         action,
         test_id,
-        who: "anonymous",
+        who: principalOf(c).name,
         from: clientAddress(c.env),
       });
     } catch (e) {
@@ -116,7 +123,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
         "body",
       );
     }
-    const meta = await runner.start(body);
+    const meta = await runner.start(body, principalOf(c).name);
     await audit(c, "start", meta.id);
     c.header("location", `/api/tests/${meta.id}`);
     return c.json({ ...meta, links: linksOf(meta.id) }, 201);
@@ -138,6 +145,11 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
   });
 
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
+
+  app.get("/api/me", (c) => {
+    const { name, role, via } = principalOf(c);
+    return c.json({ name, role, via, auth: config.auth.mode });
+  });
 
   const mustGet = async (id: string) => {
     const meta = await runner.get(id);
@@ -199,6 +211,10 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     });
   });
 
+  app.use(
+    "/api/tests/:id/events",
+    streamLimit(new StreamSlots(config.limits.max_sse_per_client)),
+  );
   app.get("/api/tests/:id/events", async (c) => {
     const id = c.req.param("id");
     const hub = await runner.hub(id);

@@ -1,11 +1,12 @@
 // Wires config, engine, store and runner into the app and serves it; nothing else lives here.
-// Environment: PORT (default 8080), PLA_KV (default ./data/pla.kv),
+// Environment: HOST (default 127.0.0.1), PORT (default 8080), PLA_KV (default ./data/pla.kv),
 // PLA_CONFIG or --config FILE (default: the embedded loopback config).
 import { createApp } from "./app.ts";
 import { AuditLog } from "./audit_log.ts";
 import { withRequestLog } from "./request_log.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { mainOptions } from "./main_options.ts";
+import { authNotice } from "./startup_check.ts";
 import { TestStore } from "./store.ts";
 import { TestRunner } from "./test_runner.ts";
 import { Engine } from "../probe/engine.ts";
@@ -22,7 +23,13 @@ try {
   );
   Deno.exit(2);
 }
-const { configFile, kvPath, port } = options;
+const { configFile, kvPath, port, hostname } = options;
+const notice = authNotice(config, hostname, configFile !== undefined);
+if (!notice.ok) {
+  console.error(notice.message);
+  Deno.exit(2);
+}
+console.log(notice.message);
 
 const engine = Engine.create();
 const modeOf = (family: Family) => {
@@ -72,6 +79,7 @@ console.log(JSON.stringify({
 
 const server = Deno.serve({
   port,
+  hostname,
   onListen: ({ hostname, port }) =>
     console.log(JSON.stringify({ msg: "listening", hostname, port })),
 }, withRequestLog(app.fetch));
