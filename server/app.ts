@@ -20,6 +20,7 @@ import { pageTests, parseLimit, parseTestListQuery } from "./test_list.ts";
 import { type Auth, principalOf } from "./auth.ts";
 import { mountSecurity } from "./security.ts";
 import { streamLimit, StreamSlots } from "./sse_limit.ts";
+import { checkTestId } from "./test_id.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -151,6 +152,9 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     return c.json({ name, role, via, auth: config.auth.mode });
   });
 
+  app.use("/api/tests/:id", checkTestId);
+  app.use("/api/tests/:id/*", checkTestId);
+
   const mustGet = async (id: string) => {
     const meta = await runner.get(id);
     if (!meta) throw new ApiError(404, `no test with id "${id}"`, "id");
@@ -224,7 +228,8 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     let after = 0;
     if (lastRaw !== undefined && lastRaw !== "") {
       after = Number(lastRaw);
-      if (!Number.isInteger(after) || after < 0) {
+      // Digits only: no " 1", "0x10", "1e3" or values past 2^53.
+      if (!/^\d{1,15}$/.test(lastRaw)) {
         throw new ApiError(
           400,
           "Last-Event-ID: must be a non-negative integer",
