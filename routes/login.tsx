@@ -9,8 +9,29 @@ export interface LoginPageProps {
   error?: string;
 }
 
-/** The stylesheet the web UI serves. */
-export const LOGIN_STYLESHEET = "/static/app.css";
+let stylesheet: string | null | undefined;
+
+/**
+ * The web UI's stylesheet: its hashed URL from the asset build's manifest
+ * (static/build/manifest.json, "app.css"); none when there is no build.
+ */
+export function loginStylesheet(): string | null {
+  if (stylesheet !== undefined) return stylesheet;
+  try {
+    const m = JSON.parse(
+      Deno.readTextFileSync(
+        new URL("../static/build/manifest.json", import.meta.url),
+      ),
+    );
+    stylesheet = typeof m["app.css"] === "string" &&
+        m["app.css"].startsWith("/static/")
+      ? m["app.css"]
+      : null;
+  } catch {
+    stylesheet = null;
+  }
+  return stylesheet;
+}
 
 export function LoginPage({ next, username, error }: LoginPageProps) {
   return (
@@ -19,7 +40,9 @@ export function LoginPage({ next, username, error }: LoginPageProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>Sign in · packet-loss-analyzer</title>
-        <link rel="stylesheet" href={LOGIN_STYLESHEET} />
+        {loginStylesheet()
+          ? <link rel="stylesheet" href={loginStylesheet()!} />
+          : null}
       </head>
       <body class="login-page">
         <main class="login">

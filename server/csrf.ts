@@ -10,9 +10,15 @@ export const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * sign-on), so one of Origin or Sec-Fetch-Site must vouch for it.
  */
 export function crossSiteReason(req: Request, ambient: boolean): string | null {
+  // Sec-Fetch-Site is set by the browser itself and cannot be forged by a
+  // page; when present it decides. (Origin alone is not enough: under
+  // Referrer-Policy: no-referrer, browsers send "Origin: null" even for a
+  // same-origin form.)
   const site = req.headers.get("sec-fetch-site");
-  if (site !== null && site !== "same-origin" && site !== "none") {
-    return `cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 40)})`;
+  if (site !== null) {
+    return site === "same-origin" || site === "none"
+      ? null
+      : `cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 40)})`;
   }
   const origin = req.headers.get("origin");
   if (origin !== null) {
@@ -21,13 +27,11 @@ export function crossSiteReason(req: Request, ambient: boolean): string | null {
       host = new URL(origin).host;
     } catch { /* "null" or garbage */ }
     const self = req.headers.get("host") ?? new URL(req.url).host;
-    if (host !== self) {
-      return `cross-origin request refused (Origin: ${origin.slice(0, 100)})`;
-    }
-    return null;
+    return host === self
+      ? null
+      : `cross-origin request refused (Origin: ${origin.slice(0, 100)})`;
   }
-  if (ambient && site === null) {
-    return "a browser request must carry an Origin or Sec-Fetch-Site header";
-  }
-  return null;
+  return ambient
+    ? "a browser request must carry an Origin or Sec-Fetch-Site header"
+    : null;
 }
