@@ -56,6 +56,13 @@ export function safeNext(next: unknown): string {
   return u.pathname + u.search;
 }
 
+/** The host name of a Host header value ("[::1]:8080" → "::1"), lowercased. */
+export function hostnameOf(host: string): string {
+  const h = host.toLowerCase();
+  if (h.startsWith("[")) return h.slice(1, h.indexOf("]"));
+  return h.replace(/:\d*$/, "");
+}
+
 /** The principal the auth middleware attached to the request (open mode: anonymous admin). */
 export const principalOf = (c: Context): Principal =>
   c.get("principal") ?? OPEN;
@@ -138,10 +145,31 @@ export class Auth {
     return id ? this.sessions.get(id) : null;
   }
 
+  /**
+   * With auth open, a page of another site whose name resolves to this
+   * machine (DNS rebinding) would be "same-origin" with the service; only IP
+   * addresses, localhost and auth.open_hosts are answered to.
+   */
+  #openHostRefused(req: Request): string | null {
+    const host = req.headers.get("host") ?? new URL(req.url).host;
+    const name = hostnameOf(host);
+    if (
+      name === "localhost" || parseAddress(name) ||
+      this.config.open_hosts.some((h) => h.toLowerCase() === name)
+    ) return null;
+    return `Host: "${
+      host.slice(0, 100)
+    }" is not answered while auth is open (DNS rebinding protection); add it to auth.open_hosts, or use an IP address`;
+  }
+
   /** The middleware: CSRF check, then authentication and role. */
   middleware(): MiddlewareHandler {
     return async (c, next) => {
       const { method, path } = c.req;
+      if (this.open && path !== "/healthz") {
+        const why = this.#openHostRefused(c.req.raw);
+        if (why) throw new ApiError(403, why);
+      }
       const pub = isPublicPath(path);
       const who = pub
         ? null

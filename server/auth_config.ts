@@ -69,6 +69,16 @@ export const authSchema = z.object({
   proxy: proxyEntry.optional(),
   /** Login sessions end this long after sign-in. */
   session_hours: z.number().positive().max(24 * 90).default(12),
+  /**
+   * Host names the service may be reached by while auth is open, besides IP
+   * addresses and localhost (DNS rebinding protection).
+   */
+  open_hosts: z.array(
+    z.string().max(253).regex(
+      /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/,
+      "not a host name",
+    ),
+  ).max(100).default([]),
   /** `auto`: Secure unless served over plain http to a non-loopback host. */
   cookie_secure: z.enum(["auto", "always", "never"]).default("auto"),
 }).strict().superRefine((a, ctx) => {

@@ -234,3 +234,43 @@ Deno.test("Secure cookie: https, loopback hosts, or the config says so", () => {
   assert.equal(secureCookie(req("http://pla.lan/"), "always"), true);
   assert.equal(secureCookie(req("https://pla.lan/"), "never"), false);
 });
+
+Deno.test("open mode answers only IP addresses, localhost and open_hosts (DNS rebinding)", async () => {
+  const yaml = `
+servers: [{ id: localhost-v4, name: L4, host: 127.0.0.1 }]
+auth: { mode: open, open_hosts: [pla.lan] }
+`;
+  await withApiKit(async ({ app, runner }) => {
+    const req = (host: string, init: RequestInit = {}) =>
+      app.request("/api/tests", {
+        ...init,
+        headers: { ...init.headers, host },
+      });
+    for (
+      const host of [
+        "127.0.0.1:8080",
+        "[::1]:8080",
+        "localhost",
+        "PLA.lan:80",
+        "10.1.2.3",
+      ]
+    ) {
+      const res = await req(host);
+      assert.equal(res.status, 200, host);
+      await res.body?.cancel();
+    }
+    const rebound = await req("evil.example:8080", {
+      method: "POST",
+      body: JSON.stringify({ targets: ["localhost-v4"], count: 1 }),
+    });
+    assert.equal(rebound.status, 403);
+    assert.match((await rebound.json()).detail, /DNS rebinding/);
+    assert.equal((await req("evil.example")).status, 403);
+    assert.equal(
+      (await app.request("/healthz", { headers: { host: "evil.example" } }))
+        .status,
+      200,
+    );
+    assert.deepEqual(await runner.list(), []);
+  }, { configYaml: yaml });
+});

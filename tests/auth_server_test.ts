@@ -178,6 +178,9 @@ Deno.test({
     "browser: a page redirects to the form; sign-in sets a cookie the browser keeps on 127.0.0.1; no CSP violation",
   ignore: !CHROMIUM,
   async fn() {
+    // playwright-core probes /proc/sys/fs/binfmt_misc for WSL when it loads,
+    // which needs --allow-all; its own test switch skips the probe.
+    Deno.env.set("__IS_WSL_TEST__", "1");
     const { chromium } = await import("playwright-core");
     const s = await startServer();
     const browser = await chromium.launch({
