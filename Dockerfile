@@ -26,7 +26,11 @@ RUN mkdir -p /data /config \
   && chown -R deno:deno /deno-dir \
   && chmod -R a+rX /app
 USER deno
-ENV PORT=8080 \
+# All interfaces: the port is published by the container runtime. The service
+# then refuses to start unless the config requires sign-in or says `auth:
+# {mode: open}` explicitly.
+ENV HOST=0.0.0.0 \
+  PORT=8080 \
   PLA_KV=/data/pla.kv
 VOLUME ["/data"]
 EXPOSE 8080

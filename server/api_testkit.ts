@@ -5,7 +5,7 @@ import type { Hono } from "hono";
 import { Engine } from "../probe/engine.ts";
 import { createApp } from "./app.ts";
 import { AuditLog } from "./audit_log.ts";
-import { loadConfig } from "./config.ts";
+import { type Config, loadConfig, parseConfig } from "./config.ts";
 import { Metrics } from "./metrics.ts";
 import { TestStore } from "./store.ts";
 import { TestRunner } from "./test_runner.ts";
@@ -16,12 +16,15 @@ export interface ApiKit {
   store: TestStore;
   audit: AuditLog;
   metrics: Metrics;
+  config: Config;
 }
 
 export interface ApiKitOptions {
   /** Finished tests kept in memory; 0 reads them back from the store. */
   keepFinished?: number;
   heartbeatMs?: number;
+  /** YAML config instead of the embedded default (auth, policy, limits tests). */
+  configYaml?: string;
 }
 
 export async function withApiKit(
@@ -32,7 +35,9 @@ export async function withApiKit(
   const store = await TestStore.open(":memory:");
   const kv = await Deno.openKv(":memory:");
   const audit = new AuditLog(kv);
-  const config = await loadConfig();
+  const config = options.configYaml
+    ? parseConfig(options.configYaml, "test.yaml")
+    : await loadConfig();
   const metrics = new Metrics();
   const runner = new TestRunner({
     observe: (id, type, data) => metrics.observe(id, type, data),
@@ -54,7 +59,7 @@ export async function withApiKit(
     },
   });
   try {
-    await fn({ app, runner, store, audit, metrics });
+    await fn({ app, runner, store, audit, metrics, config });
   } finally {
     await runner.close();
     await engine.close();

@@ -18,6 +18,10 @@ import { openApiDocument } from "./openapi.ts";
 import { mountSeedAliases } from "./seed_aliases.ts";
 import { pageTests, parseLimit, parseTestListQuery } from "./test_list.ts";
 import type { Metrics } from "./metrics.ts";
+import { type Auth, principalOf } from "./auth.ts";
+import { mountSecurity } from "./security.ts";
+import { streamLimit, StreamSlots } from "./sse_limit.ts";
+import { checkTestId } from "./test_id.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -34,6 +38,8 @@ export interface AppDeps {
     audit?: AuditLog;
     /** GET /metrics (Prometheus text); fed by the runner's `observe`. */
     metrics?: Metrics;
+    /** Authentication; default: built from config.auth. */
+    auth?: Auth;
   };
 }
 
@@ -50,6 +56,8 @@ export function createApp(deps: AppDeps): Hono {
     console.error(err);
     return new ApiError(500, "internal error").toResponse();
   });
+  // Security headers, body limit, auth and roles: before every route.
+  mountSecurity(app, deps.api?.config, deps.api?.auth);
   app.get("/healthz", async (c) => {
     const icmp = deps.icmpStatus();
     let ok = typeof icmp.ipv4 === "string" || typeof icmp.ipv6 === "string";
@@ -98,7 +106,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       await api.audit.record({
         action,
         test_id,
-        who: "anonymous",
+        who: principalOf(c).name,
         from: clientAddress(c.env),
       });
     } catch (e) {
@@ -119,7 +127,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
         "body",
       );
     }
-    const meta = await runner.start(body);
+    const meta = await runner.start(body, principalOf(c).name);
     await audit(c, "start", meta.id);
     c.header("location", `/api/tests/${meta.id}`);
     return c.json({ ...meta, links: linksOf(meta.id) }, 201);
@@ -149,6 +157,13 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       return c.body(metrics.render(runner.running));
     });
   }
+  app.get("/api/me", (c) => {
+    const { name, role, via } = principalOf(c);
+    return c.json({ name, role, via, auth: config.auth.mode });
+  });
+
+  app.use("/api/tests/:id", checkTestId);
+  app.use("/api/tests/:id/*", checkTestId);
 
   const mustGet = async (id: string) => {
     const meta = await runner.get(id);
@@ -210,6 +225,10 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     });
   });
 
+  app.use(
+    "/api/tests/:id/events",
+    streamLimit(new StreamSlots(config.limits.max_sse_per_client)),
+  );
   app.get("/api/tests/:id/events", async (c) => {
     const id = c.req.param("id");
     const hub = await runner.hub(id);
@@ -219,7 +238,8 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     let after = 0;
     if (lastRaw !== undefined && lastRaw !== "") {
       after = Number(lastRaw);
-      if (!Number.isInteger(after) || after < 0) {
+      // Digits only: no " 1", "0x10", "1e3" or values past 2^53.
+      if (!/^\d{1,15}$/.test(lastRaw)) {
         throw new ApiError(
           400,
           "Last-Event-ID: must be a non-negative integer",

@@ -1,5 +1,5 @@
 // Wires config, engine, store and runner into the app and serves it; nothing else lives here.
-// Environment: PORT (default 8080), PLA_KV (default ./data/pla.kv),
+// Environment: HOST (default 127.0.0.1), PORT (default 8080), PLA_KV (default ./data/pla.kv),
 // PLA_CONFIG or --config FILE (default: the embedded loopback config).
 import { createApp } from "./app.ts";
 import { AuditLog } from "./audit_log.ts";
@@ -7,6 +7,7 @@ import { withRequestLog } from "./request_log.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { mainOptions } from "./main_options.ts";
 import { Metrics } from "./metrics.ts";
+import { authNotice } from "./startup_check.ts";
 import { TestStore } from "./store.ts";
 import { TestRunner } from "./test_runner.ts";
 import { Engine } from "../probe/engine.ts";
@@ -23,7 +24,13 @@ try {
   );
   Deno.exit(2);
 }
-const { configFile, kvPath, port } = options;
+const { configFile, kvPath, port, hostname } = options;
+const notice = authNotice(config, hostname, configFile !== undefined);
+if (!notice.ok) {
+  console.error(notice.message);
+  Deno.exit(2);
+}
+console.log(notice.message);
 
 const engine = Engine.create();
 const modeOf = (family: Family) => {
@@ -83,6 +90,7 @@ console.log(JSON.stringify({
 
 const server = Deno.serve({
   port,
+  hostname,
   onListen: ({ hostname, port }) =>
     console.log(JSON.stringify({ msg: "listening", hostname, port })),
 }, withRequestLog(app.fetch));

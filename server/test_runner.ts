@@ -9,6 +9,8 @@ import type { HubEvent } from "./hub.ts";
 import type { TestStore } from "./store.ts";
 import type { TargetReport, TestMeta, TestStatus } from "./test_meta.ts";
 import { validateTestRequest } from "./test_request.ts";
+import { checkAdmission, type RunningTest } from "./limits.ts";
+import { TargetPolicy } from "./target_policy.ts";
 
 export interface RunnerOptions {
   engine: Engine;
@@ -22,10 +24,14 @@ export interface RunnerOptions {
   observe?: (testId: string, type: HubEventType, data: unknown) => void;
   /** Newest events of a running test kept in memory; older replays read the store. */
   hubKeep?: number;
+  /** What may be probed; default: built from the config. */
+  policy?: TargetPolicy;
 }
 
 interface LiveTest {
   meta: TestMeta;
+  /** Resolved and checked addresses, one per target: what the engine probes. */
+  addresses: string[];
   hub: TestHub;
   run: ProbeRun | null;
   stopRequested: boolean;
@@ -50,6 +56,7 @@ export class TestRunner {
   readonly #observe: RunnerOptions["observe"];
   readonly #hubKeep: number;
   readonly #tests = new Map<string, LiveTest>();
+  readonly #policy: TargetPolicy;
 
   constructor(options: RunnerOptions) {
     this.#engine = options.engine;
@@ -59,6 +66,8 @@ export class TestRunner {
     this.#keepFinished = options.keepFinished ?? 100;
     this.#observe = options.observe;
     this.#hubKeep = options.hubKeep ?? 1000;
+    this.#policy = options.policy ??
+      new TargetPolicy(options.config.targets, options.config.servers);
     this.#store.onWriteError((id, e) => this.#storageFailed(id, e));
   }
 
@@ -76,30 +85,52 @@ export class TestRunner {
     return n;
   }
 
-  /** Validates the request body and starts the test; returns its metadata at once. */
-  async start(body: unknown): Promise<TestMeta> {
-    const { servers, settings } = validateTestRequest(body, this.#config);
-    if (this.running >= this.#config.limits.max_concurrent_tests) {
-      throw new ApiError(
-        429,
-        `at most ${this.#config.limits.max_concurrent_tests} tests may run at once`,
-      );
-    }
+  #runningTests(): RunningTest[] {
+    return [...this.#tests.values()]
+      .filter((t) => t.meta.status === "running")
+      .map((t) => ({
+        who: t.meta.created_by ?? "anonymous",
+        targets: t.meta.targets.length,
+        settings: t.meta.settings,
+        startedAt: Date.parse(t.meta.created_at),
+      }));
+  }
+
+  /**
+   * Validates the request body, resolves and checks its targets, admits it
+   * under the limits and starts it; returns its metadata at once. `who` is the
+   * user it runs for (per-user limit, `created_by`).
+   */
+  async start(body: unknown, who = "anonymous"): Promise<TestMeta> {
+    const { targets, settings } = validateTestRequest(
+      body,
+      this.#config,
+      this.#policy,
+    );
+    const addresses = await this.#policy.resolve(targets);
+    // No await between admission and registration: concurrent starts see each other.
+    checkAdmission(
+      this.#runningTests(),
+      { who, targets: targets.length, settings },
+      this.#config.limits,
+    );
     const meta: TestMeta = {
       id: newId(),
       status: "running",
       created_at: new Date().toISOString(),
       finished_at: null,
+      created_by: who,
       settings,
-      targets: servers.map((s) => ({
+      targets: targets.map((s, i) => ({
         id: s.id,
         name: s.name,
         host: s.host,
-        address: null,
+        address: addresses[i].text,
       })),
     };
     const live: LiveTest = {
       meta,
+      addresses: addresses.map((a) => a.text),
       hub: new TestHub({
         keep: this.#hubKeep,
         backfill: async (after, upTo) =>
@@ -146,7 +177,7 @@ export class TestRunner {
     let error: string | undefined;
     try {
       run = await this.#engine.run(
-        meta.targets.map((t) => ({ target: t.id, host: t.host })),
+        meta.targets.map((t, i) => ({ target: t.id, host: live.addresses[i] })),
         meta.settings,
         { onProbe },
       );

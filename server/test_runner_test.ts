@@ -149,7 +149,7 @@ Deno.test("requests are checked against the config limits", async () => {
   });
 });
 
-Deno.test("an invalid host makes the test failed", async () => {
+Deno.test("an invalid configured host is refused before probing (422)", async () => {
   const engine = Engine.create();
   const store = await TestStore.open(":memory:");
   const config = await loadConfig();
@@ -163,11 +163,13 @@ Deno.test("an invalid host makes the test failed", async () => {
   });
   const runner = new TestRunner({ engine, config, store });
   try {
-    const meta = await runner.start({ targets: ["bad"], count: 1 });
-    await runner.finished(meta.id);
-    const done = await runner.get(meta.id);
-    assert.equal(done?.status, "failed");
-    assert.ok(done?.error);
+    await assert.rejects(
+      runner.start({ targets: ["bad"], count: 1 }),
+      (e) =>
+        e instanceof ApiError && e.status === 422 && e.field === "targets.0" &&
+        /cannot resolve host 'not a host!'/.test(e.message),
+    );
+    assert.deepEqual(await runner.list(), []);
   } finally {
     await runner.close();
     await engine.close();

@@ -5,8 +5,9 @@
 // would: no capabilities at all, ICMP through ping sockets enabled by the
 // same sysctl compose.yaml sets, in a network namespace of its own.
 import assert from "node:assert/strict";
-import { parse as parseYaml } from "yaml";
-import { loadConfig } from "../server/config.ts";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
+import { ConfigError, loadConfig, parseConfig } from "../server/config.ts";
+import { newToken, sha256Hex } from "../server/password.ts";
 import { testbedUnavailableReason } from "../probe/testbed/testbed.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -25,6 +26,26 @@ function instructions(text: string): { op: string; args: string }[] {
 }
 
 const docker = instructions(read("Dockerfile"));
+const EXAMPLE = "server/config.example.yaml";
+
+/** The example config with a fresh operator token added. */
+async function exampleWithToken() {
+  const token = newToken();
+  const config = parseYaml(read(EXAMPLE));
+  config.auth.tokens = [
+    { name: "deploy-test", role: "operator", sha256: await sha256Hex(token) },
+  ];
+  return { token, yaml: toYaml(config) };
+}
+
+/** The Dockerfile's ENV settings. */
+function dockerEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const i of docker.filter((i) => i.op === "ENV")) {
+    for (const [, k, v] of i.args.matchAll(/(\w+)=(\S+)/g)) env[k] = v;
+  }
+  return env;
+}
 const compose = parseYaml(read("compose.yaml"));
 const service = Object.values(compose.services)[0] as Record<string, unknown>;
 
@@ -54,8 +75,15 @@ Deno.test("compose.yaml: one service, port, KV volume, read-only config, ping sy
   const mount = volumes.find((v) => v.endsWith(`:${env.PLA_CONFIG}:ro`));
   assert.ok(mount, "the config PLA_CONFIG names is mounted read-only");
   const example = mount.match(/:-([^}]+)\}/)?.[1];
-  assert.ok(example, "the mount defaults to the example config");
-  await loadConfig(`${ROOT}/${example}`); // throws on any problem
+  assert.equal(example, `./${EXAMPLE}`, "the mount defaults to the example");
+  // Sign-in is required, so the example is refused until it names a user...
+  await assert.rejects(
+    loadConfig(`${ROOT}/${EXAMPLE}`),
+    (e: ConfigError) =>
+      /auth\.mode: authentication is required/.test(e.message),
+  );
+  // ...and valid once it does.
+  parseConfig((await exampleWithToken()).yaml);
   assert.deepEqual(service.sysctls, {
     "net.ipv4.ping_group_range": "0 2147483647",
   });
@@ -99,15 +127,24 @@ Deno.test({
     ]);
     const inNs = ["ip", "netns", "exec", ns, "setpriv"];
     const noCaps = ["--bounding-set=-all", "--inh-caps=-all"];
-    const cmd = execForm("CMD", {
+    const { token, yaml } = await exampleWithToken();
+    await Deno.mkdir(`${dir}/config`);
+    await Deno.writeTextFile(`${dir}/config/pla.yaml`, yaml);
+    const paths = {
       "/app": ROOT,
-      "/data": dir,
-      "/config": `${ROOT}/server`,
-    });
-    const env = {
-      PORT: "18080",
-      PLA_KV: `${dir}/pla.kv`,
-      PLA_CONFIG: `${ROOT}/server/config.example.yaml`,
+      "/data": `${dir}/data`,
+      "/config": `${dir}/config`,
+    };
+    await Deno.mkdir(paths["/data"]);
+    const cmd = execForm("CMD", paths);
+    const image = dockerEnv();
+    assert.equal(image.HOST, "0.0.0.0", "reachable through a published port");
+    const env: Record<string, string> = {
+      ...image,
+      PLA_KV: image.PLA_KV.replace("/data", paths["/data"]),
+      // compose.yaml's setting, with its mount mapped here.
+      PLA_CONFIG: (service.environment as Record<string, string>).PLA_CONFIG
+        .replace("/config", paths["/config"]),
     };
     const server = new Deno.Command(inNs[0], {
       args: [...inNs.slice(1), ...noCaps, ...cmd],
@@ -138,12 +175,13 @@ Deno.test({
       // A short loopback test through the API, from inside the namespace.
       const client = `
         const base = "http://127.0.0.1:${env.PORT}";
-        const r = await fetch(base + "/api/tests", { method: "POST",
+        const auth = { authorization: "Bearer ${token}" };
+        const r = await fetch(base + "/api/tests", { method: "POST", headers: auth,
           body: JSON.stringify({ targets: ["localhost-v4", "localhost-v6"],
             count: 3, interval_ms: 10, timeout_ms: 500 }) });
         const { id } = await r.json();
         for (let i = 0; i < 100; i++) {
-          const t = await (await fetch(base + "/api/tests/" + id)).json();
+          const t = await (await fetch(base + "/api/tests/" + id, { headers: auth })).json();
           if (t.status !== "running") { console.log(JSON.stringify(t)); break; }
           await new Promise((ok) => setTimeout(ok, 50));
         }`;
