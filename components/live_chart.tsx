@@ -1,0 +1,84 @@
+// One uPlot chart of a target, created once in the browser; new data is drawn
+// at most once per animation frame however fast events arrive. It follows the
+// theme (recreated on "pla-theme") and the width of its container.
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import { type ChartKind, chartOptions } from "../client/chart_options.ts";
+import type { LiveStore } from "../client/live_store.ts";
+
+const HEIGHT = { rtt: 220, quality: 150 };
+
+function dataOf(
+  store: LiveStore,
+  kind: ChartKind,
+  slot: number,
+): uPlot.AlignedData {
+  if (kind === "rtt") {
+    const s = store.probes[slot];
+    return [s.x, s.rtt, s.lost];
+  }
+  const q = store.quality[slot];
+  return [q.x, q.loss, q.jitter];
+}
+
+export function LiveChart(
+  { store, kind, slot, label }: {
+    store: LiveStore;
+    kind: ChartKind;
+    slot: number;
+    label: string;
+  },
+) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = box.current!;
+    let plot: uPlot | null = null;
+    let frame = 0;
+    const width = () => Math.max(200, el.clientWidth);
+    const create = () => {
+      plot?.destroy();
+      plot = new uPlot(
+        chartOptions(kind, width(), HEIGHT[kind]),
+        dataOf(store, kind, slot),
+        el,
+      );
+    };
+    const draw = () => {
+      frame = 0;
+      const data = dataOf(store, kind, slot);
+      plot!.setData(data);
+      el.dataset.points = String(data[0].length);
+    };
+    create();
+    draw();
+    const unwatch = store.version.subscribe(() => {
+      frame ||= requestAnimationFrame(draw);
+    });
+    const resize = new ResizeObserver(() => {
+      if (plot && plot.width !== width()) {
+        plot.setSize({ width: width(), height: HEIGHT[kind] });
+      }
+    });
+    resize.observe(el);
+    document.addEventListener("pla-theme", create);
+    return () => {
+      unwatch();
+      cancelAnimationFrame(frame);
+      resize.disconnect();
+      document.removeEventListener("pla-theme", create);
+      plot?.destroy();
+    };
+  }, [store, kind, slot]);
+  return (
+    <div
+      ref={box}
+      class={`chart chart-${kind}`}
+      role="img"
+      aria-label={label}
+      {...(kind === "rtt"
+        ? { "data-testid": "chart", "data-target": store.meta.targets[slot].id }
+        : { "data-testid": "quality-chart" })}
+      data-points="0"
+    />
+  );
+}
