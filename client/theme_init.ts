@@ -16,6 +16,7 @@ const apply = () => {
   document.documentElement.dataset.theme = theme;
   document.dispatchEvent(new CustomEvent("pla-theme"));
 };
+document.documentElement.classList.add("js");
 apply();
 // Follow the system while the user has not chosen.
 media.addEventListener("change", apply);

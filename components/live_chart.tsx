@@ -47,6 +47,12 @@ export function LiveChart(
       frame = 0;
       const data = dataOf(store, kind, slot);
       plot!.setData(data);
+      // The quality chart spans the same time as the RTT chart above it.
+      const x = store.probes[slot].x;
+      if (kind === "quality" && x.length > 1) {
+        const max = Math.max(x[x.length - 1], data[0].at(-1) ?? 0);
+        plot!.setScale("x", { min: x[0], max });
+      }
       el.dataset.points = String(data[0].length);
     };
     create();

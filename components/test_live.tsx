@@ -82,6 +82,10 @@ export function TestLive(
               slot={slot}
               label={`Loss per second and jitter over time for ${t.name}.`}
             />
+            <p class="chart-note muted">
+              Top: round-trip time of each probe, lost probes as red marks.
+              Bottom: loss per second (red) and RFC 3550 jitter (purple).
+            </p>
           </article>
         ))}
       </div>

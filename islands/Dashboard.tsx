@@ -112,7 +112,13 @@ export default function Dashboard(
 
   return (
     <div class="dashboard">
-      <form class="panel setup" method="get" action="/" onSubmit={start}>
+      <form
+        class="panel setup"
+        method="get"
+        action="/"
+        noValidate
+        onSubmit={start}
+      >
         <fieldset class="servers" {...invalid("targets")}>
           <legend>Servers</legend>
           <div class="filter-row">

@@ -9,6 +9,7 @@ import {
   type Page,
 } from "playwright-core";
 import { type ServerProcess, startServer } from "./server_process.ts";
+import { startTcpProxy, type TcpProxy } from "./tcp_proxy.ts";
 
 export const CHROMIUM = Deno.env.get("PLA_CHROMIUM") ?? "/usr/bin/chromium";
 const ARTIFACTS = new URL("../artifacts/", import.meta.url);
@@ -43,6 +44,8 @@ export async function launchBrowser(): Promise<Browser> {
 
 export interface BrowserKit {
   server: ServerProcess;
+  /** The browser's way to the server: drop its connections with dropAll(). */
+  proxy: TcpProxy;
   browser: Browser;
   context: BrowserContext;
   page: Page;
@@ -67,10 +70,11 @@ export async function withBrowser(
   await Deno.mkdir(ARTIFACTS, { recursive: true });
   const dir = await Deno.makeTempDir({ prefix: "pla-browser-" });
   const server = await startServer(dir);
+  const proxy = startTcpProxy(Number(new URL(server.base).port));
   const browser = await launchBrowser();
   try {
     const context = await browser.newContext({
-      baseURL: server.base,
+      baseURL: `http://127.0.0.1:${proxy.port}`,
       viewport: options.viewport ?? { width: 1280, height: 900 },
       colorScheme: options.colorScheme ?? "light",
       acceptDownloads: true,
@@ -80,7 +84,7 @@ export async function withBrowser(
     page.on("pageerror", (e) => errors.push(e.message));
     const artifact = (file: string) => new URL(file, ARTIFACTS).pathname;
     try {
-      await fn({ server, browser, context, page, artifact });
+      await fn({ server, proxy, browser, context, page, artifact });
       if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
     } finally {
       await page.screenshot({ path: artifact(`${name}.png`), fullPage: true })
@@ -88,7 +92,83 @@ export async function withBrowser(
     }
   } finally {
     await browser.close();
+    proxy.close();
     await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** The chart's plotted probe points (its data-points attribute). */
+export async function chartPoints(page: Page, target: string): Promise<number> {
+  return Number(
+    await page.getAttribute(
+      `[data-testid=chart][data-target="${target}"]`,
+      "data-points",
+    ),
+  );
+}
+
+/** Waits until the chart of `target` plots at least `n` points. */
+export async function waitForPoints(
+  page: Page,
+  target: string,
+  n: number,
+  timeout = 15_000,
+): Promise<void> {
+  await page.waitForFunction(
+    ([t, min]) =>
+      Number(
+        document.querySelector(`[data-testid=chart][data-target="${t}"]`)
+          ?.getAttribute("data-points"),
+      ) >= Number(min),
+    [target, String(n)],
+    { timeout },
+  );
+}
+
+/** Waits for the test status to leave "running"; returns it. */
+export async function waitForEnd(
+  page: Page,
+  timeout = 30_000,
+): Promise<string> {
+  await page.waitForFunction(
+    () => {
+      const s = document.querySelector("[data-testid=status]")?.textContent;
+      return s && s !== "running";
+    },
+    null,
+    { timeout },
+  );
+  return (await page.textContent("[data-testid=status]"))!;
+}
+
+/** A cell of the summary table. */
+export async function summaryCell(
+  page: Page,
+  target: string,
+  col: string,
+): Promise<string> {
+  return (await page.textContent(
+    `table[data-testid=summary] tr[data-target="${target}"] [data-col=${col}]`,
+  ))!.trim();
+}
+
+/** Starts a loopback test through the API and waits until it has finished. */
+export async function finishedTest(
+  base: string,
+  body: Record<string, unknown>,
+): Promise<string> {
+  const res = await fetch(`${base}/api/tests`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const meta = await res.json();
+  if (res.status !== 201) throw new Error(JSON.stringify(meta));
+  for (let i = 0; i < 300; i++) {
+    const now = await (await fetch(`${base}/api/tests/${meta.id}`)).json();
+    if (now.status !== "running") return meta.id;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`test ${meta.id} did not finish`);
 }
