@@ -12,6 +12,8 @@ export interface ProbeSeries {
   x: number[];
   rtt: (number | null)[];
   lost: (number | null)[];
+  /** Lost probes so far (the markers). */
+  lostCount: number;
 }
 
 /** Per-second quality of one target: loss in that second, smoothed jitter. */
@@ -53,6 +55,7 @@ export class LiveStore {
       x: [],
       rtt: [],
       lost: [],
+      lostCount: 0,
     }));
     this.quality = meta.targets.map(() => ({
       x: [],
@@ -92,6 +95,7 @@ export class LiveStore {
     s.x.splice(at, 0, p.sent_at / 1000);
     s.rtt.splice(at, 0, lost ? null : p.rtt_ms);
     s.lost.splice(at, 0, lost ? 1 : null);
+    if (lost) s.lostCount++;
     this.version.value++;
   }
 

@@ -54,6 +54,9 @@ export function LiveChart(
         plot!.setScale("x", { min: x[0], max });
       }
       el.dataset.points = String(data[0].length);
+      if (kind === "rtt") {
+        el.dataset.lost = String(store.probes[slot].lostCount);
+      }
     };
     create();
     draw();

@@ -56,6 +56,8 @@ export interface BrowserKit {
 export interface KitOptions {
   viewport?: { width: number; height: number };
   colorScheme?: "light" | "dark";
+  /** The server's YAML config; default: the embedded loopback one. */
+  config?: string;
 }
 
 /**
@@ -69,7 +71,12 @@ export async function withBrowser(
 ): Promise<void> {
   await Deno.mkdir(ARTIFACTS, { recursive: true });
   const dir = await Deno.makeTempDir({ prefix: "pla-browser-" });
-  const server = await startServer(dir);
+  let configFile;
+  if (options.config) {
+    configFile = `${dir}/config.yaml`;
+    await Deno.writeTextFile(configFile, options.config);
+  }
+  const server = await startServer(dir, undefined, configFile);
   const proxy = startTcpProxy(Number(new URL(server.base).port));
   const browser = await launchBrowser();
   try {

@@ -19,10 +19,11 @@ export interface ServerProcess {
   stop(signal?: Deno.Signal): Promise<void>;
 }
 
-/** Starts the server and waits for its "listening" line. */
+/** Starts the server (with `configFile`, if given) and waits for its "listening" line. */
 export async function startServer(
   dir: string,
   port = freePort(),
+  configFile?: string,
 ): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -34,6 +35,7 @@ export async function startServer(
       "--allow-env",
       "--allow-sys=hostname",
       "server/main.ts",
+      ...(configFile ? ["--config", configFile] : []),
     ],
     cwd: ROOT,
     env: { PORT: String(port), PLA_KV: `${dir}/pla.kv` },
