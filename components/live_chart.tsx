@@ -1,6 +1,6 @@
 // One uPlot chart of a target, created once in the browser; new data is drawn
 // at most once per animation frame however fast events arrive. It follows the
-// theme (recreated on "pla-theme") and the width of its container.
+// theme (recreated on "pla-theme" and for print) and the width of its container.
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import { type ChartKind, chartOptions } from "../client/chart_options.ts";
@@ -35,14 +35,6 @@ export function LiveChart(
     let plot: uPlot | null = null;
     let frame = 0;
     const width = () => Math.max(200, el.clientWidth);
-    const create = () => {
-      plot?.destroy();
-      plot = new uPlot(
-        chartOptions(kind, width(), HEIGHT[kind]),
-        dataOf(store, kind, slot),
-        el,
-      );
-    };
     const draw = () => {
       frame = 0;
       const data = dataOf(store, kind, slot);
@@ -58,8 +50,14 @@ export function LiveChart(
         el.dataset.lost = String(store.probes[slot].lostCount);
       }
     };
+    // Colours are fixed at creation: a new theme or print means a new chart.
+    const create = () => {
+      plot?.destroy();
+      const opts = chartOptions(kind, width(), HEIGHT[kind]);
+      plot = new uPlot(opts, dataOf(store, kind, slot), el);
+      draw();
+    };
     create();
-    draw();
     const unwatch = store.version.subscribe(() => {
       frame ||= requestAnimationFrame(draw);
     });
@@ -70,11 +68,14 @@ export function LiveChart(
     });
     resize.observe(el);
     document.addEventListener("pla-theme", create);
+    const print = matchMedia("print");
+    print.addEventListener("change", create);
     return () => {
       unwatch();
       cancelAnimationFrame(frame);
       resize.disconnect();
       document.removeEventListener("pla-theme", create);
+      print.removeEventListener("change", create);
       plot?.destroy();
     };
   }, [store, kind, slot]);

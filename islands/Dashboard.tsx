@@ -133,6 +133,27 @@ export default function Dashboard(
             <span class="muted" aria-live="polite">
               {selected.value.length} of {servers.length} selected
             </span>
+            <button
+              type="button"
+              class="small"
+              onClick={() =>
+                selected.value = [
+                  ...new Set([
+                    ...selected.value,
+                    ...servers.filter((s) => matches(s, q)).map((s) => s.id),
+                  ]),
+                ]}
+            >
+              Select shown
+            </button>
+            <button
+              type="button"
+              class="small"
+              disabled={!selected.value.length}
+              onClick={() => selected.value = []}
+            >
+              Clear
+            </button>
           </div>
           {groups.map((g) => {
             const list = servers.filter((s) => s.group === g);

@@ -24,6 +24,24 @@ export function mountPages(
   { config, runner }: { config: Config; runner: TestRunner },
 ): void {
   mountAssets(app);
+  // A browser asking for a page that does not exist gets a page, not JSON.
+  app.use("*", async (c, next) => {
+    await next();
+    if (
+      c.res.status === 404 && c.req.method === "GET" &&
+      !c.req.path.startsWith("/api/") &&
+      c.res.headers.get("content-type") === "application/problem+json" &&
+      /text\/html/.test(c.req.header("accept") ?? "")
+    ) {
+      c.res = new Response(notFoundPage(`There is no page at ${c.req.path}.`), {
+        status: 404,
+        headers: {
+          "content-type": "text/html; charset=UTF-8",
+          "cache-control": "no-store",
+        },
+      });
+    }
+  });
 
   app.get("/", (c) => html(c, dashboardPage(config)));
 

@@ -92,3 +92,21 @@ Deno.test("unknown test id: HTML 404; bad history filter: 400 naming it", async 
     );
   });
 });
+
+Deno.test("a browser asking for an unknown page gets the HTML 404; API clients keep JSON", async () => {
+  await withApiKit(async ({ app }) => {
+    const accept = { accept: "text/html,application/xhtml+xml" };
+    const html = await page(
+      await app.request("/nowhere", { headers: accept }),
+      404,
+    );
+    assert.match(html, /There is no page at \/nowhere/);
+    const api = await app.request("/api/nowhere", { headers: accept });
+    assert.equal(api.status, 404);
+    assert.equal(api.headers.get("content-type"), "application/problem+json");
+    await api.body?.cancel();
+    const curl = await app.request("/nowhere");
+    assert.equal(curl.headers.get("content-type"), "application/problem+json");
+    await curl.body?.cancel();
+  });
+});

@@ -16,6 +16,15 @@ Deno.test({
   fn: () =>
     withBrowser("dashboard-live", async ({ page }) => {
       await page.goto("/");
+      // The filter box narrows the list; "Select shown" takes what is shown.
+      await page.fill("input[name=filter]", "ipv6");
+      assert.ok(!(await page.isVisible('input[value="localhost-v4"]')));
+      await page.click("text=Select shown");
+      await page.fill("input[name=filter]", "");
+      assert.ok(await page.isChecked('input[value="localhost-v6"]'));
+      assert.ok(!(await page.isChecked('input[value="localhost-v4"]')));
+      await page.click("text=Clear");
+      assert.ok(!(await page.isChecked('input[value="localhost-v6"]')));
       // Nothing selected: the API's message lands beside the server list.
       await page.fill("input[name=count]", "1000");
       await page.click("[data-testid=start]");

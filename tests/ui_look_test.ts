@@ -116,9 +116,12 @@ Deno.test({
         count: 40,
       });
       await page.goto(`/tests/${id}`);
+      // Dark on screen; the report is light all the same.
+      await page.click("[data-testid=theme-toggle]");
       await waitForPoints(page, "localhost-v4", 40);
       await waitForPoints(page, "localhost-v6", 40);
       await page.emulateMedia({ media: "print" });
+      assert.equal(await background(page), "rgb(255, 255, 255)");
       assert.ok(!(await page.isVisible(".topbar")), "no navigation in print");
       assert.ok(!(await page.isVisible("[data-testid=export-csv]")));
       assert.ok(await page.isVisible("table[data-testid=summary]"));
