@@ -10,6 +10,7 @@ const TYPES = ["probe", "interval", "status", "summary", "end"];
 export function followTest(store: LiveStore): () => void {
   let source: EventSource | null = null;
   let retry: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
   let done = false;
   const stop = () => {
     done = true;
@@ -20,6 +21,7 @@ export function followTest(store: LiveStore): () => void {
     const msg = ev as MessageEvent<string>;
     const id = Number(msg.lastEventId);
     if (id && id <= store.lastId) return; // replayed twice
+    failures = 0;
     batch(() => {
       store.connected.value = true;
       store.apply(msg.type, JSON.parse(msg.data));
@@ -39,7 +41,8 @@ export function followTest(store: LiveStore): () => void {
       store.connected.value = false;
       if (es.readyState === EventSource.CLOSED) {
         es.close();
-        retry = setTimeout(open, 1000);
+        // 1 s, 2 s, 4 s ... at most 15 s while the server stays away.
+        retry = setTimeout(open, Math.min(15_000, 1000 * 2 ** failures++));
       }
     };
   };

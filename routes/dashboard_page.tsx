@@ -1,10 +1,11 @@
 // GET /: the dashboard. Without script it still lists every server.
 import type { Config } from "../server/config.ts";
 import Dashboard from "../islands/Dashboard.tsx";
+import { type HistoryRow, HistoryTable } from "../components/history_table.tsx";
 import { Island } from "./island.tsx";
 import { renderPage } from "./layout.tsx";
 
-export function dashboardPage(config: Config): string {
+export function dashboardPage(config: Config, recent: HistoryRow[]): string {
   return renderPage(
     "Dashboard",
     "dashboard",
@@ -24,6 +25,18 @@ export function dashboardPage(config: Config): string {
           limits: config.limits,
         }}
       />
+      {recent.length > 0 && (
+        <section class="recent" aria-label="Recent tests">
+          <HistoryTable
+            rows={recent}
+            caption="Recent tests"
+            empty={null}
+          />
+          <p class="pager">
+            <a href="/tests">All tests →</a>
+          </p>
+        </section>
+      )}
     </>,
   );
 }

@@ -4,6 +4,7 @@ import type { Context, Hono } from "hono";
 import type { Config } from "../server/config.ts";
 import { ApiError } from "../server/problem.ts";
 import { pageTests, parseTestListQuery } from "../server/test_list.ts";
+import type { TestMeta } from "../server/test_meta.ts";
 import type { TestRunner } from "../server/test_runner.ts";
 import { mountAssets } from "./assets.ts";
 import { dashboardPage } from "./dashboard_page.tsx";
@@ -12,6 +13,8 @@ import { notFoundPage } from "./not_found_page.tsx";
 import { testPage } from "./test_page.tsx";
 
 const HISTORY_PAGE = 50;
+/** Tests listed under the dashboard's form. */
+const RECENT = 5;
 const FILTERS = ["target", "status", "from", "to"];
 
 const html = (c: Context, body: string, status: 200 | 400 | 404 = 200) => {
@@ -43,7 +46,16 @@ export function mountPages(
     }
   });
 
-  app.get("/", (c) => html(c, dashboardPage(config)));
+  const withSummaries = (tests: TestMeta[]) =>
+    Promise.all(tests.map(async (meta) => ({
+      meta,
+      summary: await runner.summary(meta.id) ?? runner.liveStats(meta.id),
+    })));
+
+  app.get("/", async (c) => {
+    const recent = await withSummaries((await runner.list()).slice(0, RECENT));
+    return html(c, dashboardPage(config, recent));
+  });
 
   app.get("/tests", async (c) => {
     const filters: Record<string, string> = {};
@@ -64,10 +76,7 @@ export function mountPages(
         cursor: c.req.query("cursor"),
       }, config);
       const page = pageTests(await runner.list(), q);
-      const rows = await Promise.all(page.tests.map(async (meta) => ({
-        meta,
-        summary: await runner.summary(meta.id) ?? runner.liveStats(meta.id),
-      })));
+      const rows = await withSummaries(page.tests);
       view = { rows, filters, next_cursor: page.next_cursor, error: null };
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;

@@ -73,6 +73,9 @@ Deno.test("a finished test's page shows its summary table; history links to it",
       history,
       new RegExp(`<tr data-test-id="${id}">.*?href="/tests/${id}"`, "s"),
     );
+    const dashboard = await page(await kit.app.request("/"));
+    assert.match(dashboard, /<caption>Recent tests<\/caption>/);
+    assert.match(dashboard, new RegExp(`<tr data-test-id="${id}">`));
     const filtered = await page(
       await kit.app.request("/tests?status=stopped&target=localhost-v4"),
     );

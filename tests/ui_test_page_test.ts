@@ -1,5 +1,6 @@
-// Browser: /tests/{id} of a running test follows it live and stops it; every
-// page runs under the strict Content-Security-Policy without a violation.
+// Browser: /tests/{id} of a running test follows it live and stops it; the
+// dashboard works from the keyboard alone; every page runs under the strict
+// Content-Security-Policy without a violation.
 import assert from "node:assert/strict";
 import {
   chromiumMissing,
@@ -14,7 +15,7 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
 
 Deno.test({
   name:
-    "test page: live view of a running test, Stop; no CSP violation anywhere",
+    "test page: live view of a running test, Stop; keyboard-only Start; no CSP violation",
   ignore: chromiumMissing !== null,
   fn: () =>
     withBrowser("test-page-live", async ({ page, server }) => {
@@ -56,10 +57,17 @@ Deno.test({
       assert.ok(sent >= 15 && sent < 2000, `sent ${sent}`);
       await page.goto("/tests");
       await page.goto("/");
-      await page.check('input[name=server][value="localhost-v4"]');
-      await page.fill("input[name=count]", "5");
-      await page.fill("input[name=interval_ms]", "20");
-      await page.click("[data-testid=start]");
+      // Keyboard only: Space ticks a server, Enter in a field starts.
+      await page.focus('input[name=server][value="localhost-v4"]');
+      await page.keyboard.press("Space");
+      assert.ok(await page.isChecked('input[value="localhost-v4"]'));
+      await page.focus("input[name=interval_ms]");
+      await page.keyboard.press("Control+A");
+      await page.keyboard.type("20");
+      await page.keyboard.press("Tab");
+      await page.keyboard.type("5");
+      assert.equal(await page.inputValue("input[name=count]"), "5");
+      await page.keyboard.press("Enter");
       await waitForPoints(page, "localhost-v4", 5);
       assert.deepEqual(violations, []);
     }),
