@@ -16,6 +16,7 @@ import {
 import { type AuditAction, AuditLog, clientAddress } from "./audit_log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountSeedAliases } from "./seed_aliases.ts";
+import { mountPages } from "../routes/mount_pages.tsx";
 import { pageTests, parseLimit, parseTestListQuery } from "./test_list.ts";
 import type { Metrics } from "./metrics.ts";
 import { type Auth, principalOf } from "./auth.ts";
@@ -81,12 +82,8 @@ export function createApp(deps: AppDeps): Hono {
       ok ? 200 : 503,
     );
   });
-  app.get("/", (c) =>
-    c.text(
-      "packet-loss-analyzer is running. The probe engine is ready (GET /healthz);\n" +
-        "the test API is under /api (GET /api/servers, POST /api/tests).\n",
-    ));
   if (deps.api) {
+    mountPages(app, deps.api);
     mountApi(app, deps.api);
     mountSeedAliases(app);
   }

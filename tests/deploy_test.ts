@@ -66,6 +66,19 @@ Deno.test("Dockerfile: build stage, non-root runtime, health check on /healthz",
   );
 });
 
+Deno.test("Dockerfile CMD grants what `deno task start` grants, no more", () => {
+  const start = JSON.parse(read("deno.json")).tasks.start.command as string;
+  const flags = (args: string[]) =>
+    new Map(
+      args.filter((a) => a.startsWith("--allow-")).map((a) => {
+        const [name, value] = a.split("=");
+        return [name, name === "--allow-sys" ? value : "(paths)"];
+      }),
+    );
+  const cmd = execForm("CMD", {});
+  assert.deepEqual(flags(cmd), flags(start.split(/\s+/)));
+});
+
 Deno.test("compose.yaml: one service, port, KV volume, read-only config, ping sysctl", async () => {
   assert.equal(Object.keys(compose.services).length, 1);
   assert.deepEqual(service.ports, ["8080:8080"]);
@@ -182,14 +195,24 @@ Deno.test({
         const { id } = await r.json();
         for (let i = 0; i < 100; i++) {
           const t = await (await fetch(base + "/api/tests/" + id, { headers: auth })).json();
-          if (t.status !== "running") { console.log(JSON.stringify(t)); break; }
+          if (t.status !== "running") break;
           await new Promise((ok) => setTimeout(ok, 50));
-        }`;
+        }
+        const test = await (await fetch(base + "/api/tests/" + id, { headers: auth })).json();
+        // The page's bundled assets are readable under the CMD's permissions.
+        const html = await (await fetch(base + "/tests/" + id, { headers: auth })).text();
+        const assets = [...html.matchAll(/(?:src|href)="(\\/static\\/build\\/[^"]+)"/g)];
+        const served = await Promise.all(assets.map(async ([, a]) =>
+          (await fetch(base + a)).status));
+        console.log(JSON.stringify({ test, served }));`;
       const c = await new Deno.Command(inNs[0], {
         args: [...inNs.slice(1), ...noCaps, Deno.execPath(), "eval", client],
       }).output();
-      const test = JSON.parse(new TextDecoder().decode(c.stdout));
+      assert.equal(c.code, 0, new TextDecoder().decode(c.stderr));
+      const { test, served } = JSON.parse(new TextDecoder().decode(c.stdout));
       assert.equal(test.status, "completed");
+      assert.ok(served.length >= 2, "the page links its script and styles");
+      assert.deepEqual(served, served.map(() => 200));
       assert.deepEqual(
         test.summary.map((s: { received: number }) => s.received),
         [3, 3],
