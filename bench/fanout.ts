@@ -73,7 +73,9 @@ async function denoFloorKb(): Promise<number> {
 export async function fanoutBench(): Promise<BenchRow[]> {
   const floorKb = await denoFloorKb();
   const server = await startServer(
-    LOOPBACK_CONFIG("limits: { min_interval_ms: 1 }"),
+    LOOPBACK_CONFIG(
+      "limits: { min_interval_ms: 1, max_sse_per_client: 2000 }",
+    ),
   );
   try {
     // Warm the service up (JIT, KV, engine) with a short test first.

@@ -47,7 +47,7 @@ const mib = (b: number) => num(b / 1048576, 1);
 
 export async function longTestBench(): Promise<BenchRow[]> {
   const server = await startServer(LOOPBACK_CONFIG(
-    "limits: { min_interval_ms: 1, max_count: 100000 }",
+    "limits: { min_interval_ms: 1, max_count: 100000, max_pps: 2000 }",
   ));
   try {
     const rss0 = await server.rss();

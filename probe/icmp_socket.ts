@@ -114,10 +114,15 @@ export class IcmpSocket {
     this.baseMs = Number(lib.symbols.pla_base_ms(ctx));
   }
 
-  /** Creates the endpoint; sockets open per family on first use. */
-  static create(): IcmpSocket {
+  /**
+   * Creates the endpoint; sockets open per family on first use. `cookie` (8
+   * bytes, random by default) is fixed only by tests that build packets of ours.
+   */
+  static create(
+    cookie: Uint8Array = crypto.getRandomValues(new Uint8Array(8)),
+  ): IcmpSocket {
+    if (cookie.length !== 8) throw new RangeError("cookie must be 8 bytes");
     const lib = loadShim();
-    const cookie = crypto.getRandomValues(new Uint8Array(8));
     const ctx = lib.symbols.pla_create(cookie);
     if (ctx === null) throw new ShimError("pla_create", 12);
     return new IcmpSocket(lib, ctx);

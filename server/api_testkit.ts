@@ -5,7 +5,8 @@ import type { Hono } from "hono";
 import { Engine } from "../probe/engine.ts";
 import { createApp } from "./app.ts";
 import { AuditLog } from "./audit_log.ts";
-import { loadConfig } from "./config.ts";
+import { type Config, loadConfig, parseConfig } from "./config.ts";
+import { Metrics } from "./metrics.ts";
 import { TestStore } from "./store.ts";
 import { TestRunner } from "./test_runner.ts";
 
@@ -14,12 +15,16 @@ export interface ApiKit {
   runner: TestRunner;
   store: TestStore;
   audit: AuditLog;
+  metrics: Metrics;
+  config: Config;
 }
 
 export interface ApiKitOptions {
   /** Finished tests kept in memory; 0 reads them back from the store. */
   keepFinished?: number;
   heartbeatMs?: number;
+  /** YAML config instead of the embedded default (auth, policy, limits tests). */
+  configYaml?: string;
 }
 
 export async function withApiKit(
@@ -30,8 +35,12 @@ export async function withApiKit(
   const store = await TestStore.open(":memory:");
   const kv = await Deno.openKv(":memory:");
   const audit = new AuditLog(kv);
-  const config = await loadConfig();
+  const config = options.configYaml
+    ? parseConfig(options.configYaml, "test.yaml")
+    : await loadConfig();
+  const metrics = new Metrics();
   const runner = new TestRunner({
+    observe: (id, type, data) => metrics.observe(id, type, data),
     engine,
     config,
     store,
@@ -41,10 +50,16 @@ export async function withApiKit(
   const app = createApp({
     icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
     kvHealth: () => store.getTest("__healthz__"),
-    api: { config, runner, audit, heartbeatMs: options.heartbeatMs ?? 20 },
+    api: {
+      config,
+      runner,
+      audit,
+      metrics,
+      heartbeatMs: options.heartbeatMs ?? 20,
+    },
   });
   try {
-    await fn({ app, runner, store, audit });
+    await fn({ app, runner, store, audit, metrics, config });
   } finally {
     await runner.close();
     await engine.close();

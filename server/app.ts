@@ -14,7 +14,13 @@ import { type AuditAction, AuditLog, clientAddress } from "./audit_log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountSeedAliases } from "./seed_aliases.ts";
 import { sseResponse } from "./sse_response.ts";
+import { mountPages } from "../routes/mount_pages.tsx";
 import { pageTests, parseLimit, parseTestListQuery } from "./test_list.ts";
+import type { Metrics } from "./metrics.ts";
+import { type Auth, principalOf } from "./auth.ts";
+import { mountSecurity } from "./security.ts";
+import { streamLimit, StreamSlots } from "./sse_limit.ts";
+import { checkTestId } from "./test_id.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -29,6 +35,10 @@ export interface AppDeps {
     heartbeatMs?: number;
     /** Audit trail of start/stop/delete/export; GET /api/audit. */
     audit?: AuditLog;
+    /** GET /metrics (Prometheus text); fed by the runner's `observe`. */
+    metrics?: Metrics;
+    /** Authentication; default: built from config.auth. */
+    auth?: Auth;
   };
 }
 
@@ -45,6 +55,8 @@ export function createApp(deps: AppDeps): Hono {
     console.error(err);
     return new ApiError(500, "internal error").toResponse();
   });
+  // Security headers, body limit, auth and roles: before every route.
+  mountSecurity(app, deps.api?.config, deps.api?.auth);
   app.get("/healthz", async (c) => {
     const icmp = deps.icmpStatus();
     let ok = typeof icmp.ipv4 === "string" || typeof icmp.ipv6 === "string";
@@ -68,12 +80,8 @@ export function createApp(deps: AppDeps): Hono {
       ok ? 200 : 503,
     );
   });
-  app.get("/", (c) =>
-    c.text(
-      "packet-loss-analyzer is running. The probe engine is ready (GET /healthz);\n" +
-        "the test API is under /api (GET /api/servers, POST /api/tests).\n",
-    ));
   if (deps.api) {
+    mountPages(app, deps.api);
     mountApi(app, deps.api);
     mountSeedAliases(app);
   }
@@ -93,7 +101,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       await api.audit.record({
         action,
         test_id,
-        who: "anonymous",
+        who: principalOf(c).name,
         from: clientAddress(c.env),
       });
     } catch (e) {
@@ -114,7 +122,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
         "body",
       );
     }
-    const meta = await runner.start(body);
+    const meta = await runner.start(body, principalOf(c).name);
     await audit(c, "start", meta.id);
     c.header("location", `/api/tests/${meta.id}`);
     return c.json({ ...meta, links: linksOf(meta.id) }, 201);
@@ -136,6 +144,21 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
   });
 
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
+
+  if (api.metrics) {
+    const metrics = api.metrics;
+    app.get("/metrics", (c) => {
+      c.header("content-type", "text/plain; version=0.0.4; charset=utf-8");
+      return c.body(metrics.render(runner.running));
+    });
+  }
+  app.get("/api/me", (c) => {
+    const { name, role, via } = principalOf(c);
+    return c.json({ name, role, via, auth: config.auth.mode });
+  });
+
+  app.use("/api/tests/:id", checkTestId);
+  app.use("/api/tests/:id/*", checkTestId);
 
   const mustGet = async (id: string) => {
     const meta = await runner.get(id);
@@ -196,6 +219,10 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     );
   });
 
+  app.use(
+    "/api/tests/:id/events",
+    streamLimit(new StreamSlots(config.limits.max_sse_per_client)),
+  );
   app.get("/api/tests/:id/events", async (c) => {
     const id = c.req.param("id");
     const hub = await runner.hub(id);
@@ -205,7 +232,8 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     let after = 0;
     if (lastRaw !== undefined && lastRaw !== "") {
       after = Number(lastRaw);
-      if (!Number.isInteger(after) || after < 0) {
+      // Digits only: no " 1", "0x10", "1e3" or values past 2^53.
+      if (!/^\d{1,15}$/.test(lastRaw)) {
         throw new ApiError(
           400,
           "Last-Event-ID: must be a non-negative integer",
@@ -214,6 +242,11 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       }
     }
     const probes = c.req.query("probes") !== "0";
-    return sseResponse(hub.subscribe({ after }), { probes, heartbeatMs });
+    api.metrics?.sseOpened();
+    return sseResponse(hub.subscribe({ after }), {
+      probes,
+      heartbeatMs,
+      onClose: () => api.metrics?.sseClosed(),
+    });
   });
 }

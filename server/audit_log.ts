@@ -17,6 +17,9 @@ export interface AuditPage {
   next_cursor: string | null;
 }
 
+/** An audit key: 9 base-36 time, 4 base-36 sequence, 8 hex random. */
+const AUDIT_KEY = /^[0-9a-z]{13}[0-9a-f]{8}$/;
+
 export class AuditLog {
   #lastMs = -1;
   #seq = 0;
@@ -51,36 +54,35 @@ export class AuditLog {
     return full;
   }
 
-  /** Newest first; `cursor` is a next_cursor from a previous page. */
+  /**
+   * Newest first; `cursor` is a next_cursor from a previous page: the key of
+   * the last entry seen, so anything else is refused rather than misread.
+   */
   async list(limit: number, cursor?: string): Promise<AuditPage> {
+    if (cursor && !AUDIT_KEY.test(cursor)) {
+      throw new ApiError(
+        400,
+        "cursor: not a cursor returned by this API",
+        "cursor",
+      );
+    }
+    const before = (id?: string): Deno.KvListSelector =>
+      id ? { prefix: ["audit"], end: ["audit", id] } : { prefix: ["audit"] };
     const entries: AuditEntry[] = [];
-    let iter;
-    try {
-      iter = this.kv.list<AuditEntry>({ prefix: ["audit"] }, {
-        reverse: true,
-        limit,
-        cursor: cursor || undefined,
-      });
-      for await (const e of iter) entries.push(e.value);
-    } catch (e) {
-      if (cursor) {
-        throw new ApiError(
-          400,
-          `cursor: not a cursor returned by this API (${(e as Error).message})`,
-          "cursor",
-        );
-      }
-      throw e;
+    let last: string | undefined;
+    const iter = this.kv.list<AuditEntry>(before(cursor || undefined), {
+      reverse: true,
+      limit,
+    });
+    for await (const e of iter) {
+      entries.push(e.value);
+      last = e.key[1] as string;
     }
     let next: string | null = null;
-    if (entries.length === limit && iter.cursor) {
+    if (entries.length === limit && last) {
       // Only hand out a cursor when something older exists.
-      const probe = this.kv.list({ prefix: ["audit"] }, {
-        reverse: true,
-        limit: 1,
-        cursor: iter.cursor,
-      });
-      for await (const _ of probe) next = iter.cursor;
+      const probe = this.kv.list(before(last), { reverse: true, limit: 1 });
+      for await (const _ of probe) next = last;
     }
     return { entries, next_cursor: next };
   }

@@ -1,18 +1,41 @@
 // The service configuration: a YAML file validated by zod, or the embedded default.
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
+import { parseAddress } from "../probe/ip_address.ts";
 import { probeSettings } from "../probe/schemas.ts";
+import { authSchema } from "./auth_config.ts";
+import { limitsSchema } from "./limits.ts";
+import {
+  forbiddenReason,
+  isHostName,
+  targetPolicySchema,
+} from "./target_policy.ts";
+
+export { type Limits, limitsSchema } from "./limits.ts";
+
+/** A larger config file is refused before parsing. */
+export const MAX_CONFIG_BYTES = 1 << 20;
 
 export const serverEntry = z.object({
   id: z.string().regex(
     /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
     "id must be letters, digits, '.', '_' or '-'",
   ),
-  name: z.string().min(1),
-  host: z.string().min(1, "host must not be empty"),
-  group: z.string().default("default"),
-  tags: z.array(z.string()).default([]),
-  description: z.string().default(""),
+  name: z.string().min(1).max(200),
+  host: z.string().min(1, "host must not be empty").max(253).superRefine(
+    (host, ctx) => {
+      const literal = parseAddress(host);
+      const why = literal
+        ? forbiddenReason(literal)
+        : isHostName(host)
+        ? null
+        : "is neither an IP address nor a host name";
+      if (why) ctx.addIssue({ code: "custom", message: `"${host}" ${why}` });
+    },
+  ),
+  group: z.string().max(200).default("default"),
+  tags: z.array(z.string().max(100)).max(100).default([]),
+  description: z.string().max(2000).default(""),
 });
 export type ServerEntry = z.infer<typeof serverEntry>;
 
@@ -23,17 +46,9 @@ const defaultSettings = z.object({
   size: settingsShape.size.default(56),
 }).strict();
 
-export const limitsSchema = z.object({
-  min_interval_ms: z.number().min(1).default(10),
-  max_duration_s: z.number().positive().default(3600),
-  max_count: z.number().int().min(1).default(100_000),
-  max_targets: z.number().int().min(1).default(10),
-  max_concurrent_tests: z.number().int().min(1).default(5),
-});
-export type Limits = z.infer<typeof limitsSchema>;
-
 export const configSchema = z.object({
   servers: z.array(serverEntry).min(1, "at least one server is required")
+    .max(10_000)
     .superRefine((list, ctx) => {
       const seen = new Set<string>();
       list.forEach((s, i) => {
@@ -53,11 +68,17 @@ export const configSchema = z.object({
     size: 56,
   }),
   limits: limitsSchema.default(limitsSchema.parse({})),
-  retention_days: z.number().positive().default(30),
+  retention_days: z.number().positive().max(36_500).default(30),
+  // prefault: an absent section is parsed as {}, so its checks still run.
+  auth: authSchema.prefault({}),
+  targets: targetPolicySchema.prefault({}),
 }).strict();
 export type Config = z.infer<typeof configSchema>;
 
-export const DEFAULT_CONFIG_YAML = `# Embedded default: loopback only.
+export const DEFAULT_CONFIG_YAML = `# Embedded default: loopback only, and no
+# authentication (main.ts serves it on loopback addresses only).
+auth:
+  mode: open
 servers:
   - id: localhost-v4
     name: Localhost (IPv4)
@@ -104,6 +125,10 @@ export async function loadConfig(file?: string): Promise<Config> {
   if (!file) return parseConfig(DEFAULT_CONFIG_YAML);
   let text: string;
   try {
+    const { size } = await Deno.stat(file);
+    if (size > MAX_CONFIG_BYTES) {
+      throw new Error(`${size} bytes, at most ${MAX_CONFIG_BYTES}`);
+    }
     text = await Deno.readTextFile(file);
   } catch (e) {
     throw new ConfigError([`${file}: ${(e as Error).message}`]);

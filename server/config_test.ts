@@ -14,7 +14,7 @@ Deno.test("embedded default: loopback servers and default limits", async () => {
 
 Deno.test("a valid file fills in defaults", () => {
   const c = parseConfig(
-    `servers:\n  - {id: gw, name: Gateway, host: 10.0.0.1}\nlimits: {min_interval_ms: 100}\n`,
+    `servers:\n  - {id: gw, name: Gateway, host: 10.0.0.1}\nlimits: {min_interval_ms: 100}\nauth: {mode: open}\n`,
     "x.yaml",
   );
   assert.equal(c.servers[0].group, "default");
@@ -70,7 +70,7 @@ Deno.test("a missing file names the file", async () => {
 
 Deno.test("partial defaults keep the other defaults", () => {
   const c = parseConfig(
-    "servers:\n  - {id: gw, name: G, host: 10.0.0.1}\ndefaults: {interval_ms: 500}\n",
+    "servers:\n  - {id: gw, name: G, host: 10.0.0.1}\ndefaults: {interval_ms: 500}\nauth: {mode: open}\n",
     "p.yaml",
   );
   assert.deepEqual(c.defaults, {

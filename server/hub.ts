@@ -1,5 +1,7 @@
 // In-process event hub of one test: an append-only event log with increasing
 // ids, replayed to late subscribers, then live events through a bounded buffer.
+// Only the newest `keep` events stay in memory; older ones are replayed from
+// `backfill` (the store), so a long test does not grow the process.
 export type HubEventType = "probe" | "interval" | "status" | "summary" | "end";
 
 export interface HubEvent {
@@ -18,10 +20,20 @@ export interface SubscribeOptions {
 
 export const DEFAULT_MAX_BUFFER = 10_000;
 
+export interface HubOptions {
+  /** Events kept in memory for replay; default: all. Needs `backfill` when finite. */
+  keep?: number;
+  /** The events with an id in (after, upTo], in id order (from storage). */
+  backfill?: (after: number, upTo: number) => Promise<HubEvent[]>;
+}
+
 /** One reader of a hub: replay first, then live events; `null` at the end. */
 export class Subscription implements AsyncIterable<HubEvent> {
   #cursor: number;
   readonly #replayEnd: number;
+  /** Replayed events older than the hub's window, fetched by backfill. */
+  #older: HubEvent[] = [];
+  #olderAt = 0;
   readonly #queue: HubEvent[] = [];
   #wake: (() => void) | null = null;
   #closed = false;
@@ -69,7 +81,24 @@ export class Subscription implements AsyncIterable<HubEvent> {
     for (;;) {
       if (this.#closed) return null;
       if (this.#cursor < this.#replayEnd) {
-        return this.hub.eventAt(this.#cursor++);
+        if (this.#cursor >= this.hub.firstId - 1) {
+          return this.hub.eventAt(this.#cursor++);
+        }
+        if (this.#olderAt >= this.#older.length) {
+          this.#older = await this.hub.backfill(
+            this.#cursor,
+            Math.min(this.hub.firstId - 1, this.#replayEnd),
+          );
+          this.#olderAt = 0;
+        }
+        const ev = this.#older[this.#olderAt++];
+        // A hole in storage: end the stream rather than skip events silently.
+        if (ev?.id !== this.#cursor + 1) {
+          this.close();
+          return null;
+        }
+        this.#cursor++;
+        return ev;
       }
       const ev = this.#queue.shift();
       if (ev) return ev;
@@ -96,12 +125,44 @@ export class Subscription implements AsyncIterable<HubEvent> {
 }
 
 export class TestHub {
-  readonly #log: HubEvent[] = [];
+  #log: HubEvent[] = [];
+  /** Id of #log[0]. */
+  #first = 1;
+  readonly #keep: number;
+  readonly #backfill?: HubOptions["backfill"];
   readonly #subs = new Set<Subscription>();
   #ended = false;
 
+  constructor(options: HubOptions = {}) {
+    this.#keep = options.backfill ? options.keep ?? Infinity : Infinity;
+    this.#backfill = options.backfill;
+  }
+
   get lastId(): number {
+    return this.#first - 1 + this.#log.length;
+  }
+
+  /** Id of the oldest event still in memory. */
+  get firstId(): number {
+    return this.#first;
+  }
+
+  /** Events kept in memory now. */
+  get retained(): number {
     return this.#log.length;
+  }
+
+  /** @internal */ backfill(after: number, upTo: number): Promise<HubEvent[]> {
+    return this.#backfill ? this.#backfill(after, upTo) : Promise.resolve([]);
+  }
+
+  /** Keeps only the newest `n` events in memory (with a backfill source). */
+  trim(n: number): void {
+    if (!this.#backfill) return;
+    const drop = this.#log.length - Math.max(0, n);
+    if (drop <= 0) return;
+    this.#log = this.#log.slice(drop);
+    this.#first += drop;
   }
 
   get ended(): boolean {
@@ -113,19 +174,21 @@ export class TestHub {
   }
 
   /** @internal */ eventAt(index: number): HubEvent {
-    return this.#log[index];
+    return this.#log[index - (this.#first - 1)];
   }
 
-  /** Events with an id above `after`, from the log. */
+  /** Events with an id above `after` that are still in memory. */
   events(after = 0): HubEvent[] {
-    return this.#log.slice(Math.max(0, after));
+    return this.#log.slice(Math.max(0, after - (this.#first - 1)));
   }
 
   /** Appends an event and hands it to every subscriber; an `end` event ends the hub. */
   publish(type: HubEventType, data: unknown): HubEvent {
     if (this.#ended) throw new Error("hub has ended");
-    const ev = { id: this.#log.length + 1, type, data };
+    const ev = { id: this.lastId + 1, type, data };
     this.#log.push(ev);
+    // Trimmed in steps, so publishing stays O(1) amortized.
+    if (this.#log.length >= 2 * this.#keep) this.trim(this.#keep);
     for (const s of [...this.#subs]) s.push(ev);
     if (type === "end") {
       this.#ended = true;

@@ -78,3 +78,47 @@ Deno.test("close() ends a waiting next()", async () => {
   assert.equal(await p, null);
   assert.equal(hub.subscribers, 0);
 });
+
+Deno.test("only the newest events stay in memory; older ones replay from the backfill", async () => {
+  const stored: HubEvent[] = [];
+  const calls: [number, number][] = [];
+  const hub = new TestHub({
+    keep: 3,
+    backfill: (after, upTo) => {
+      calls.push([after, upTo]);
+      return Promise.resolve(
+        stored.filter((e) => e.id > after && e.id <= upTo),
+      );
+    },
+  });
+  const publish = (i: number) => stored.push(hub.publish("probe", { i }));
+  for (let i = 0; i < 10; i++) publish(i);
+  assert.ok(hub.retained < 6, `${hub.retained} events in memory`);
+  const early = hub.subscribe({ after: 2 });
+  const all = hub.subscribe();
+  for (let i = 10; i < 20; i++) publish(i); // trims while they replay
+  stored.push(hub.publish("end", {}));
+  assert.deepEqual(
+    (await drain(all)).map((e) => e.id),
+    [...Array(22).keys()].slice(1),
+  );
+  assert.deepEqual(
+    (await drain(early)).map((e) => e.id),
+    [...Array(22).keys()].slice(3),
+  );
+  assert.ok(calls.length > 0 && calls.every(([a, b]) => a < b));
+  // Everything trimmed: a late subscriber replays it all from storage.
+  hub.trim(0);
+  assert.equal(hub.retained, 0);
+  assert.equal((await drain(hub.subscribe({ after: 15 }))).length, 6);
+});
+
+Deno.test("a hole in the backfilled events ends the stream instead of skipping", async () => {
+  const hub = new TestHub({
+    keep: 1,
+    backfill: () => Promise.resolve([{ id: 2, type: "probe", data: {} }]),
+  });
+  for (let i = 0; i < 5; i++) hub.publish("probe", { i });
+  const sub = hub.subscribe();
+  assert.equal(await sub.next(), null);
+});

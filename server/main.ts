@@ -1,11 +1,13 @@
 // Wires config, engine, store and runner into the app and serves it; nothing else lives here.
-// Environment: PORT (default 8080), PLA_KV (default ./data/pla.kv),
+// Environment: HOST (default 127.0.0.1), PORT (default 8080), PLA_KV (default ./data/pla.kv),
 // PLA_CONFIG or --config FILE (default: the embedded loopback config).
 import { createApp } from "./app.ts";
 import { AuditLog } from "./audit_log.ts";
 import { withRequestLog } from "./request_log.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { mainOptions } from "./main_options.ts";
+import { Metrics } from "./metrics.ts";
+import { authNotice } from "./startup_check.ts";
 import { TestStore } from "./store.ts";
 import { TestRunner } from "./test_runner.ts";
 import { Engine } from "../probe/engine.ts";
@@ -22,7 +24,13 @@ try {
   );
   Deno.exit(2);
 }
-const { configFile, kvPath, port } = options;
+const { configFile, kvPath, port, hostname } = options;
+const notice = authNotice(config, hostname, configFile !== undefined);
+if (!notice.ok) {
+  console.error(notice.message);
+  Deno.exit(2);
+}
+console.log(notice.message);
 
 const engine = Engine.create();
 const modeOf = (family: Family) => {
@@ -44,7 +52,13 @@ try {
   );
   Deno.exit(2);
 }
-const runner = new TestRunner({ engine, config, store });
+const metrics = new Metrics();
+const runner = new TestRunner({
+  engine,
+  config,
+  store,
+  observe: (id, type, data) => metrics.observe(id, type, data),
+});
 // The audit trail lives in the store's database, on the same handle.
 const audit = new AuditLog(store.kv);
 const prune = () =>
@@ -56,8 +70,12 @@ await prune();
 const pruneTimer = setInterval(prune, 3_600_000);
 const app = createApp({
   icmpStatus: () => ({ ipv4: modeOf(4), ipv6: modeOf(6) }),
-  kvHealth: () => store.getTest("__healthz__"),
-  api: { config, runner, audit },
+  kvHealth: async () => {
+    // A read proves little when the disk is full: report failed writes too.
+    if (store.writeError) throw new Error(`writes fail: ${store.writeError}`);
+    await store.getTest("__healthz__");
+  },
+  api: { config, runner, audit, metrics },
 });
 const status = app.request("/healthz");
 console.log(
@@ -72,19 +90,35 @@ console.log(JSON.stringify({
 
 const server = Deno.serve({
   port,
+  hostname,
   onListen: ({ hostname, port }) =>
     console.log(JSON.stringify({ msg: "listening", hostname, port })),
 }, withRequestLog(app.fetch));
 
+/** Resolves when `p` settles or after `ms`, whichever is first. */
+const atMost = (p: Promise<unknown>, ms: number) => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p.catch(() => {}),
+    new Promise((r) => timer = setTimeout(r, ms)),
+  ]).finally(() => clearTimeout(timer));
+};
+
+// Stops running tests (they end `stopped`, their data flushed) and exits
+// within a few seconds: replies still in flight get SHUTDOWN_GRACE_MS, then
+// the engine gives up on them.
+const SHUTDOWN_GRACE_MS = 2000;
 let shuttingDown = false;
 const shutdown = async () => {
   if (shuttingDown) return;
   shuttingDown = true;
   console.log(JSON.stringify({ msg: "shutting down" }));
   clearInterval(pruneTimer);
-  await runner.close();
-  await server.shutdown();
+  const stopped = runner.close();
+  await atMost(stopped, SHUTDOWN_GRACE_MS);
   await engine.close();
+  await stopped;
+  await atMost(server.shutdown(), SHUTDOWN_GRACE_MS);
   await store.close();
   Deno.exit(0);
 };

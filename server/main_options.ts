@@ -1,13 +1,16 @@
 // Where the service takes its settings from: flags and environment.
+import { parseAddress } from "../probe/ip_address.ts";
 export interface MainOptions {
   port: number;
+  /** Address to listen on; default 127.0.0.1 (loopback only). */
+  hostname: string;
   /** Deno KV path; ":memory:" keeps nothing. */
   kvPath: string;
   /** YAML config file, or undefined for the embedded default. */
   configFile?: string;
 }
 
-/** `--config FILE` (or `--config=FILE`) wins over PLA_CONFIG; PORT and PLA_KV from the environment. */
+/** `--config FILE` (or `--config=FILE`) wins over PLA_CONFIG; HOST, PORT and PLA_KV from the environment. */
 export function mainOptions(
   args: string[],
   env: (name: string) => string | undefined,
@@ -28,5 +31,16 @@ export function mainOptions(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT: not a port number: "${portText}"`);
   }
-  return { port, kvPath: env("PLA_KV") || "./data/pla.kv", configFile };
+  const hostname = env("HOST") || "127.0.0.1";
+  if (!parseAddress(hostname) && hostname !== "localhost") {
+    throw new Error(
+      `HOST: not an IP address to listen on: "${hostname.slice(0, 100)}"`,
+    );
+  }
+  return {
+    port,
+    hostname,
+    kvPath: env("PLA_KV") || "./data/pla.kv",
+    configFile,
+  };
 }

@@ -3,18 +3,25 @@ import { mainOptions } from "./main_options.ts";
 
 const envOf = (vars: Record<string, string>) => (k: string) => vars[k];
 
-Deno.test("defaults: port 8080, ./data/pla.kv, embedded config", () => {
+Deno.test("defaults: 127.0.0.1:8080, ./data/pla.kv, embedded config", () => {
   assert.deepEqual(mainOptions([], envOf({})), {
     port: 8080,
+    hostname: "127.0.0.1",
     kvPath: "./data/pla.kv",
     configFile: undefined,
   });
 });
 
 Deno.test("environment and --config", () => {
-  const env = envOf({ PORT: "9000", PLA_KV: ":memory:", PLA_CONFIG: "a.yaml" });
+  const env = envOf({
+    PORT: "9000",
+    HOST: "::",
+    PLA_KV: ":memory:",
+    PLA_CONFIG: "a.yaml",
+  });
   assert.deepEqual(mainOptions([], env), {
     port: 9000,
+    hostname: "::",
     kvPath: ":memory:",
     configFile: "a.yaml",
   });
@@ -26,4 +33,8 @@ Deno.test("bad arguments and ports throw", () => {
   assert.throws(() => mainOptions(["--config"], envOf({})), /needs a file/);
   assert.throws(() => mainOptions(["-x"], envOf({})), /unknown argument/);
   assert.throws(() => mainOptions([], envOf({ PORT: "http" })), /PORT/);
+  assert.throws(
+    () => mainOptions([], envOf({ HOST: "evil.example; rm -rf" })),
+    /HOST: not an IP address/,
+  );
 });

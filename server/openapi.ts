@@ -5,6 +5,8 @@ import { probeRecord, targetStats } from "../probe/schemas.ts";
 import { serverEntry } from "./config.ts";
 import { targetReport, testMeta, testStatus } from "./test_meta.ts";
 import { testRequest } from "./test_request.ts";
+import { requiredRole, SESSION_COOKIE } from "./auth.ts";
+import { roleSchema } from "./auth_config.ts";
 
 export const problemSchema = z.object({
   type: z.string(),
@@ -20,6 +22,13 @@ export const auditEntrySchema = z.object({
   test_id: z.string(),
   who: z.string(),
   from: z.string(),
+});
+
+export const meSchema = z.object({
+  name: z.string(),
+  role: roleSchema,
+  via: z.enum(["open", "token", "session", "proxy"]),
+  auth: z.enum(["open", "required"]),
 });
 
 const links = z.object({
@@ -52,6 +61,28 @@ const query = (name: string, description: string, s: unknown = {
   type: "string",
 }) => ({ name, in: "query", required: false, description, schema: s });
 
+type Operation =
+  & { responses: Record<string, unknown> }
+  & Record<string, unknown>;
+
+/** Every operation: the role it needs, and the auth and limit errors any request can get. */
+function withSecurity(paths: Record<string, Record<string, Operation>>) {
+  for (const [path, ops] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      op["x-required-role"] = requiredRole(
+        method.toUpperCase(),
+        path.replace(/\{(\w+)\}/g, ":$1"),
+      );
+      op.responses[401] ??= problem(
+        "not authenticated (WWW-Authenticate: Bearer)",
+      );
+      op.responses[403] ??= problem("role too low, or a cross-site request");
+      if (method === "post") op.responses[413] ??= problem("body too large");
+    }
+  }
+  return paths;
+}
+
 export function openApiDocument(): Record<string, unknown> {
   const withLinks = {
     allOf: [ref("TestMeta"), {
@@ -62,7 +93,17 @@ export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: "3.1.0",
     info: { title: "packet-loss-analyzer", version: "1" },
-    paths: {
+    // A Bearer token or the session cookie from /login (none when auth is open).
+    security: [{ bearerAuth: [] }, { sessionCookie: [] }],
+    paths: withSecurity({
+      "/api/me": {
+        get: {
+          summary: "Who the request is authenticated as, and the auth mode",
+          responses: {
+            200: { description: "the principal", content: json(ref("Me")) },
+          },
+        },
+      },
       "/api/servers": {
         get: {
           summary: "The configured servers",
@@ -87,7 +128,9 @@ export function openApiDocument(): Record<string, unknown> {
             201: { description: "started", content: json(withLinks) },
             400: problem("malformed JSON"),
             422: problem("invalid request"),
-            429: problem("too many tests running"),
+            429: problem(
+              "too many tests running (in total or for this user) or the global probe rate is reached; Retry-After says when to retry",
+            ),
           },
         },
         get: {
@@ -257,6 +300,7 @@ export function openApiDocument(): Record<string, unknown> {
             },
             400: problem("bad Last-Event-ID"),
             404: problem("no such test"),
+            429: problem("too many open event streams for this client"),
           },
         },
       },
@@ -292,8 +336,21 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: { description: "OpenAPI 3.1 document" } },
         },
       },
-    },
+    }),
     components: {
+      securitySchemes: {
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          description: "an API token from `deno task token`",
+        },
+        sessionCookie: {
+          type: "apiKey",
+          in: "cookie",
+          name: SESSION_COOKIE,
+          description: "set by POST /login (the sign-in form)",
+        },
+      },
       schemas: {
         Server: schema(serverEntry),
         TestRequest: schema(testRequest, "input"),
@@ -304,6 +361,7 @@ export function openApiDocument(): Record<string, unknown> {
         AuditEntry: schema(auditEntrySchema),
         Links: schema(links),
         Problem: schema(problemSchema),
+        Me: schema(meSchema),
       },
     },
   };

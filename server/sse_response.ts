@@ -26,14 +26,19 @@ export interface SseOptions {
   probes: boolean;
   /** Period of the heartbeat comments. */
   heartbeatMs: number;
+  /** Runs once when the stream ends, however it ends. */
+  onClose?: () => void;
 }
 
 /** Streams the subscription's events until the hub ends or the client leaves. */
 export function sseResponse(sub: Subscription, options: SseOptions): Response {
   let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
   const stop = () => {
     clearInterval(heartbeat);
     sub.close();
+    if (!closed) options.onClose?.();
+    closed = true;
   };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {

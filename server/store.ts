@@ -16,12 +16,17 @@ interface OpenChunk {
   no: number;
   records: string[];
   bytes: number;
+  /** Id of the last event in the chunk (0 when empty). */
+  lastId: number;
 }
 
 export interface StoreOptions {
   /** How often buffered events are written; default 1000 ms. */
   flushEveryMs?: number;
 }
+
+/** Told when a test's buffered events could not be written (disk full, read-only file). */
+export type WriteErrorListener = (testId: string, error: Error) => void;
 
 export class TestStore {
   readonly #kv: Deno.Kv;
@@ -32,6 +37,17 @@ export class TestStore {
   readonly #timer: ReturnType<typeof setInterval>;
   #flushing: Promise<void> = Promise.resolve();
   #closed = false;
+  readonly #writeErrorListeners: WriteErrorListener[] = [];
+  #writeError: string | null = null;
+
+  /** Why the last flush could not write, until one succeeds; null when writes work. */
+  get writeError(): string | null {
+    return this.#writeError;
+  }
+
+  onWriteError(listener: WriteErrorListener): void {
+    this.#writeErrorListeners.push(listener);
+  }
 
   /** The open KV handle, for other records kept in the same database (the audit trail). */
   get kv(): Deno.Kv {
@@ -144,37 +160,63 @@ export class TestStore {
     this.#writing = new Map(batches);
     this.#pending.clear();
     try {
-      await this.#write(batches);
+      let failed: Error | null = null;
+      for (const [id, records] of batches) {
+        try {
+          await this.#write(id, records);
+        } catch (e) {
+          failed = e as Error;
+          this.#keepForRetry(id, records);
+          for (const l of this.#writeErrorListeners) l(id, failed);
+        }
+      }
+      if (failed && failed.message !== this.#writeError) {
+        console.error(JSON.stringify({
+          msg: "store: write failed, events kept for retry",
+          error: failed.message,
+        }));
+      }
+      if (batches.length) this.#writeError = failed && failed.message;
     } finally {
       this.#writing = new Map();
     }
   }
 
-  async #write(batches: [string, StoredEvent[]][]): Promise<void> {
-    for (const [id, records] of batches) {
-      let chunk = this.#chunks.get(id);
-      if (!chunk) {
-        const last = await this.#lastChunk(id);
-        chunk = last ?? { no: 0, records: [], bytes: 2 };
+  /**
+   * A failed batch goes back in front of the pending events, and the chunk is
+   * reloaded from KV on the next try, so nothing is lost or written twice.
+   */
+  #keepForRetry(id: string, records: StoredEvent[]): void {
+    this.#chunks.delete(id);
+    this.#pending.set(id, [...records, ...this.#pending.get(id) ?? []]);
+  }
+
+  async #write(id: string, records: StoredEvent[]): Promise<void> {
+    let chunk = this.#chunks.get(id);
+    if (!chunk) {
+      const last = await this.#lastChunk(id);
+      chunk = last ?? { no: 0, records: [], bytes: 2, lastId: 0 };
+      this.#chunks.set(id, chunk);
+    }
+    const dirty = new Set<OpenChunk>([chunk]);
+    for (const r of records) {
+      // Already stored by a write that failed half-way (an earlier chunk).
+      if (r.id <= chunk.lastId) continue;
+      const text = JSON.stringify(r);
+      if (
+        chunk.records.length > 0 &&
+        chunk.bytes + text.length + 1 > CHUNK_BYTES
+      ) {
+        chunk = { no: chunk.no + 1, records: [], bytes: 2, lastId: 0 };
         this.#chunks.set(id, chunk);
+        dirty.add(chunk);
       }
-      const dirty = new Set<OpenChunk>([chunk]);
-      for (const r of records) {
-        const text = JSON.stringify(r);
-        if (
-          chunk.records.length > 0 &&
-          chunk.bytes + text.length + 1 > CHUNK_BYTES
-        ) {
-          chunk = { no: chunk.no + 1, records: [], bytes: 2 };
-          this.#chunks.set(id, chunk);
-          dirty.add(chunk);
-        }
-        chunk.records.push(text);
-        chunk.bytes += text.length + 1;
-      }
-      for (const c of dirty) {
-        await this.#kv.set(["events", id, c.no], `[${c.records.join(",")}]`);
-      }
+      chunk.records.push(text);
+      chunk.bytes += text.length + 1;
+      chunk.lastId = r.id;
+    }
+    for (const c of dirty) {
+      await this.#kv.set(["events", id, c.no], `[${c.records.join(",")}]`);
     }
   }
 
@@ -185,10 +227,14 @@ export class TestStore {
         limit: 1,
       })
     ) {
-      const records = (JSON.parse(e.value) as unknown[]).map((r) =>
-        JSON.stringify(r)
-      );
-      return { no: e.key[2] as number, records, bytes: e.value.length };
+      const events = JSON.parse(e.value) as StoredEvent[];
+      const records = events.map((r) => JSON.stringify(r));
+      return {
+        no: e.key[2] as number,
+        records,
+        bytes: e.value.length,
+        lastId: events.at(-1)?.id ?? 0,
+      };
     }
     return null;
   }
@@ -208,22 +254,23 @@ export class TestStore {
    * probes) can be exported without holding all of it in memory.
    */
   async *eventChunks(id: string, after = 0): AsyncGenerator<StoredEvent[]> {
+    // Buffered events first: a flush finishing while KV is listed moves them
+    // into KV, so every event is in one or the other (overlaps skipped by id).
+    const buffered = [
+      ...this.#writing.get(id) ?? [],
+      ...this.#pending.get(id) ?? [],
+    ];
     let last = after;
     for await (const e of this.#kv.list<string>({ prefix: ["events", id] })) {
       const chunk = (JSON.parse(e.value) as StoredEvent[]).filter((ev) =>
-        ev.id > after
+        ev.id > last
       );
       if (chunk.length === 0) continue;
       last = chunk[chunk.length - 1].id;
       yield chunk;
     }
     const tail: StoredEvent[] = [];
-    for (
-      const ev of [
-        ...this.#writing.get(id) ?? [],
-        ...this.#pending.get(id) ?? [],
-      ]
-    ) {
+    for (const ev of buffered) {
       if (ev.id > last) {
         tail.push(ev);
         last = ev.id;

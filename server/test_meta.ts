@@ -26,6 +26,8 @@ export const testMeta = z.object({
   status: testStatus,
   created_at: z.string(),
   finished_at: z.string().nullable(),
+  /** The user who started it ("anonymous" when auth is open). */
+  created_by: z.string().optional(),
   settings: probeSettings,
   targets: z.array(testTarget),
   error: z.string().optional(),

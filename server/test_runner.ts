@@ -9,6 +9,8 @@ import type { HubEvent } from "./hub.ts";
 import type { TestStore } from "./store.ts";
 import type { TargetReport, TestMeta, TestStatus } from "./test_meta.ts";
 import { validateTestRequest } from "./test_request.ts";
+import { checkAdmission, type RunningTest } from "./limits.ts";
+import { TargetPolicy } from "./target_policy.ts";
 
 export interface RunnerOptions {
   engine: Engine;
@@ -18,13 +20,23 @@ export interface RunnerOptions {
   reportEveryMs?: number;
   /** Finished tests whose event log stays in memory for replay; default 100. */
   keepFinished?: number;
+  /** Sees every published event (the /metrics collector). */
+  observe?: (testId: string, type: HubEventType, data: unknown) => void;
+  /** Newest events of a running test kept in memory; older replays read the store. */
+  hubKeep?: number;
+  /** What may be probed; default: built from the config. */
+  policy?: TargetPolicy;
 }
 
 interface LiveTest {
   meta: TestMeta;
+  /** Resolved and checked addresses, one per target: what the engine probes. */
+  addresses: string[];
   hub: TestHub;
   run: ProbeRun | null;
   stopRequested: boolean;
+  /** Set when the test's data could not be stored: it stops and ends `failed`. */
+  storageError?: string;
   finished: Promise<void>;
 }
 
@@ -41,7 +53,10 @@ export class TestRunner {
   readonly #store: TestStore;
   readonly #reportEveryMs: number;
   readonly #keepFinished: number;
+  readonly #observe: RunnerOptions["observe"];
+  readonly #hubKeep: number;
   readonly #tests = new Map<string, LiveTest>();
+  readonly #policy: TargetPolicy;
 
   constructor(options: RunnerOptions) {
     this.#engine = options.engine;
@@ -49,6 +64,19 @@ export class TestRunner {
     this.#store = options.store;
     this.#reportEveryMs = options.reportEveryMs ?? 1000;
     this.#keepFinished = options.keepFinished ?? 100;
+    this.#observe = options.observe;
+    this.#hubKeep = options.hubKeep ?? 1000;
+    this.#policy = options.policy ??
+      new TargetPolicy(options.config.targets, options.config.servers);
+    this.#store.onWriteError((id, e) => this.#storageFailed(id, e));
+  }
+
+  /** A test whose data cannot be written stops rather than record what would be lost. */
+  #storageFailed(id: string, e: Error): void {
+    const live = this.#tests.get(id);
+    if (!live || live.meta.status !== "running" || live.storageError) return;
+    live.storageError = `storage: cannot write the test's data (${e.message})`;
+    live.run?.stop();
   }
 
   get running(): number {
@@ -57,37 +85,73 @@ export class TestRunner {
     return n;
   }
 
-  /** Validates the request body and starts the test; returns its metadata at once. */
-  async start(body: unknown): Promise<TestMeta> {
-    const { servers, settings } = validateTestRequest(body, this.#config);
-    if (this.running >= this.#config.limits.max_concurrent_tests) {
-      throw new ApiError(
-        429,
-        `at most ${this.#config.limits.max_concurrent_tests} tests may run at once`,
-      );
-    }
+  #runningTests(): RunningTest[] {
+    return [...this.#tests.values()]
+      .filter((t) => t.meta.status === "running")
+      .map((t) => ({
+        who: t.meta.created_by ?? "anonymous",
+        targets: t.meta.targets.length,
+        settings: t.meta.settings,
+        startedAt: Date.parse(t.meta.created_at),
+      }));
+  }
+
+  /**
+   * Validates the request body, resolves and checks its targets, admits it
+   * under the limits and starts it; returns its metadata at once. `who` is the
+   * user it runs for (per-user limit, `created_by`).
+   */
+  async start(body: unknown, who = "anonymous"): Promise<TestMeta> {
+    const { targets, settings } = validateTestRequest(
+      body,
+      this.#config,
+      this.#policy,
+    );
+    const addresses = await this.#policy.resolve(targets);
+    // No await between admission and registration: concurrent starts see each other.
+    checkAdmission(
+      this.#runningTests(),
+      { who, targets: targets.length, settings },
+      this.#config.limits,
+    );
     const meta: TestMeta = {
       id: newId(),
       status: "running",
       created_at: new Date().toISOString(),
       finished_at: null,
+      created_by: who,
       settings,
-      targets: servers.map((s) => ({
+      targets: targets.map((s, i) => ({
         id: s.id,
         name: s.name,
         host: s.host,
-        address: null,
+        address: addresses[i].text,
       })),
     };
     const live: LiveTest = {
       meta,
-      hub: new TestHub(),
+      addresses: addresses.map((a) => a.text),
+      hub: new TestHub({
+        keep: this.#hubKeep,
+        backfill: async (after, upTo) =>
+          (await this.#store.events(meta.id, after)).filter((e) =>
+            e.id <= upTo
+          ),
+      }),
       run: null,
       stopRequested: false,
       finished: Promise.resolve(),
     };
     this.#tests.set(meta.id, live);
-    await this.#store.saveTest(meta);
+    try {
+      await this.#store.saveTest(meta);
+    } catch (e) {
+      this.#tests.delete(meta.id);
+      throw new ApiError(
+        503,
+        `storage: cannot record a new test (${(e as Error).message})`,
+      );
+    }
     this.#emit(live, "status", { id: meta.id, status: meta.status });
     live.finished = this.#execute(live);
     return structuredClone(meta);
@@ -97,6 +161,7 @@ export class TestRunner {
   #emit(live: LiveTest, type: HubEventType, data: unknown): void {
     const ev = live.hub.publish(type, data);
     this.#store.appendEvent(live.meta.id, ev);
+    this.#observe?.(live.meta.id, type, data);
   }
 
   async #execute(live: LiveTest): Promise<void> {
@@ -108,31 +173,43 @@ export class TestRunner {
       });
     };
     let timer: ReturnType<typeof setInterval> | undefined;
-    let status: TestStatus;
+    let run: ProbeRun | null = null;
+    let error: string | undefined;
     try {
-      const run = await this.#engine.run(
-        meta.targets.map((t) => ({ target: t.id, host: t.host })),
+      run = await this.#engine.run(
+        meta.targets.map((t, i) => ({ target: t.id, host: live.addresses[i] })),
         meta.settings,
         { onProbe },
       );
-      live.run = run;
+      const started = live.run = run;
       run.targets.forEach((t, i) => meta.targets[i].address = t.address);
-      await this.#store.saveTest(meta);
-      if (live.stopRequested) run.stop();
+      if (live.stopRequested || live.storageError) run.stop();
       timer = setInterval(() => {
-        for (const r of this.#reports(run)) this.#emit(live, "interval", r);
+        for (const r of this.#reports(started)) {
+          this.#emit(live, "interval", r);
+        }
       }, this.#reportEveryMs);
+      await this.#store.saveTest(meta);
       await run.done;
       clearInterval(timer);
       const summary = this.#reports(run);
       for (const r of summary) this.#emit(live, "summary", r);
       await this.#store.saveSummary(meta.id, summary);
-      status = run.stopped ? "stopped" : "completed";
     } catch (e) {
+      error = (e as Error).message;
+      // Nothing may be published after `end`: let the run wind down first.
+      run?.stop();
+      await run?.done;
+    } finally {
       clearInterval(timer);
-      status = "failed";
-      meta.error = (e as Error).message;
     }
+    error = live.storageError ?? error;
+    const status: TestStatus = error
+      ? "failed"
+      : run?.stopped
+      ? "stopped"
+      : "completed";
+    if (error) meta.error = error;
     meta.status = status;
     meta.finished_at = new Date().toISOString();
     this.#emit(live, "status", {
@@ -142,7 +219,14 @@ export class TestRunner {
     });
     this.#emit(live, "end", { id: meta.id, status });
     await this.#store.flush();
-    await this.#store.saveTest(meta);
+    // The store has it all now; replays of a finished test read from there.
+    live.hub.trim(0);
+    try {
+      await this.#store.saveTest(meta);
+    } catch (e) {
+      // Still served from memory; after a restart it reads `interrupted`.
+      console.error(`test ${meta.id}: final status not stored:`, e);
+    }
     this.#forgetOldFinished();
   }
 

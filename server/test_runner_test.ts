@@ -10,11 +10,18 @@ import { TestRunner } from "./test_runner.ts";
 async function withRunner(
   fn: (runner: TestRunner, store: TestStore) => Promise<void>,
   reportEveryMs = 1000,
+  hubKeep?: number,
 ) {
   const engine = Engine.create();
-  const store = await TestStore.open(":memory:");
+  const store = await TestStore.open(":memory:", { flushEveryMs: 50 });
   const config = await loadConfig();
-  const runner = new TestRunner({ engine, config, store, reportEveryMs });
+  const runner = new TestRunner({
+    engine,
+    config,
+    store,
+    reportEveryMs,
+    hubKeep,
+  });
   try {
     await fn(runner, store);
   } finally {
@@ -142,7 +149,7 @@ Deno.test("requests are checked against the config limits", async () => {
   });
 });
 
-Deno.test("an invalid host makes the test failed", async () => {
+Deno.test("an invalid configured host is refused before probing (422)", async () => {
   const engine = Engine.create();
   const store = await TestStore.open(":memory:");
   const config = await loadConfig();
@@ -156,11 +163,13 @@ Deno.test("an invalid host makes the test failed", async () => {
   });
   const runner = new TestRunner({ engine, config, store });
   try {
-    const meta = await runner.start({ targets: ["bad"], count: 1 });
-    await runner.finished(meta.id);
-    const done = await runner.get(meta.id);
-    assert.equal(done?.status, "failed");
-    assert.ok(done?.error);
+    await assert.rejects(
+      runner.start({ targets: ["bad"], count: 1 }),
+      (e) =>
+        e instanceof ApiError && e.status === 422 && e.field === "targets.0" &&
+        /cannot resolve host 'not a host!'/.test(e.message),
+    );
+    assert.deepEqual(await runner.list(), []);
   } finally {
     await runner.close();
     await engine.close();
@@ -196,4 +205,36 @@ Deno.test("max_concurrent_tests is enforced with 429; old tests are pruned", asy
     await engine.close();
     await store.close();
   }
+});
+
+Deno.test("a live test keeps only its newest events in memory; replays read the rest from the store", async () => {
+  await withRunner(
+    async (runner) => {
+      const meta = await runner.start({
+        targets: ["localhost-v4", "localhost-v6"],
+        interval_ms: 10,
+        count: 60,
+        timeout_ms: 500,
+      });
+      const hub = (await runner.hub(meta.id))!;
+      let most = 0;
+      const watch = setInterval(() => most = Math.max(most, hub.retained), 1);
+      const early = collect(runner, meta.id);
+      await runner.finished(meta.id);
+      clearInterval(watch);
+      assert.ok(most <= 2 * 20, `${most} events in memory (keep 20)`);
+      assert.equal(
+        hub.retained,
+        0,
+        "a finished test's events live in the store",
+      );
+      for (const events of [await early, await collect(runner, meta.id)]) {
+        assert.deepEqual(events.map((e) => e.id), events.map((_, i) => i + 1));
+        assert.equal(events.filter((e) => e.type === "probe").length, 120);
+        assert.equal(events.at(-1)?.type, "end");
+      }
+    },
+    1000,
+    20,
+  );
 });

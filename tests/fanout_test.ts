@@ -12,7 +12,13 @@ servers:
   - { id: lo4, name: Loopback v4, host: 127.0.0.1 }
   - { id: lo6, name: Loopback v6, host: "::1" }
   - { id: lo4b, name: Loopback v4 second, host: 127.0.0.2 }
-limits: { min_interval_ms: 1, max_concurrent_tests: 10 }
+limits:
+  min_interval_ms: 1
+  max_concurrent_tests: 10
+  max_tests_per_user: 10
+  max_pps: 1500
+  max_sse_per_client: 100
+auth: { mode: open }
 `;
 
 /** Reads an SSE stream to its end; returns the event ids and types in order. */

@@ -1,0 +1,98 @@
+// uPlot options for the two charts of a target, in the colours of the theme.
+import type uPlot from "uplot";
+import { cssVar } from "./theme.ts";
+
+export type ChartKind = "rtt" | "quality";
+
+// uPlot's default tick labels round 0.0005 to "0.001" twice on small scales.
+const ticks: uPlot.Axis["values"] = (_u, splits) =>
+  splits.map((v) => String(+v.toPrecision(4)));
+
+const axis = (o: uPlot.Axis = {}): uPlot.Axis => ({
+  stroke: cssVar("--muted"),
+  grid: { stroke: cssVar("--grid"), width: 1 },
+  ticks: { stroke: cssVar("--grid"), width: 1 },
+  ...o,
+});
+
+/** Lost probes: a marker at the top edge, no line. */
+const markers = (label: string, color: string): uPlot.Series => ({
+  label,
+  scale: "mark",
+  stroke: color,
+  paths: () => null,
+  points: { show: true, size: 7, width: 0, fill: color, stroke: color },
+});
+
+const fromZero: uPlot.Scale["range"] = (
+  _u,
+  _min,
+  max,
+) => [0, max > 0 ? max * 1.15 : 1];
+
+export function chartOptions(
+  kind: ChartKind,
+  width: number,
+  height: number,
+): uPlot.Options {
+  const accent = cssVar("--accent");
+  const danger = cssVar("--danger");
+  if (kind === "rtt") {
+    return {
+      width,
+      height,
+      cursor: { drag: { x: false, y: false } },
+      scales: { ms: { range: fromZero }, mark: { range: [0, 1] } },
+      series: [
+        {},
+        {
+          label: "RTT",
+          scale: "ms",
+          stroke: accent,
+          width: 1.5,
+          value: (_u, v) => v === null ? "–" : `${v.toFixed(3)} ms`,
+        },
+        markers("lost", danger),
+      ],
+      axes: [
+        axis(),
+        axis({ scale: "ms", label: "RTT (ms)", size: 60, values: ticks }),
+      ],
+    };
+  }
+  return {
+    width,
+    height,
+    cursor: { drag: { x: false, y: false } },
+    scales: { ms: { range: fromZero }, pct: { range: [0, 100] } },
+    series: [
+      {},
+      {
+        label: "loss",
+        scale: "pct",
+        stroke: danger,
+        fill: cssVar("--danger-fill"),
+        width: 1,
+        value: (_u, v) => v === null ? "–" : `${v.toFixed(1)} %`,
+      },
+      {
+        label: "jitter",
+        scale: "ms",
+        stroke: cssVar("--accent-2"),
+        width: 1.5,
+        value: (_u, v) => v === null ? "–" : `${v.toFixed(3)} ms`,
+      },
+    ],
+    axes: [
+      axis(),
+      axis({ scale: "ms", label: "jitter (ms)", size: 60, values: ticks }),
+      axis({
+        scale: "pct",
+        label: "loss (%)",
+        side: 1,
+        size: 48,
+        grid: { show: false },
+      }),
+    ],
+  };
+}

@@ -1,0 +1,121 @@
+// State of one test as the page sees it: status and latest statistics as
+// signals, and the chart series as plain arrays with a version signal that
+// the charts watch (they redraw at most once per animation frame).
+import { type Signal, signal } from "@preact/signals";
+import type { ProbeRecord } from "../probe/schemas.ts";
+import type { TargetReport, TestMeta } from "../server/test_meta.ts";
+
+/** RTT points of one target in probe order; lost probes have rtt null and a marker. */
+export interface ProbeSeries {
+  index: number[];
+  /** Send time, seconds since the epoch (uPlot's time unit). */
+  x: number[];
+  rtt: (number | null)[];
+  lost: (number | null)[];
+  /** Lost probes so far (the markers). */
+  lostCount: number;
+}
+
+/** Per-second quality of one target: loss in that second, smoothed jitter. */
+export interface QualitySeries {
+  x: number[];
+  loss: (number | null)[];
+  jitter: (number | null)[];
+  settled: number;
+  lost: number;
+}
+
+const LOST = new Set(["lost", "late", "error"]);
+
+export class LiveStore {
+  readonly meta: TestMeta;
+  readonly status: Signal<string>;
+  readonly error = signal<string | null>(null);
+  /** False while the event stream is down and reconnecting. */
+  readonly connected = signal(true);
+  /** Latest statistics per target, in the order of meta.targets. */
+  readonly reports: Signal<TargetReport | null>[];
+  /** Bumped whenever a series changed. */
+  readonly version = signal(0);
+  readonly probes: ProbeSeries[];
+  readonly quality: QualitySeries[];
+  /** Id of the last event applied; the stream resumes after it. */
+  lastId = 0;
+  readonly #slot: Map<string, number>;
+
+  constructor(meta: TestMeta, reports: TargetReport[] | null) {
+    this.meta = meta;
+    this.status = signal<string>(meta.status);
+    this.#slot = new Map(meta.targets.map((t, i) => [t.id, i]));
+    this.reports = meta.targets.map((t) =>
+      signal(reports?.find((r) => r.target === t.id) ?? null)
+    );
+    this.probes = meta.targets.map(() => ({
+      index: [],
+      x: [],
+      rtt: [],
+      lost: [],
+      lostCount: 0,
+    }));
+    this.quality = meta.targets.map(() => ({
+      x: [],
+      loss: [],
+      jitter: [],
+      settled: 0,
+      lost: 0,
+    }));
+  }
+
+  get running(): boolean {
+    return this.status.value === "running";
+  }
+
+  /** Applies one event of the test's stream (call inside batch()). */
+  apply(type: string, data: unknown): void {
+    if (type === "probe") this.#probe(data as ProbeRecord);
+    else if (type === "interval") this.#interval(data as TargetReport);
+    else if (type === "summary") this.#report(data as TargetReport);
+    else if (type === "status" || type === "end") {
+      const s = data as { status: string; error?: string };
+      this.status.value = s.status;
+      if (s.error) this.error.value = s.error;
+    }
+  }
+
+  #probe(p: ProbeRecord): void {
+    const slot = this.#slot.get(p.target);
+    if (slot === undefined || p.status === "duplicate") return;
+    const s = this.probes[slot];
+    // Replies arrive out of order (a loss is known only at its timeout).
+    let at = s.index.length;
+    while (at > 0 && s.index[at - 1] > p.index) at--;
+    if (s.index[at - 1] === p.index) return;
+    const lost = LOST.has(p.status);
+    s.index.splice(at, 0, p.index);
+    s.x.splice(at, 0, p.sent_at / 1000);
+    s.rtt.splice(at, 0, lost ? null : p.rtt_ms);
+    s.lost.splice(at, 0, lost ? 1 : null);
+    if (lost) s.lostCount++;
+    this.version.value++;
+  }
+
+  #interval(r: TargetReport): void {
+    const slot = this.#report(r);
+    if (slot === undefined) return;
+    const q = this.quality[slot];
+    const settled = r.sent - r.pending;
+    const dSettled = settled - q.settled;
+    q.x.push(Date.parse(r.timestamp) / 1000);
+    q.loss.push(dSettled > 0 ? ((r.lost - q.lost) / dSettled) * 100 : null);
+    q.jitter.push(r.jitter_rfc3550_ms);
+    q.settled = settled;
+    q.lost = r.lost;
+    this.version.value++;
+  }
+
+  #report(r: TargetReport): number | undefined {
+    const slot = this.#slot.get(r.target);
+    if (slot !== undefined) this.reports[slot].value = r;
+    return slot;
+  }
+}

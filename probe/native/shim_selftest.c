@@ -1,0 +1,240 @@
+/* TEST-ONLY: exercises the shim under AddressSanitizer/UBSan (built and run by
+ * asan_test.ts). A deterministic fuzz loop over pla_decode with every packet in
+ * a heap block of exactly its length (so any over-read is reported), bad
+ * arguments to every entry point, then a bounded echo round trip to 127.0.0.1
+ * and ::1 through pla_create/open/send/wait/recv/destroy.
+ * Sends only to loopback. Exit 0 = passed; 1 = a check failed (message on
+ * stderr); sanitizer reports abort on their own. */
+#include "pla_icmp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FUZZ_ROUNDS 600000
+#define ECHOES 20
+
+static const uint8_t COOKIE[8] = {0xc0, 0x0c, 0x1e, 0x5a, 0x17, 0x42, 0x99, 0x01};
+static uint64_t rng_state;
+
+static int failures;
+#define CHECK(cond, ...)                                  \
+  do {                                                    \
+    if (!(cond)) {                                        \
+      fprintf(stderr, "selftest: FAILED %s: ", #cond);    \
+      fprintf(stderr, __VA_ARGS__);                       \
+      fputc('\n', stderr);                                \
+      failures++;                                         \
+    }                                                     \
+  } while (0)
+
+/* splitmix64 */
+static uint64_t rnd(void) {
+  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+static uint32_t below(uint32_t n) { return n ? (uint32_t)(rnd() % n) : 0; }
+
+static uint16_t csum(const uint8_t *p, size_t len) {
+  uint32_t s = 0;
+  for (size_t i = 0; i + 1 < len; i += 2) s += (uint32_t)(p[i] << 8 | p[i + 1]);
+  if (len & 1) s += (uint32_t)(p[len - 1] << 8);
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return (uint16_t)~s;
+}
+
+/* ICMP echo (request or reply) with our cookie and `token`; returns its length. */
+static size_t echo(uint8_t *p, uint8_t type, uint16_t ident, uint16_t seq, uint64_t token,
+                   size_t payload) {
+  memset(p, 0, 8 + payload);
+  p[0] = type;
+  p[4] = (uint8_t)(ident >> 8), p[5] = (uint8_t)ident;
+  p[6] = (uint8_t)(seq >> 8), p[7] = (uint8_t)seq;
+  memcpy(p + 8, COOKIE, 8);
+  for (int i = 0; i < 8; i++) p[16 + i] = (uint8_t)(token >> (8 * i));
+  uint16_t c = csum(p, 8 + payload);
+  p[2] = (uint8_t)(c >> 8), p[3] = (uint8_t)c;
+  return 8 + payload;
+}
+
+/* Wraps `body` in an IP header of `family`; returns the total length. */
+static size_t ip_wrap(uint8_t *out, int family, const uint8_t *body, size_t blen) {
+  if (family == 4) {
+    memset(out, 0, 20);
+    out[0] = 0x45, out[2] = (uint8_t)((20 + blen) >> 8), out[3] = (uint8_t)(20 + blen);
+    out[8] = 64, out[9] = 1;
+    out[12] = 127, out[15] = 1, out[16] = 127, out[19] = 1;
+    memcpy(out + 20, body, blen);
+    return 20 + blen;
+  }
+  memset(out, 0, 40);
+  out[0] = 0x60, out[4] = (uint8_t)(blen >> 8), out[5] = (uint8_t)blen, out[6] = 58, out[7] = 64;
+  out[23] = 1, out[39] = 1;
+  memcpy(out + 40, body, blen);
+  return 40 + blen;
+}
+
+/* A valid packet as a socket of family/mode delivers it: reply or ICMP error. */
+static size_t valid_packet(uint8_t *out, int family, int mode, uint16_t ident) {
+  uint8_t icmp[1600], quoted[1600];
+  size_t payload = 16 + below(200), n;
+  uint16_t seq = (uint16_t)rnd();
+  uint64_t token = rnd() >> 11;
+  if (below(2)) {
+    n = echo(icmp, family == 4 ? 0 : 129, ident, seq, token, payload);
+  } else {
+    size_t rq = echo(quoted + 40, family == 4 ? 8 : 128, ident, seq, token, payload);
+    size_t q = ip_wrap(icmp + 8, family, quoted + 40, rq);
+    memset(icmp, 0, 8);
+    icmp[0] = family == 4 ? 3 : 1, icmp[1] = (uint8_t)below(4);
+    n = 8 + q;
+    uint16_t c = csum(icmp, n);
+    icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
+  }
+  if (family == 4 && mode == PLA_MODE_RAW) return ip_wrap(out, 4, icmp, n);
+  memcpy(out, icmp, n);
+  return n;
+}
+
+static void mutate(uint8_t *p, size_t *len) {
+  for (uint32_t k = 1 + below(3); k > 0; k--) {
+    size_t at = below((uint32_t)*len);
+    switch (below(6)) {
+      case 0: if (*len) p[at] ^= (uint8_t)(1u << below(8)); break;
+      case 1: if (*len) p[at] = (uint8_t)rnd(); break;
+      case 2: *len = below((uint32_t)*len + 1); break;
+      case 3: { size_t more = 1 + below(64); for (size_t i = 0; i < more; i++) p[*len + i] = (uint8_t)rnd(); *len += more; break; }
+      case 4: if (*len) p[0] = (uint8_t)((p[0] & 0xf0) | below(16)); break;
+      default: if (*len > 3) p[2] = (uint8_t)rnd(), p[3] = (uint8_t)rnd();
+    }
+  }
+}
+
+/* Decodes `len` bytes from an exact-size heap copy, so ASan sees any over-read. */
+static int decode_exact(struct pla_ctx *ctx, int family, int mode, const uint8_t *src, size_t len) {
+  uint8_t *pkt = malloc(len ? len : 1);
+  memcpy(pkt, src, len);
+  uint8_t raw[sizeof(struct pla_event)];
+  int r = pla_decode(ctx, family, mode, len ? pkt : NULL, (uint32_t)len, raw);
+  free(pkt);
+  struct pla_event ev;
+  memcpy(&ev, raw, sizeof ev);
+  CHECK(r == 0 || r == 1, "pla_decode returned %d", r);
+  if (r == 1) {
+    CHECK(ev.kind == PLA_EV_REPLY || ev.kind == PLA_EV_ERROR, "kind %d", ev.kind);
+    CHECK(ev.family == family, "family %d", ev.family);
+    CHECK(ev.length <= len, "length %u of %zu", ev.length, len);
+    CHECK(ev.ttl >= -1 && ev.ttl <= 255, "ttl %d", ev.ttl);
+  }
+  return r;
+}
+
+static void fuzz_decode(struct pla_ctx *ctx) {
+  static uint8_t buf[4096];
+  unsigned accepted = 0;
+  for (int i = 0; i < FUZZ_ROUNDS; i++) {
+    int family = i & 1 ? 6 : 4, mode = i & 2 ? PLA_MODE_RAW : PLA_MODE_DGRAM;
+    size_t len;
+    if (i % 3 == 0) {
+      len = below(300);
+      for (size_t k = 0; k < len; k++) buf[k] = (uint8_t)rnd();
+      if (len && below(2)) buf[0] = family == 4 ? 0x45 : 129;
+    } else {
+      int ident = pla_ident(ctx, family); /* unopened: 0, as the decoder sees it */
+      len = valid_packet(buf, family, mode, (uint16_t)(ident < 0 ? 0 : ident));
+      if (i % 3 == 1) {
+        CHECK(decode_exact(ctx, family, mode, buf, len) == 1,
+              "valid packet rejected (family %d mode %d)", family, mode);
+      }
+      mutate(buf, &len);
+    }
+    accepted += (unsigned)decode_exact(ctx, family, mode, buf, len);
+  }
+  /* Bad arguments are refused, never dereferenced. */
+  uint8_t ev[64], pkt[64] = {0};
+  CHECK(pla_decode(NULL, 4, PLA_MODE_RAW, pkt, 64, ev) == -EINVAL, "NULL ctx");
+  CHECK(pla_decode(ctx, 5, PLA_MODE_RAW, pkt, 64, ev) == -EINVAL, "family 5");
+  CHECK(pla_decode(ctx, 4, 9, pkt, 64, ev) == -EINVAL, "mode 9");
+  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, pkt, 64, NULL) == -EINVAL, "NULL event");
+  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, NULL, 64, ev) == 0, "NULL packet");
+  fprintf(stderr, "selftest: %d decodes, %u accepted\n", FUZZ_ROUNDS * 4 / 3, accepted);
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ECHOES probes to loopback of `family`; every reply comes back with its token. */
+static void round_trip(struct pla_ctx *ctx, int family) {
+  int mode = pla_open(ctx, family);
+  if (mode < 0) {
+    fprintf(stderr, "selftest: IPv%d socket unavailable (%s): round trip skipped\n", family,
+            strerror(-mode));
+    return;
+  }
+  uint8_t addr[16] = {0};
+  if (family == 4) addr[0] = 127, addr[3] = 1;
+  else addr[15] = 1;
+  int seen[ECHOES] = {0}, got = 0;
+  static uint8_t events[64 * 64];
+  for (int i = 0; i < ECHOES; i++) {
+    uint8_t sent[16];
+    int r = pla_send(ctx, family, addr, 0, (uint16_t)(1000 + i), (uint64_t)family << 32 | (uint64_t)i,
+                     56 + (uint32_t)i * 50, i == 3 ? 7 : 0, sent);
+    CHECK(r == 0, "pla_send IPv%d #%d: %s", family, i, strerror(-r));
+  }
+  for (int64_t end = mono_ms() + 3000; got < ECHOES && mono_ms() < end;) {
+    CHECK(pla_wait(ctx, 100000) >= 0, "pla_wait");
+    int n = pla_recv(ctx, events, 64);
+    CHECK(n >= 0, "pla_recv: %d", n);
+    for (int k = 0; k < n; k++) {
+      struct pla_event ev;
+      memcpy(&ev, events + 64 * k, sizeof ev);
+      if (ev.family != family || ev.kind != PLA_EV_REPLY || !ev.has_token) continue;
+      uint64_t i = ev.token & 0xffffffffu;
+      if (ev.token >> 32 != (uint64_t)family || i >= ECHOES || seen[i]) continue;
+      CHECK(ev.seq == 1000 + i, "seq %u for token %llu", ev.seq, (unsigned long long)i);
+      seen[i] = 1;
+      got++;
+    }
+  }
+  CHECK(got == ECHOES, "IPv%d: %d of %d echo replies", family, got, ECHOES);
+  fprintf(stderr, "selftest: IPv%d %s socket: %d/%d replies\n", family,
+          mode == PLA_MODE_RAW ? "raw" : "ping", got, ECHOES);
+}
+
+int main(int argc, char **argv) {
+  rng_state = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
+  CHECK(pla_abi_version() == PLA_ABI_VERSION, "ABI");
+  struct pla_ctx *ctx = pla_create(COOKIE);
+  CHECK(ctx != NULL, "pla_create");
+  if (!ctx) return 1;
+  fuzz_decode(ctx);
+  CHECK(pla_ident(ctx, 7) == -EBADF, "ident of family 7");
+  CHECK(pla_wake(ctx) == 0 && pla_wait(ctx, 1000) >= 0, "wake then wait");
+  round_trip(ctx, 4);
+  round_trip(ctx, 6);
+  /* Refused before anything is sent (EINVAL, or EBADF without a socket). */
+  uint8_t addr[16] = {127, 0, 0, 1}, out[16];
+  CHECK(pla_send(ctx, 4, addr, 0, 1, 1, 8, 0, out) < 0, "payload below the minimum");
+  CHECK(pla_send(ctx, 4, addr, 0, 1, 1, PLA_MAX_PAYLOAD + 1, 0, out) < 0, "oversized payload");
+  CHECK(pla_send(ctx, 4, addr, 0, 1, 1, 56, 256, out) < 0, "ttl 256");
+  CHECK(pla_send(ctx, 4, NULL, 0, 1, 1, 56, 0, out) == -EINVAL, "NULL address");
+  CHECK(pla_send(ctx, 5, addr, 0, 1, 1, 56, 0, out) == -EINVAL, "family 5");
+  CHECK(pla_recv(ctx, NULL, 4) == -EINVAL, "NULL event buffer");
+  pla_destroy(ctx);
+  pla_destroy(NULL);
+  if (failures) {
+    fprintf(stderr, "selftest: %d check(s) failed (seed %llu)\n", failures,
+            (unsigned long long)(argc > 1 ? strtoull(argv[1], NULL, 10) : 1));
+    return 1;
+  }
+  fprintf(stderr, "selftest: ok\n");
+  return 0;
+}

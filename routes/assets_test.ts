@@ -1,0 +1,65 @@
+// Assets: served by the app with the right caching, and the dashboard's
+// JavaScript budget (40 KB gzip-compressed, everything it loads).
+import assert from "node:assert/strict";
+import { withApiKit } from "../server/api_testkit.ts";
+
+const JS_BUDGET_GZ = 40 * 1024;
+
+const gzipSize = async (bytes: Uint8Array) =>
+  (await new Response(
+    new Blob([bytes as BlobPart]).stream().pipeThrough(
+      new CompressionStream("gzip"),
+    ),
+  ).arrayBuffer()).byteLength;
+
+Deno.test("the dashboard loads at most 40 KB of JavaScript, gzip-compressed", async () => {
+  await withApiKit(async ({ app }) => {
+    const html = await (await app.request("/")).text();
+    const scripts = [...html.matchAll(/<script\b[^>]*\ssrc="([^"]+)"/g)].map((
+      m,
+    ) => m[1]);
+    assert.ok(scripts.length >= 2, "theme and boot scripts");
+    let total = 0;
+    for (const src of scripts) {
+      const res = await app.request(src);
+      assert.equal(res.status, 200, src);
+      total += await gzipSize(new Uint8Array(await res.arrayBuffer()));
+    }
+    console.log(
+      `dashboard JavaScript: ${
+        (total / 1024).toFixed(1)
+      } KB gzip in ${scripts.length} files (budget 40 KB)`,
+    );
+    assert.ok(total <= JS_BUDGET_GZ, `${total} B gzip > ${JS_BUDGET_GZ} B`);
+  });
+});
+
+Deno.test("hashed bundles are immutable, gzip on request; other static files briefly cached", async () => {
+  await withApiKit(async ({ app }) => {
+    const html = await (await app.request("/")).text();
+    const css =
+      /<link rel="stylesheet" href="(\/static\/build\/app-[0-9a-f]+\.css)"/
+        .exec(html)![1];
+    const plain = await app.request(css);
+    assert.equal(plain.status, 200);
+    assert.equal(
+      plain.headers.get("cache-control"),
+      "public, max-age=31536000, immutable",
+    );
+    assert.equal(plain.headers.get("content-type"), "text/css; charset=utf-8");
+    assert.match(await plain.text(), /\.uplot/);
+    const zipped = await app.request(css, {
+      headers: { "accept-encoding": "gzip, br" },
+    });
+    assert.equal(zipped.headers.get("content-encoding"), "gzip");
+    const icon = await app.request("/static/favicon.svg");
+    assert.equal(icon.status, 200);
+    assert.equal(icon.headers.get("cache-control"), "public, max-age=300");
+    await icon.body?.cancel();
+    for (const bad of ["/static/../deno.json", "/static/build/nope.js"]) {
+      const res = await app.request(bad);
+      assert.equal(res.status, 404, bad);
+      await res.body?.cancel();
+    }
+  });
+});

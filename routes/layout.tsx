@@ -1,0 +1,63 @@
+// The page shell: head with the hashed assets, header with navigation and the
+// theme toggle island, and the page's own content.
+import type { ComponentChildren } from "preact";
+import { renderToString } from "preact-render-to-string";
+import ThemeToggle from "../islands/ThemeToggle.tsx";
+import { assetManifest } from "./assets.ts";
+import { Island } from "./island.tsx";
+
+export type NavItem = "dashboard" | "history" | null;
+
+function Layout(
+  { title, nav, children }: {
+    title: string;
+    nav: NavItem;
+    children: ComponentChildren;
+  },
+) {
+  const assets = assetManifest();
+  const link = (href: string, item: NavItem, label: string) => (
+    <a href={href} aria-current={nav === item ? "page" : undefined}>{label}</a>
+  );
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
+        <title>{title} · packet-loss-analyzer</title>
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+        <link rel="stylesheet" href={assets["app.css"]} />
+        <script src={assets["theme.js"]} />
+        <script type="module" src={assets["boot.js"]} />
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="topbar">
+          <div class="topbar-inner">
+            <a class="brand" href="/">
+              <span class="brand-mark" aria-hidden="true">PL</span>
+              <span class="brand-text">packet-loss-analyzer</span>
+            </a>
+            <nav class="nav" aria-label="Main">
+              {link("/", "dashboard", "Dashboard")}
+              {link("/tests", "history", "History")}
+            </nav>
+            <Island name="ThemeToggle" component={ThemeToggle} props={{}} />
+          </div>
+        </header>
+        <main id="main">{children}</main>
+      </body>
+    </html>
+  );
+}
+
+/** A full HTML document. */
+export function renderPage(
+  title: string,
+  nav: NavItem,
+  content: ComponentChildren,
+): string {
+  return "<!DOCTYPE html>" +
+    renderToString(<Layout title={title} nav={nav}>{content}</Layout>);
+}

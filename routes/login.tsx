@@ -1,0 +1,83 @@
+// The sign-in page: a plain form posting to /login. No script and no inline
+// style, so it runs under the Content-Security-Policy as is.
+import { renderToString } from "preact-render-to-string";
+
+export interface LoginPageProps {
+  /** Where to go after signing in (already checked to be a path on this site). */
+  next: string;
+  username?: string;
+  error?: string;
+}
+
+let stylesheet: string | null | undefined;
+
+/**
+ * The web UI's stylesheet: its hashed URL from the asset build's manifest
+ * (static/build/manifest.json, "app.css"); none when there is no build.
+ */
+export function loginStylesheet(): string | null {
+  if (stylesheet !== undefined) return stylesheet;
+  try {
+    const m = JSON.parse(
+      Deno.readTextFileSync(
+        new URL("../static/build/manifest.json", import.meta.url),
+      ),
+    );
+    stylesheet = typeof m["app.css"] === "string" &&
+        m["app.css"].startsWith("/static/")
+      ? m["app.css"]
+      : null;
+  } catch {
+    stylesheet = null;
+  }
+  return stylesheet;
+}
+
+export function LoginPage({ next, username, error }: LoginPageProps) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>Sign in · packet-loss-analyzer</title>
+        {loginStylesheet()
+          ? <link rel="stylesheet" href={loginStylesheet()!} />
+          : null}
+      </head>
+      <body class="login-page">
+        <main class="login">
+          <h1>packet-loss-analyzer</h1>
+          <form method="post" action="/login" class="login-form">
+            <label>
+              User name
+              <input
+                name="username"
+                autocomplete="username"
+                required
+                maxLength={64}
+                value={username ?? ""}
+                autofocus
+              />
+            </label>
+            <label>
+              Password
+              <input
+                type="password"
+                name="password"
+                autocomplete="current-password"
+                required
+                maxLength={1024}
+              />
+            </label>
+            <input type="hidden" name="next" value={next} />
+            {error ? <p class="error" role="alert">{error}</p> : null}
+            <button type="submit">Sign in</button>
+          </form>
+        </main>
+      </body>
+    </html>
+  );
+}
+
+export const renderLoginPage = (props: LoginPageProps) =>
+  "<!DOCTYPE html>" + renderToString(<LoginPage {...props} />);

@@ -1,0 +1,68 @@
+// Start-up: the auth mode is printed; the open embedded config is served on
+// loopback only (main.ts refuses other addresses).
+import assert from "node:assert/strict";
+import { loadConfig, parseConfig } from "./config.ts";
+import { authNotice, isLoopbackHost } from "./startup_check.ts";
+import { authConfigYaml } from "./auth_testkit.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+Deno.test("loopback hosts", () => {
+  for (const h of ["127.0.0.1", "127.1.2.3", "::1", "localhost", "LOCALHOST"]) {
+    assert.ok(isLoopbackHost(h), h);
+  }
+  for (
+    const h of ["0.0.0.0", "::", "192.0.2.1", "::ffff:127.0.0.1x", "pla.lan"]
+  ) {
+    assert.ok(!isLoopbackHost(h), h);
+  }
+});
+
+Deno.test("auth notice: open on loopback warns, open elsewhere refused unless explicit", async () => {
+  const embedded = await loadConfig();
+  const local = authNotice(embedded, "127.0.0.1", false);
+  assert.ok(local.ok);
+  assert.deepEqual(JSON.parse(local.message).mode, "open");
+  assert.match(JSON.parse(local.message).warning, /authentication is off/);
+  const wide = authNotice(embedded, "0.0.0.0", false);
+  assert.equal(wide.ok, false);
+  assert.match(wide.message, /refusing to serve on 0\.0\.0\.0/);
+  const explicit = authNotice(embedded, "0.0.0.0", true);
+  assert.ok(explicit.ok);
+  assert.match(
+    JSON.parse(explicit.message).warning,
+    /^WARNING: authentication is off/,
+  );
+  const req = authNotice(parseConfig(await authConfigYaml()), "0.0.0.0", true);
+  assert.deepEqual(JSON.parse(req.message), {
+    msg: "auth",
+    mode: "required",
+    users: 3,
+    tokens: 3,
+    proxy_header: "X-Forwarded-User",
+  });
+});
+
+Deno.test("main.ts refuses to serve the open default config on 0.0.0.0", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-ffi",
+      `--allow-read=${ROOT}`,
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys=hostname",
+      "server/main.ts",
+    ],
+    cwd: ROOT,
+    env: { HOST: "0.0.0.0", PORT: "0", PLA_KV: ":memory:" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 2);
+  assert.match(
+    new TextDecoder().decode(out.stderr),
+    /refusing to serve on 0\.0\.0\.0: the embedded default config has no authentication/,
+  );
+  assert.doesNotMatch(new TextDecoder().decode(out.stdout), /listening/);
+});

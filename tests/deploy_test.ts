@@ -1,0 +1,230 @@
+// The container cannot be built here (no Docker engine), so this checks what
+// can be checked without one: compose.yaml and the example config are valid
+// and wired together, and the Dockerfile's own CMD and HEALTHCHECK, with its
+// paths mapped onto this checkout, serve and probe loopback as the container
+// would: no capabilities at all, ICMP through ping sockets enabled by the
+// same sysctl compose.yaml sets, in a network namespace of its own.
+import assert from "node:assert/strict";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
+import { ConfigError, loadConfig, parseConfig } from "../server/config.ts";
+import { newToken, sha256Hex } from "../server/password.ts";
+import { testbedUnavailableReason } from "../probe/testbed/testbed.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const read = (f: string) => Deno.readTextFileSync(`${ROOT}/${f}`);
+
+/** Dockerfile instructions with continuation lines joined. */
+function instructions(text: string): { op: string; args: string }[] {
+  const joined = text.replace(/\\\n/g, " ");
+  return joined.split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => {
+      const [op, ...rest] = l.split(/\s+/);
+      return { op: op.toUpperCase(), args: rest.join(" ") };
+    });
+}
+
+const docker = instructions(read("Dockerfile"));
+const EXAMPLE = "server/config.example.yaml";
+
+/** The example config with a fresh operator token added. */
+async function exampleWithToken() {
+  const token = newToken();
+  const config = parseYaml(read(EXAMPLE));
+  config.auth.tokens = [
+    { name: "deploy-test", role: "operator", sha256: await sha256Hex(token) },
+  ];
+  return { token, yaml: toYaml(config) };
+}
+
+/** The Dockerfile's ENV settings. */
+function dockerEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const i of docker.filter((i) => i.op === "ENV")) {
+    for (const [, k, v] of i.args.matchAll(/(\w+)=(\S+)/g)) env[k] = v;
+  }
+  return env;
+}
+const compose = parseYaml(read("compose.yaml"));
+const service = Object.values(compose.services)[0] as Record<string, unknown>;
+
+Deno.test("Dockerfile: build stage, non-root runtime, health check on /healthz", () => {
+  const froms = docker.filter((i) => i.op === "FROM");
+  assert.equal(froms.length, 2, "multi-stage: a build stage and a runtime");
+  assert.match(froms[0].args, /^denoland\/deno:\S+ AS build$/);
+  assert.match(froms[1].args, /^denoland\/deno:/);
+  const runtime = docker.slice(docker.indexOf(froms[1]));
+  const user = runtime.filter((i) => i.op === "USER").at(-1);
+  assert.ok(user && !/^(root|0)$/.test(user.args), "runs as a non-root user");
+  assert.ok(
+    runtime.some((i) => i.op === "HEALTHCHECK" && i.args.includes("/healthz")),
+  );
+  assert.ok(
+    docker.some((i) => i.op === "RUN" && i.args.includes("deno task build")),
+    "the build stage compiles the shim and bundles the page",
+  );
+});
+
+Deno.test("Dockerfile CMD grants what `deno task start` grants, no more", () => {
+  const start = JSON.parse(read("deno.json")).tasks.start.command as string;
+  const flags = (args: string[]) =>
+    new Map(
+      args.filter((a) => a.startsWith("--allow-")).map((a) => {
+        const [name, value] = a.split("=");
+        return [name, name === "--allow-sys" ? value : "(paths)"];
+      }),
+    );
+  const cmd = execForm("CMD", {});
+  assert.deepEqual(flags(cmd), flags(start.split(/\s+/)));
+});
+
+Deno.test("compose.yaml: one service, port, KV volume, read-only config, ping sysctl", async () => {
+  assert.equal(Object.keys(compose.services).length, 1);
+  assert.deepEqual(service.ports, ["8080:8080"]);
+  const volumes = service.volumes as string[];
+  assert.ok(volumes.some((v) => /^[\w-]+:\/data$/.test(v)), "KV volume");
+  const env = service.environment as Record<string, string>;
+  const mount = volumes.find((v) => v.endsWith(`:${env.PLA_CONFIG}:ro`));
+  assert.ok(mount, "the config PLA_CONFIG names is mounted read-only");
+  const example = mount.match(/:-([^}]+)\}/)?.[1];
+  assert.equal(example, `./${EXAMPLE}`, "the mount defaults to the example");
+  // Sign-in is required, so the example is refused until it names a user...
+  await assert.rejects(
+    loadConfig(`${ROOT}/${EXAMPLE}`),
+    (e: ConfigError) =>
+      /auth\.mode: authentication is required/.test(e.message),
+  );
+  // ...and valid once it does.
+  parseConfig((await exampleWithToken()).yaml);
+  assert.deepEqual(service.sysctls, {
+    "net.ipv4.ping_group_range": "0 2147483647",
+  });
+  assert.deepEqual(service.cap_drop, ["ALL"]);
+});
+
+const reason = await testbedUnavailableReason();
+if (reason) console.log(`skipping the container command test: ${reason}`);
+
+/** The Dockerfile's exec-form argument list of `op`, paths mapped to here. */
+function execForm(op: string, map: Record<string, string>): string[] {
+  const inst = docker.findLast((i) => i.op === op)!;
+  const json = inst.args.slice(inst.args.indexOf("["));
+  return (JSON.parse(json) as string[]).map((a) => {
+    if (a === "deno") return Deno.execPath();
+    for (const [from, to] of Object.entries(map)) {
+      a = a.replace(new RegExp(`(?<=^|[=,])${from}(?=/|,|$)`, "g"), to);
+    }
+    return a;
+  });
+}
+
+Deno.test({
+  name: "the container's CMD serves and probes loopback with no capabilities",
+  ignore: reason !== null,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "pla-deploy-" });
+    const ns = `pla-dep-${Deno.pid}`;
+    const ip = (a: string[]) => new Deno.Command("ip", { args: a }).output();
+    await ip(["netns", "add", ns]);
+    await ip(["-n", ns, "link", "set", "lo", "up"]);
+    await ip([
+      "netns",
+      "exec",
+      ns,
+      "sysctl",
+      "-qw",
+      `net.ipv4.ping_group_range=${
+        (service.sysctls as Record<string, string>)["net.ipv4.ping_group_range"]
+      }`,
+    ]);
+    const inNs = ["ip", "netns", "exec", ns, "setpriv"];
+    const noCaps = ["--bounding-set=-all", "--inh-caps=-all"];
+    const { token, yaml } = await exampleWithToken();
+    await Deno.mkdir(`${dir}/config`);
+    await Deno.writeTextFile(`${dir}/config/pla.yaml`, yaml);
+    const paths = {
+      "/app": ROOT,
+      "/data": `${dir}/data`,
+      "/config": `${dir}/config`,
+    };
+    await Deno.mkdir(paths["/data"]);
+    const cmd = execForm("CMD", paths);
+    const image = dockerEnv();
+    assert.equal(image.HOST, "0.0.0.0", "reachable through a published port");
+    const env: Record<string, string> = {
+      ...image,
+      PLA_KV: image.PLA_KV.replace("/data", paths["/data"]),
+      // compose.yaml's setting, with its mount mapped here.
+      PLA_CONFIG: (service.environment as Record<string, string>).PLA_CONFIG
+        .replace("/config", paths["/config"]),
+    };
+    const server = new Deno.Command(inNs[0], {
+      args: [...inNs.slice(1), ...noCaps, ...cmd],
+      cwd: ROOT,
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const out = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      let log = "";
+      const deadline = Date.now() + 30_000;
+      while (!log.includes('"listening"') && Date.now() < deadline) {
+        const { value, done } = await out.read();
+        if (done) break;
+        log += value;
+      }
+      assert.match(log, /"listening"/, log);
+      assert.match(log, /"msg":"icmp","ipv4":"dgram","ipv6":"dgram"/, log);
+
+      const health = execForm("HEALTHCHECK", {});
+      const hc = await new Deno.Command(inNs[0], {
+        args: [...inNs.slice(1), ...noCaps, ...health],
+        env,
+      }).output();
+      assert.equal(hc.code, 0, new TextDecoder().decode(hc.stderr));
+
+      // A short loopback test through the API, from inside the namespace.
+      const client = `
+        const base = "http://127.0.0.1:${env.PORT}";
+        const auth = { authorization: "Bearer ${token}" };
+        const r = await fetch(base + "/api/tests", { method: "POST", headers: auth,
+          body: JSON.stringify({ targets: ["localhost-v4", "localhost-v6"],
+            count: 3, interval_ms: 10, timeout_ms: 500 }) });
+        const { id } = await r.json();
+        for (let i = 0; i < 100; i++) {
+          const t = await (await fetch(base + "/api/tests/" + id, { headers: auth })).json();
+          if (t.status !== "running") break;
+          await new Promise((ok) => setTimeout(ok, 50));
+        }
+        const test = await (await fetch(base + "/api/tests/" + id, { headers: auth })).json();
+        // The page's bundled assets are readable under the CMD's permissions.
+        const html = await (await fetch(base + "/tests/" + id, { headers: auth })).text();
+        const assets = [...html.matchAll(/(?:src|href)="(\\/static\\/build\\/[^"]+)"/g)];
+        const served = await Promise.all(assets.map(async ([, a]) =>
+          (await fetch(base + a)).status));
+        console.log(JSON.stringify({ test, served }));`;
+      const c = await new Deno.Command(inNs[0], {
+        args: [...inNs.slice(1), ...noCaps, Deno.execPath(), "eval", client],
+      }).output();
+      assert.equal(c.code, 0, new TextDecoder().decode(c.stderr));
+      const { test, served } = JSON.parse(new TextDecoder().decode(c.stdout));
+      assert.equal(test.status, "completed");
+      assert.ok(served.length >= 2, "the page links its script and styles");
+      assert.deepEqual(served, served.map(() => 200));
+      assert.deepEqual(
+        test.summary.map((s: { received: number }) => s.received),
+        [3, 3],
+      );
+    } finally {
+      server.kill("SIGTERM");
+      const status = await server.status;
+      await out.cancel().catch(() => {});
+      await server.stderr.cancel().catch(() => {});
+      await ip(["netns", "del", ns]);
+      await Deno.remove(dir, { recursive: true });
+      assert.equal(status.code, 0, "SIGTERM ends the server cleanly");
+    }
+  },
+});
