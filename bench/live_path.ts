@@ -13,9 +13,11 @@ const BENCH = "3 Live path";
 const COUNT = 1000;
 const INTERVAL_MS = 10;
 
+/** The bench's service config: one loopback server, no sign-in, `limits` as given. */
 export const LOOPBACK_CONFIG = (limits = "") => `
 servers:
   - { id: lo4, name: Loopback v4, host: 127.0.0.1 }
+auth: { mode: open }
 ${limits}`;
 
 /** The engine's share: kernel RX → onProbe in this process, same target and cadence. */
