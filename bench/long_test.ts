@@ -4,6 +4,7 @@
 import { type BenchRow, num } from "./report.ts";
 import { startServer, startTest, waitForTest } from "./server_process.ts";
 import { LOOPBACK_CONFIG } from "./live_path.ts";
+import { chartPoints, withChromium } from "./page.ts";
 
 const BENCH = "6 Long test";
 const COUNT = 86_400;
@@ -45,6 +46,25 @@ async function timedGet(
 
 const mib = (b: number) => num(b / 1048576, 1);
 
+/** Opens /tests/<id> in Chromium: ms until its chart holds every probe. */
+async function browserOpen(base: string, id: string): Promise<string> {
+  try {
+    const ms = await withChromium(async (browser) => {
+      const page = await browser.newPage();
+      const t0 = performance.now();
+      await page.goto(`${base}/tests/${id}`);
+      await page.waitForFunction(...chartPoints(COUNT), {
+        polling: 50,
+        timeout: 120_000,
+      });
+      return performance.now() - t0;
+    });
+    return ms === null ? "n/a (no Chromium)" : num(ms, 0);
+  } catch (e) {
+    return `failed: ${(e as Error).message.split("\n")[0]}`;
+  }
+}
+
 export async function longTestBench(): Promise<BenchRow[]> {
   const server = await startServer(LOOPBACK_CONFIG(
     "limits: { min_interval_ms: 1, max_count: 100000, max_pps: 2000 }",
@@ -74,6 +94,7 @@ export async function longTestBench(): Promise<BenchRow[]> {
       page = await timedGet(`${server.base}/api/tests/${id}`, server.rss);
       pageNote = "/api/tests/<id> (no /tests/<id> page: web UI not built)";
     }
+    const inBrowser = await browserOpen(server.base, id);
     const csv = await timedGet(
       `${server.base}/api/tests/${id}/export?format=csv`,
       server.rss,
@@ -104,10 +125,14 @@ export async function longTestBench(): Promise<BenchRow[]> {
         `${mib(rss0)} → ${mib(peakRss)} → ${mib(rssAfter)}`,
       ),
       row(
-        `open its page: ${pageNote}, ms (HTTP ${page.status}, ${
+        `GET its page: ${pageNote}, ms (HTTP ${page.status}, ${
           num(page.bytes / 1024, 0)
         } KiB)`,
         num(page.ms, 0),
+      ),
+      row(
+        `open its page in headless Chromium until the chart holds all ${COUNT} points, ms`,
+        inBrowser,
       ),
       row(
         `export CSV, ms (${mib(csv.bytes)} MiB; server peak RSS ${

@@ -71,8 +71,19 @@ async function assetBytes(
   return { js: jsGz, css: cssGz, files: seen.size + css.size };
 }
 
-/** ms from the Start click to the first chart with data-points ≥ 1 (median of RUNS). */
-async function startToFirstPoint(base: string): Promise<number | null> {
+type Browser = Awaited<
+  ReturnType<typeof import("playwright-core").chromium.launch>
+>;
+
+/** Runs `fn` with headless Chromium (the Debian package); null when it is not installed. */
+export async function withChromium<T>(
+  fn: (browser: Browser) => Promise<T>,
+): Promise<T | null> {
+  try {
+    await Deno.stat(CHROMIUM);
+  } catch {
+    return null;
+  }
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -86,34 +97,44 @@ async function startToFirstPoint(base: string): Promise<number | null> {
       "--no-first-run",
     ],
   });
-  const times: number[] = [];
   try {
-    for (let i = 0; i < RUNS; i++) {
-      const page = await browser.newPage();
-      await page.goto(base + "/", { waitUntil: "load" });
-      const box = page.locator(
-        'input[type=checkbox][name=server][value="lo4"]',
-      );
-      if (!(await box.isChecked())) await box.check();
-      await page.fill("input[name=interval_ms]", "100");
-      await page.fill("input[name=count]", "20");
-      const t0 = performance.now();
-      await page.click("[data-testid=start]");
-      await page.waitForFunction(
-        () =>
-          [...document.querySelectorAll("[data-testid=chart]")].some((e) =>
-            Number(e.getAttribute("data-points")) >= 1
-          ),
-        null,
-        { polling: 5, timeout: 15_000 },
-      );
-      times.push(performance.now() - t0);
-      await page.close();
-      // Let the short test finish so runs do not overlap.
-      await new Promise((r) => setTimeout(r, 2500));
-    }
+    return await fn(browser);
   } finally {
     await browser.close();
+  }
+}
+
+/** Waits until some chart plots at least `n` points; the in-page test of the UI contract. */
+export function chartPoints(n: number) {
+  return [
+    (min: number) =>
+      [...document.querySelectorAll("[data-testid=chart]")].some((e) =>
+        Number(e.getAttribute("data-points")) >= min
+      ),
+    n,
+  ] as const;
+}
+
+/** ms from the Start click to the first chart with data-points ≥ 1 (median of RUNS). */
+async function startToFirstPoint(browser: Browser, base: string) {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const page = await browser.newPage();
+    await page.goto(base + "/", { waitUntil: "load" });
+    const box = page.locator('input[type=checkbox][name=server][value="lo4"]');
+    if (!(await box.isChecked())) await box.check();
+    await page.fill("input[name=interval_ms]", "100");
+    await page.fill("input[name=count]", "20");
+    const t0 = performance.now();
+    await page.click("[data-testid=start]");
+    await page.waitForFunction(...chartPoints(1), {
+      polling: 5,
+      timeout: 15_000,
+    });
+    times.push(performance.now() - t0);
+    await page.close();
+    // Let the short test finish so runs do not overlap.
+    await new Promise((r) => setTimeout(r, 2500));
   }
   return median(times);
 }
@@ -130,12 +151,15 @@ export async function pageBench(): Promise<BenchRow[]> {
     let browserNote = "";
     let ms: number | null = null;
     try {
-      await Deno.stat(CHROMIUM);
-      ms = await startToFirstPoint(server.base);
+      ms = await withChromium((browser) =>
+        startToFirstPoint(browser, server.base)
+      );
+      if (ms === null) {
+        browserNote =
+          `skipped: ${CHROMIUM} not found (apt-get install -y chromium)`;
+      }
     } catch (e) {
-      browserNote = e instanceof Deno.errors.NotFound
-        ? `skipped: ${CHROMIUM} not found (apt-get install -y chromium)`
-        : `failed: ${(e as Error).message.split("\n")[0]}`;
+      browserNote = `failed: ${(e as Error).message.split("\n")[0]}`;
     }
     return [
       {

@@ -140,19 +140,24 @@ export async function throughputBench(): Promise<BenchRow[]> {
     let stopReason = `every step up to ${
       TARGETS * 1000 / RAMP_MS.at(-1)!
     } probes/s passed`;
-    for (const interval of RAMP_MS) {
+    ramp: for (const interval of RAMP_MS) {
       const count = Math.round(RAMP_SECONDS * 1000 / interval);
-      const s = await engine(count, interval);
-      // Targets start staggered over one interval: the sends span count intervals.
-      const achieved = Math.round(s.sent / (s.sendSpanMs! + interval) * 1000);
       const pps = TARGETS * 1000 / interval;
-      if (falseLoss(s) > 0 || achieved < 0.9 * pps) {
+      // Two tries per step: one burst of load from elsewhere on a shared
+      // machine should not end the ramp.
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const s = await engine(count, interval);
+        // Targets start staggered over one interval: the sends span count intervals.
+        const achieved = Math.round(s.sent / (s.sendSpanMs! + interval) * 1000);
+        if (falseLoss(s) === 0 && achieved >= 0.9 * pps) {
+          best = { pps, achieved };
+          continue ramp;
+        }
         stopReason = `at ${pps} probes/s asked: ${
           falseLoss(s)
-        } false losses, ${achieved} probes/s sent`;
-        break;
+        } false losses, ${achieved} probes/s sent (2 tries)`;
       }
-      best = { pps, achieved };
+      break;
     }
     const runOnly = `engine run alone ${
       num(med(ours, (s) => s.runCpu!), 2)
