@@ -28,7 +28,12 @@ const CONFIG = [
     (_, t) => `  - { id: v4-${t}, name: V4 ${t}, host: 127.0.0.${t + 1} }`,
   ),
   '  - { id: v6, name: V6, host: "::1" }',
-  `limits: { min_interval_ms: 1, max_concurrent_tests: ${TESTS} }`,
+  // Open like the embedded default (served on loopback); all the clients
+  // share one address, so the per-client and per-user caps are raised.
+  "auth: { mode: open }",
+  `limits: { min_interval_ms: 1, max_concurrent_tests: ${TESTS}, max_tests_per_user: ${TESTS}, max_sse_per_client: ${
+    TESTS * CLIENTS_PER_TEST
+  } }`,
   "",
 ].join("\n");
 
