@@ -1,7 +1,9 @@
 // Schedules probes for many targets over one ICMP endpoint and turns replies,
-// errors and timeouts into per-probe records. One loop: drain replies, send
-// what is due, expire what timed out, then wait on the shim (a single pooled
-// FFI call, woken early when work arrives) until the next thing is due.
+// errors and timeouts into per-probe records. One loop: drain replies, serve
+// the targets whose next send or timeout is due (a min-heap, so a wake-up
+// costs O(log n) per due target, not a scan of all of them), then wait on the
+// shim (a single pooled FFI call, woken early when work arrives) until the
+// next thing is due.
 import {
   EVENT_REPLY,
   type IcmpEvent,
@@ -13,6 +15,7 @@ import { icmpErrorText } from "./icmp_error_text.ts";
 import { computeStats } from "./statistics.ts";
 import { resolveTarget } from "./resolve_target.ts";
 import { ProbeSlot } from "./probe_slot.ts";
+import { DueHeap } from "./due_heap.ts";
 import { ShimError } from "./icmp_errors.ts";
 import type { ProbeRecord, ProbeSettings, TargetStats } from "./schemas.ts";
 
@@ -40,6 +43,20 @@ const MAX_TARGET_IDS = 2 ** 21;
 const LANE_MEMORY = 1024;
 /** A probe is declared lost this long after its timeout, once replies are drained. */
 const SWEEP_SLACK_MS = 1;
+/**
+ * Probes due this soon go out now, with those already due: at high rates one
+ * wake-up sends a batch instead of one probe. Each target keeps its cadence
+ * (the next due time advances by the interval, not from the send), and the
+ * RTT is unaffected (kernel send timestamps).
+ */
+const SEND_AHEAD_MS = 1;
+/**
+ * When a drain found at least this many events, the next wait lingers
+ * LINGER_US after the first packet arrives, to take replies in batches. At
+ * low rates (the live view) replies are taken at once.
+ */
+const BUSY_EVENTS = 8;
+const LINGER_US = 1000;
 
 /** ICMP sequence numbers are per destination address, shared by every run probing it. */
 class AddressLane {
@@ -53,6 +70,9 @@ class TargetState {
   readonly slots: ProbeSlot[] = [];
   oldestPending = 0;
   nextDue = 0;
+  /** When the engine next looks at this target (send or timeout); heap key. */
+  due = 0;
+  heapIndex = -1;
   sending = true;
   finished = false;
   kernelTs = true;
@@ -101,7 +121,7 @@ export class ProbeRun {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const s of this.states) s.sending = false;
-    this.#engine.poke();
+    this.#engine.serveNow(this.states);
   }
 
   /** Cumulative statistics of the target at `i` (index into `targets`). */
@@ -136,6 +156,9 @@ export class Engine {
   readonly #byId = new Map<number, TargetState>();
   readonly #lanes = new Map<string, AddressLane>();
   readonly #runs = new Set<ProbeRun>();
+  readonly #heap = new DueHeap<TargetState>();
+  /** Targets taken off the heap in one pass (reused, no per-pass garbage). */
+  readonly #batch: TargetState[] = [];
   #nextId = 1;
   #loop: Promise<void> | null = null;
   #closed = false;
@@ -196,6 +219,8 @@ export class Engine {
       );
       // Targets start staggered across one interval, so sends never bunch up.
       state.nextDue = now + (i * settings.interval_ms) / targets.length;
+      state.due = state.nextDue;
+      this.#heap.push(state);
       this.#byId.set(state.id, state);
       run.states.push(state);
     });
@@ -207,6 +232,16 @@ export class Engine {
   /** Wakes the loop so it notices new or stopped work now. */
   poke(): void {
     this.#sock.wake();
+  }
+
+  /** @internal Serves these targets at the next pass (e.g. after a stop), then wakes the loop. */
+  serveNow(states: readonly TargetState[]): void {
+    for (const s of states) {
+      if (s.finished) continue;
+      s.due = 0;
+      this.#heap.update(s);
+    }
+    this.poke();
   }
 
   /** Stops every run and closes the sockets; no FFI thread stays blocked. */
@@ -237,20 +272,38 @@ export class Engine {
 
   async #runLoop(): Promise<void> {
     const onEvent = (ev: IcmpEvent) => this.#onEvent(ev);
+    const heap = this.#heap;
+    const batch = this.#batch;
     while (this.#byId.size > 0) {
-      this.#sock.drain(onEvent);
+      const events = this.#sock.drain(onEvent);
       const now = performance.now();
-      let next = now + 1000;
-      for (const state of this.#byId.values()) {
-        if (state.sending) next = Math.min(next, this.#sendDue(state, now));
-        next = Math.min(next, this.#expire(state, now));
+      // Take every target due now (or within SEND_AHEAD_MS) off the heap
+      // first, then serve each once: a timeout due in a moment goes back on
+      // the heap instead of being looked at again in this pass.
+      while (heap.size > 0 && heap.peek()!.due <= now + SEND_AHEAD_MS) {
+        batch.push(heap.pop()!);
       }
+      for (const state of batch) {
+        let next = state.sending ? this.#sendDue(state, now) : Infinity;
+        next = Math.min(next, this.#expire(state, now));
+        if (state.finished) continue;
+        state.due = next;
+        heap.push(state);
+      }
+      batch.length = 0;
       if (this.#closed && this.#byId.size > 0) {
         // Closing: give up on replies still in flight.
-        for (const state of this.#byId.values()) this.#expire(state, Infinity);
+        for (const state of this.#byId.values()) {
+          this.#expire(state, Infinity);
+          if (!state.finished) this.#finish(state);
+        }
       }
       if (this.#byId.size === 0) break;
-      await this.#sock.wait((next - performance.now()) * 1000);
+      const next = Math.min(heap.peek()?.due ?? Infinity, now + 1000);
+      await this.#sock.wait(
+        (next - performance.now()) * 1000,
+        events >= BUSY_EVENTS ? LINGER_US : 0,
+      );
     }
   }
 
@@ -261,7 +314,7 @@ export class Engine {
       state.sending = false;
       return Infinity;
     }
-    if (state.nextDue > now + 0.05) return state.nextDue;
+    if (state.nextDue > now + SEND_AHEAD_MS) return state.nextDue;
     this.#sendOne(state);
     // One probe per due time; if the loop fell behind, it resumes the cadence
     // from now instead of sending a burst.
@@ -335,6 +388,7 @@ export class Engine {
 
   #finish(state: TargetState): void {
     state.finished = true;
+    this.#heap.remove(state);
     this.#byId.delete(state.id);
     const laneKey = `${state.spec.family}/${state.spec.address}`;
     if (--state.lane.users === 0) this.#lanes.delete(laneKey);

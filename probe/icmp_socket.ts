@@ -184,12 +184,17 @@ export class IcmpSocket {
     return this.#sent;
   }
 
-  /** Waits up to `timeoutUs` (at most 1 s) for packets on a pool thread; `wake()` ends it early. */
-  wait(timeoutUs: number): Promise<number> {
+  /**
+   * Waits up to `timeoutUs` (at most 1 s) for packets on a pool thread;
+   * `wake()` ends it early. Once a packet is in, it waits up to `lingerUs`
+   * more (within the timeout) so the next drain takes a batch.
+   */
+  wait(timeoutUs: number, lingerUs = 0): Promise<number> {
     if (this.#waiting) return this.#waiting;
     const p = this.#lib.symbols.pla_wait(
       this.#live(),
       Math.max(0, Math.min(1e6, Math.round(timeoutUs))),
+      Math.max(0, Math.min(1e6, Math.round(lingerUs))),
     );
     this.#waiting = p;
     return p.finally(() => this.#waiting = null);

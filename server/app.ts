@@ -1,21 +1,19 @@
 // The Hono app, built without a socket so tests drive it with app.request().
 import { type Context, Hono } from "hono";
-import { streamSSE } from "hono/streaming";
 import type { SocketMode } from "../probe/icmp_socket.ts";
 import type { Config } from "./config.ts";
 import { ApiError } from "./problem.ts";
 import type { TestRunner } from "./test_runner.ts";
 import {
-  exportProbe,
+  exportStream,
   parseExportFormat,
   parseSamplesQuery,
   samplesPage,
-  type StoredProbe,
-  toCsv,
 } from "./test_data.ts";
 import { type AuditAction, AuditLog, clientAddress } from "./audit_log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountSeedAliases } from "./seed_aliases.ts";
+import { sseResponse } from "./sse_response.ts";
 import { mountPages } from "../routes/mount_pages.tsx";
 import { pageTests, parseLimit, parseTestListQuery } from "./test_list.ts";
 import type { Metrics } from "./metrics.ts";
@@ -206,20 +204,19 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     const format = parseExportFormat(c.req.query("format"));
     const meta = await mustGet(c.req.param("id"));
     await audit(c, "export", meta.id);
-    const probes = (await runner.events(meta.id))
-      .filter((e) => e.type === "probe").map((e) => e.data as StoredProbe);
     const summary = await runner.summary(meta.id);
     const filename = `pla-test-${meta.id}.${format}`;
-    c.header("content-disposition", `attachment; filename="${filename}"`);
-    if (format === "csv") {
-      c.header("content-type", "text/csv; charset=utf-8; header=present");
-      return c.body(toCsv(probes, summary));
-    }
-    return c.json({
-      test: meta,
-      probes: probes.map(exportProbe),
-      summary,
-    });
+    // Streamed chunk by chunk: a day-long test is never whole in memory.
+    return c.body(
+      exportStream(format, meta, runner.eventChunks(meta.id), summary),
+      200,
+      {
+        "content-disposition": `attachment; filename="${filename}"`,
+        "content-type": format === "csv"
+          ? "text/csv; charset=utf-8; header=present"
+          : "application/json",
+      },
+    );
   });
 
   app.use(
@@ -245,27 +242,11 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       }
     }
     const probes = c.req.query("probes") !== "0";
-    return streamSSE(c, async (stream) => {
-      api.metrics?.sseOpened();
-      const sub = hub.subscribe({ after });
-      stream.onAbort(() => sub.close());
-      const heartbeat = setInterval(() => {
-        stream.write(": heartbeat\n\n").catch(() => sub.close());
-      }, heartbeatMs);
-      try {
-        for (let ev = await sub.next(); ev; ev = await sub.next()) {
-          if (!probes && ev.type === "probe") continue;
-          await stream.writeSSE({
-            id: String(ev.id),
-            event: ev.type,
-            data: JSON.stringify(ev.data),
-          });
-        }
-      } finally {
-        clearInterval(heartbeat);
-        sub.close();
-        api.metrics?.sseClosed();
-      }
+    api.metrics?.sseOpened();
+    return sseResponse(hub.subscribe({ after }), {
+      probes,
+      heartbeatMs,
+      onClose: () => api.metrics?.sseClosed(),
     });
   });
 }

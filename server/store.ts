@@ -244,26 +244,39 @@ export class TestStore {
    * then those still buffered (not yet flushed).
    */
   async events(id: string, after = 0): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    for await (const chunk of this.eventChunks(id, after)) out.push(...chunk);
+    return out;
+  }
+
+  /**
+   * The same events one stored chunk at a time, so a long test (86,400
+   * probes) can be exported without holding all of it in memory.
+   */
+  async *eventChunks(id: string, after = 0): AsyncGenerator<StoredEvent[]> {
     // Buffered events first: a flush finishing while KV is listed moves them
     // into KV, so every event is in one or the other (overlaps skipped by id).
     const buffered = [
       ...this.#writing.get(id) ?? [],
       ...this.#pending.get(id) ?? [],
     ];
-    const out: StoredEvent[] = [];
+    let last = after;
     for await (const e of this.#kv.list<string>({ prefix: ["events", id] })) {
-      for (const ev of JSON.parse(e.value) as StoredEvent[]) {
-        if (ev.id > after) out.push(ev);
-      }
+      const chunk = (JSON.parse(e.value) as StoredEvent[]).filter((ev) =>
+        ev.id > last
+      );
+      if (chunk.length === 0) continue;
+      last = chunk[chunk.length - 1].id;
+      yield chunk;
     }
-    let last = out.at(-1)?.id ?? after;
+    const tail: StoredEvent[] = [];
     for (const ev of buffered) {
       if (ev.id > last) {
-        out.push(ev);
+        tail.push(ev);
         last = ev.id;
       }
     }
-    return out;
+    if (tail.length) yield tail;
   }
 
   /** Probe records of a test (each with its `timestamp`), in the order they were reported. */

@@ -170,6 +170,30 @@ export function csvField(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+const CSV_HEADER = ["record", ...PROBE_COLUMNS, ...SUMMARY_COLUMNS].join(",");
+
+function csvProbeLine(p: StoredProbe): string {
+  const row = exportProbe(p);
+  return [
+    "probe",
+    ...PROBE_COLUMNS.map((k) => csvField(row[k])),
+    ...SUMMARY_COLUMNS.map(() => ""),
+  ].join(",");
+}
+
+function csvSummaryLine(s: TargetReport): string {
+  const row: Record<string, unknown> = {
+    timestamp: s.timestamp,
+    target: s.target,
+    address: s.address,
+  };
+  return [
+    "summary",
+    ...PROBE_COLUMNS.map((k) => csvField(row[k])),
+    ...SUMMARY_COLUMNS.map((k) => csvField(s[k])),
+  ].join(",");
+}
+
 /**
  * CSV: a header row, then one row per probe (`record` = probe) and one per
  * target summary (`record` = summary, probe columns empty except target and
@@ -179,33 +203,48 @@ export function toCsv(
   probes: StoredProbe[],
   summary: TargetReport[] | null,
 ): string {
-  const header = ["record", ...PROBE_COLUMNS, ...SUMMARY_COLUMNS];
-  const lines = [header.join(",")];
-  for (const p of probes) {
-    const row = exportProbe(p);
-    lines.push(
-      [
-        "probe",
-        ...PROBE_COLUMNS.map((k) => csvField(row[k])),
-        ...SUMMARY_COLUMNS.map(() => ""),
-      ].join(","),
-    );
-  }
-  for (const s of summary ?? []) {
-    const row: Record<string, unknown> = {
-      timestamp: s.timestamp,
-      target: s.target,
-      address: s.address,
-    };
-    lines.push(
-      [
-        "summary",
-        ...PROBE_COLUMNS.map((k) => csvField(row[k])),
-        ...SUMMARY_COLUMNS.map((k) => csvField(s[k])),
-      ].join(","),
-    );
-  }
+  const lines = [
+    CSV_HEADER,
+    ...probes.map(csvProbeLine),
+    ...(summary ?? []).map(csvSummaryLine),
+  ];
   return lines.join("\r\n") + "\r\n";
+}
+
+/**
+ * The export as a byte stream, read from the stored events one chunk at a
+ * time: the same bytes as `toCsv` (CSV) or JSON.stringify of
+ * `{test, probes, summary}` (JSON), in bounded memory whatever the test's length.
+ */
+export function exportStream(
+  format: ExportFormat,
+  test: unknown,
+  chunks: AsyncIterable<HubEvent[]>,
+  summary: TargetReport[] | null,
+): ReadableStream<Uint8Array> {
+  async function* text(): AsyncGenerator<string> {
+    let first = true;
+    yield format === "csv"
+      ? CSV_HEADER + "\r\n"
+      : `{"test":${JSON.stringify(test)},"probes":[`;
+    for await (const chunk of chunks) {
+      const rows: string[] = [];
+      for (const ev of chunk) {
+        if (ev.type !== "probe") continue;
+        const p = ev.data as StoredProbe;
+        if (format === "csv") rows.push(csvProbeLine(p) + "\r\n");
+        else {
+          rows.push((first ? "" : ",") + JSON.stringify(exportProbe(p)));
+          first = false;
+        }
+      }
+      if (rows.length) yield rows.join("");
+    }
+    yield format === "csv"
+      ? (summary ?? []).map((s) => csvSummaryLine(s) + "\r\n").join("")
+      : `],"summary":${JSON.stringify(summary)}}`;
+  }
+  return ReadableStream.from(text()).pipeThrough(new TextEncoderStream());
 }
 
 /** Parses RFC 4180 CSV (for tests and round trips). */

@@ -281,6 +281,11 @@ export class TestRunner {
     return await this.#store.events(id, after);
   }
 
+  /** Stored events one chunk at a time (for exports of long tests). */
+  eventChunks(id: string, after = 0): AsyncGenerator<HubEvent[]> {
+    return this.#store.eventChunks(id, after);
+  }
+
   /**
    * The live test's hub, or one rebuilt from storage for a finished test: the
    * stored events with the ids the live stream used, in full.

@@ -27,11 +27,12 @@ export const shimSymbols = {
     ],
     result: "i32",
   },
-  // int32_t pla_wait(struct pla_ctx *ctx, int32_t timeout_us /* capped at 1 s */):
+  // int32_t pla_wait(struct pla_ctx *ctx, int32_t timeout_us /* capped at 1 s */,
+  //   int32_t linger_us /* once a packet is in, wait this much longer for more */):
   // blocks in ppoll(), so it runs on Deno's FFI thread pool; one call per
   // engine at a time, ended early by pla_wake.
   pla_wait: {
-    parameters: ["pointer", "i32"],
+    parameters: ["pointer", "i32", "i32"],
     result: "i32",
     nonblocking: true,
   },
@@ -50,4 +51,4 @@ export const shimSymbols = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Must equal PLA_ABI_VERSION in pla_icmp.h. */
-export const SHIM_ABI_VERSION = 1;
+export const SHIM_ABI_VERSION = 2;

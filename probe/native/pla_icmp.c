@@ -382,17 +382,45 @@ int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint3
   return 0;
 }
 
-int32_t pla_wait(struct pla_ctx *ctx, int32_t timeout_us) {
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts_ns(&ts);
+}
+
+static int drain_wake(struct pla_ctx *ctx) {
+  uint64_t v;
+  if (read(ctx->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN) return -errno;
+  return 0;
+}
+
+int32_t pla_wait(struct pla_ctx *ctx, int32_t timeout_us, int32_t linger_us) {
   if (!ctx) return -EINVAL;
   struct pollfd fds[3] = {
       {ctx->wake_fd, POLLIN, 0}, {ctx->s4.fd, POLLIN, 0}, {ctx->s6.fd, POLLIN, 0}};
   if (timeout_us < 0 || timeout_us > 1000000) timeout_us = 1000000; /* never park for long */
   struct timespec ts = {timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000};
+  int64_t start = linger_us > 0 ? mono_ns() : 0;
   int r = ppoll(fds, 3, &ts, NULL);
   if (r < 0) return errno == EINTR ? 0 : -errno;
   if (fds[0].revents & POLLIN) {
-    uint64_t v;
-    if (read(ctx->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN) return -errno;
+    int e = drain_wake(ctx);
+    return e < 0 ? e : r;
+  }
+  if (r > 0 && linger_us > 0) {
+    /* Busy: let more packets queue up (within the timeout) so one drain
+       takes a batch; a wake still ends the wait at once. */
+    int64_t left = (int64_t)timeout_us * 1000 - (mono_ns() - start);
+    int64_t l = (int64_t)(linger_us < 1000000 ? linger_us : 1000000) * 1000;
+    if (left < l) l = left;
+    if (l > 0) {
+      struct pollfd w = {ctx->wake_fd, POLLIN, 0};
+      struct timespec lt = {(time_t)(l / 1000000000), (long)(l % 1000000000)};
+      if (ppoll(&w, 1, &lt, NULL) > 0) {
+        int e = drain_wake(ctx);
+        if (e < 0) return e;
+      }
+    }
   }
   return r;
 }

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define PLA_ABI_VERSION 1
+#define PLA_ABI_VERSION 2
 #define PLA_COOKIE_LEN 8
 /* Payload bytes the engine owns: cookie then the 64-bit probe token. */
 #define PLA_MIN_PAYLOAD 16
@@ -52,7 +52,7 @@ int64_t pla_base_ms(struct pla_ctx *ctx);
 int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr,
                  uint32_t scope_id, uint16_t seq, uint64_t token,
                  uint32_t size, int32_t ttl, uint8_t *out);
-int32_t pla_wait(struct pla_ctx *ctx, int32_t timeout_us);
+int32_t pla_wait(struct pla_ctx *ctx, int32_t timeout_us, int32_t linger_us);
 int32_t pla_wake(struct pla_ctx *ctx);
 int32_t pla_recv(struct pla_ctx *ctx, uint8_t *events, uint32_t capacity);
 int32_t pla_decode(struct pla_ctx *ctx, int32_t family, int32_t mode,

@@ -190,7 +190,7 @@ static void round_trip(struct pla_ctx *ctx, int family) {
     CHECK(r == 0, "pla_send IPv%d #%d: %s", family, i, strerror(-r));
   }
   for (int64_t end = mono_ms() + 3000; got < ECHOES && mono_ms() < end;) {
-    CHECK(pla_wait(ctx, 100000) >= 0, "pla_wait");
+    CHECK(pla_wait(ctx, 100000, got > 0 ? 200 : 0) >= 0, "pla_wait");
     int n = pla_recv(ctx, events, 64);
     CHECK(n >= 0, "pla_recv: %d", n);
     for (int k = 0; k < n; k++) {
@@ -217,7 +217,8 @@ int main(int argc, char **argv) {
   if (!ctx) return 1;
   fuzz_decode(ctx);
   CHECK(pla_ident(ctx, 7) == -EBADF, "ident of family 7");
-  CHECK(pla_wake(ctx) == 0 && pla_wait(ctx, 1000) >= 0, "wake then wait");
+  CHECK(pla_wake(ctx) == 0 && pla_wait(ctx, 1000, 0) >= 0, "wake then wait");
+  CHECK(pla_wake(ctx) == 0 && pla_wait(ctx, 1000, 500) >= 0, "wake then lingering wait");
   round_trip(ctx, 4);
   round_trip(ctx, 6);
   /* Refused before anything is sent (EINVAL, or EBADF without a socket). */

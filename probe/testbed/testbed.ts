@@ -284,7 +284,7 @@ export function buildEchoClient(): Promise<string> {
 
 // ------------------------------------------------------------- addressing
 
-function ipToInt(ip: string): number {
+export function ipToInt(ip: string): number {
   const p = ip.split(".").map(Number);
   if (
     p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)
@@ -294,7 +294,7 @@ function ipToInt(ip: string): number {
   return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
 }
 
-function intToIp(n: number): string {
+export function intToIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }
 
@@ -312,7 +312,7 @@ export function isTestbedAddress(ip: string): boolean {
   return (n >>> 17) === (BENCH_BASE >>> 17) || (n >>> 24) === 127;
 }
 
-interface Range {
+export interface Range {
   start: number;
   end: number; // inclusive
   ifname: string;
@@ -326,7 +326,7 @@ function rangeOf(addr: string, prefix: number): { start: number; end: number } {
 }
 
 /** Every IPv4 address range and route in the root namespace. */
-async function usedRanges(): Promise<Range[]> {
+export async function usedRanges(): Promise<Range[]> {
   const ranges: Range[] = [];
   const addrs = JSON.parse(await must("ip", ["-4", "-j", "addr", "show"])) as {
     ifname: string;
@@ -358,7 +358,7 @@ async function usedRanges(): Promise<Range[]> {
   return ranges;
 }
 
-function overlaps(
+export function overlaps(
   a: { start: number; end: number },
   b: { start: number; end: number },
 ) {

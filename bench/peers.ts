@@ -1,0 +1,40 @@
+// The peers measured in the same run: iputils ping and fping (Debian packages).
+
+export interface Peers {
+  /** Version line, or null when the tool is missing. */
+  ping: string | null;
+  fping: string | null;
+}
+
+async function versionOf(cmd: string, args: string[]): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) +
+      new TextDecoder().decode(out.stderr);
+    return text.split("\n").find((l) => l.trim())?.trim() ?? cmd;
+  } catch {
+    return null;
+  }
+}
+
+let found: Promise<Peers> | undefined;
+
+/** Which peers are installed, with their versions. */
+export function findPeers(): Promise<Peers> {
+  found ??= (async () => ({
+    ping: await versionOf("ping", ["-V"]),
+    fping: await versionOf("fping", ["-v"]),
+  }))();
+  return found;
+}
+
+/** Why a peer is missing, naming the Debian package to install. */
+export function missingPeer(name: "ping" | "fping"): string {
+  const pkg = name === "ping" ? "iputils-ping" : "fping";
+  return `'${name}' not found: install it with apt-get install -y ${pkg}`;
+}
