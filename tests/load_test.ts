@@ -59,10 +59,17 @@ async function follow(url: string): Promise<ClientResult> {
   return r;
 }
 
-/** Resident set size of a process, in MiB. */
+/** Resident set size of a process, in MiB (Deno guards /proc behind --allow-all: ask ps). */
 async function rssMiB(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) / 1024;
+  const out = await new Deno.Command("ps", {
+    args: ["-o", "rss=", "-p", String(pid)],
+    stdout: "piped",
+  }).output();
+  const kb = Number(new TextDecoder().decode(out.stdout).trim());
+  if (!out.success || !Number.isFinite(kb)) {
+    throw new Error(`ps: no RSS for ${pid}`);
+  }
+  return kb / 1024;
 }
 
 Deno.test({
@@ -77,6 +84,7 @@ Deno.test({
     const rss: { at: number; mib: number }[] = [];
     let sampling = true;
     const t0 = performance.now();
+    let samplerError: unknown = null;
     const sampler = (async () => {
       while (sampling) {
         rss.push({
@@ -85,7 +93,7 @@ Deno.test({
         });
         await sleep(1000);
       }
-    })();
+    })().catch((e) => samplerError = e);
     try {
       const ids: string[] = [];
       for (let t = 0; t < TESTS; t++) {
@@ -107,6 +115,7 @@ Deno.test({
       const results = await Promise.all(clients);
       sampling = false;
       await sampler;
+      if (samplerError) throw samplerError;
 
       for (let t = 0; t < TESTS; t++) {
         const meta = await getJson(`${server.base}/api/tests/${ids[t]}`);
