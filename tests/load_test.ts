@@ -28,7 +28,9 @@ const CONFIG = [
     (_, t) => `  - { id: v4-${t}, name: V4 ${t}, host: 127.0.0.${t + 1} }`,
   ),
   '  - { id: v6, name: V6, host: "::1" }',
-  `limits: { min_interval_ms: 1, max_concurrent_tests: ${TESTS} }`,
+  // Generous admission limits (keys a build without them ignores): every test
+  // and client comes from one loopback address.
+  `limits: { min_interval_ms: 1, max_concurrent_tests: ${TESTS}, max_tests_per_user: ${TESTS}, max_pps: 5000, max_sse_per_client: 1000 }`,
   "",
 ].join("\n");
 
