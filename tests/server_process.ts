@@ -1,6 +1,7 @@
 // TEST-ONLY: the real server (server/main.ts) as a child process on a free
 // loopback port, and small HTTP/SSE helpers for the cross-process tests.
 import assert from "node:assert/strict";
+import { configSchema } from "../server/config.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -11,6 +12,16 @@ export function freePort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
+}
+
+/**
+ * Test servers listen on loopback only, open to anyone there: a config file
+ * gets `auth: { mode: open }` when this build has access control (a file
+ * without an auth section asks for sign-in).
+ */
+function withOpenAuth(yaml: string): string {
+  if (!("auth" in configSchema.shape) || /^auth:/m.test(yaml)) return yaml;
+  return `${yaml.trimEnd()}\nauth: { mode: open }\n`;
 }
 
 export interface ServerOptions {
@@ -40,7 +51,10 @@ export async function startServer(opts: ServerOptions): Promise<Server> {
   const port = opts.port ?? freePort();
   const args = [];
   if (opts.config !== undefined) {
-    await Deno.writeTextFile(`${opts.dir}/config.yaml`, opts.config);
+    await Deno.writeTextFile(
+      `${opts.dir}/config.yaml`,
+      withOpenAuth(opts.config),
+    );
     args.push("--config", `${opts.dir}/config.yaml`);
   }
   const cmd = [

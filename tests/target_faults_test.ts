@@ -228,14 +228,19 @@ Deno.test({
       await sleep(800);
       // Same inode, so the bind mount sees it: the name no longer resolves.
       await Deno.writeTextFile(hosts, "# emptied mid-test\n");
-      const id2 = await postTest(server.base, {
-        targets: ["named"],
-        interval_ms: 20,
-        count: 5,
+      // A new test with the name fails clearly: refused at once (422) by a
+      // build that resolves targets when admitting a test, else it ends failed.
+      const res = await fetch(`${server.base}/api/tests`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ targets: ["named"], interval_ms: 20, count: 5 }),
       });
-      const failed = await waitEnd(server.base, id2, 10_000);
-      assert.equal(failed.status, "failed");
-      assert.match(String(failed.error), /^cannot resolve host 'pla-target': /);
+      const body = await res.json();
+      const error = res.status === 201
+        ? (await waitEnd(server.base, body.id, 10_000)).error
+        : body.detail;
+      assert.ok([201, 422].includes(res.status), JSON.stringify(body));
+      assert.match(String(error), /cannot resolve host 'pla-target': /);
       // Targets are resolved once, at the start: the first test goes on.
       const meta = await waitEnd(server.base, id, 20_000);
       assert.equal(meta.status, "completed");
