@@ -45,7 +45,7 @@ async function bedServer(bed: Testbed, dir: string): Promise<Server> {
     dir,
     config:
       `servers:\n  - { id: bed, name: Bed, host: ${bed.targetAddress} }\n` +
-      `limits: { min_interval_ms: 1 }\nauth: { mode: open }\n`,
+      `limits: { min_interval_ms: 1 }\n`,
   });
 }
 
@@ -212,8 +212,7 @@ Deno.test({
     await Deno.writeTextFile(nss, "hosts: files\n");
     const server = await startServer({
       dir,
-      config: "servers:\n  - { id: named, name: Named, host: pla-target }\n" +
-        "auth: { mode: open }\n",
+      config: "servers:\n  - { id: named, name: Named, host: pla-target }\n",
       wrap: inMountNamespace(
         'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/nsswitch.conf',
         [hosts, nss],
@@ -233,6 +232,7 @@ Deno.test({
       // the address), so the new test is refused at once and nothing starts.
       const res = await fetch(`${server.base}/api/tests`, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ targets: ["named"], interval_ms: 20, count: 5 }),
       });
       const problem = await res.json();
