@@ -84,12 +84,17 @@ export class Subscription implements AsyncIterable<HubEvent> {
         if (this.#cursor >= this.hub.firstId - 1) {
           return this.hub.eventAt(this.#cursor++);
         }
+        // Skip what was read from memory meanwhile (the window moved on).
+        while ((this.#older[this.#olderAt]?.id ?? Infinity) <= this.#cursor) {
+          this.#olderAt++;
+        }
         if (this.#olderAt >= this.#older.length) {
           this.#older = await this.hub.backfill(
             this.#cursor,
             Math.min(this.hub.firstId - 1, this.#replayEnd),
           );
           this.#olderAt = 0;
+          if (this.#closed) return null;
         }
         const ev = this.#older[this.#olderAt++];
         // A hole in storage: end the stream rather than skip events silently.

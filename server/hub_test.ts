@@ -122,3 +122,22 @@ Deno.test("a hole in the backfilled events ends the stream instead of skipping",
   const sub = hub.subscribe();
   assert.equal(await sub.next(), null);
 });
+
+Deno.test("events published while a reader replays from the store follow in order", async () => {
+  const stored: HubEvent[] = [];
+  const hub = new TestHub({
+    keep: 2,
+    backfill: (after, upTo) =>
+      Promise.resolve(stored.filter((e) => e.id > after && e.id <= upTo)),
+  });
+  const publish = () => stored.push(hub.publish("probe", {}));
+  for (let i = 0; i < 6; i++) publish();
+  const sub = hub.subscribe();
+  assert.equal((await sub.next())?.id, 1); // from the backfill
+  for (let i = 0; i < 6; i++) publish(); // not seen yet: queued live
+  const ids = [1];
+  for (let ev = await sub.next(); ev && ev.id < 12; ev = await sub.next()) {
+    ids.push(ev.id);
+  }
+  assert.deepEqual(ids, [...Array(11).keys()].map((i) => i + 1));
+});

@@ -219,8 +219,10 @@ export class TestRunner {
     });
     this.#emit(live, "end", { id: meta.id, status });
     await this.#store.flush();
-    // The store has it all now; replays of a finished test read from there.
+    // The store has it all now; replays of a finished test read from there,
+    // and the run's per-probe outcomes are let go.
     live.hub.trim(0);
+    live.run = null;
     try {
       await this.#store.saveTest(meta);
     } catch (e) {

@@ -13,6 +13,16 @@ export function freePort(): number {
   return port;
 }
 
+/**
+ * Test servers listen on loopback only, open to anyone there: a config file
+ * without an auth section gets `auth: { mode: open }` (else it would ask for
+ * sign-in).
+ */
+function withOpenAuth(yaml: string): string {
+  if (/^auth:/m.test(yaml)) return yaml;
+  return `${yaml.trimEnd()}\nauth: { mode: open }\n`;
+}
+
 export interface ServerOptions {
   /** Directory the server may write (KV lives here unless `kvPath`). */
   dir: string;
@@ -40,7 +50,10 @@ export async function startServer(opts: ServerOptions): Promise<Server> {
   const port = opts.port ?? freePort();
   const args = [];
   if (opts.config !== undefined) {
-    await Deno.writeTextFile(`${opts.dir}/config.yaml`, opts.config);
+    await Deno.writeTextFile(
+      `${opts.dir}/config.yaml`,
+      withOpenAuth(opts.config),
+    );
     args.push("--config", `${opts.dir}/config.yaml`);
   }
   const cmd = [

@@ -101,6 +101,7 @@ async function fillMidTest() {
     // A new test now either cannot be recorded (503, saying why) or fails the same way.
     const res = await fetch(`${server.base}/api/tests`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({
         targets: ["localhost-v4"],
         interval_ms: 10,

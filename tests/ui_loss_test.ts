@@ -34,6 +34,7 @@ Deno.test({
     name: Lossy link (test bed)
     host: ${bed.targetAddress}
     group: emulated
+auth: { mode: open }
 `;
     await withBrowser("lost-probes", async ({ page }) => {
       await page.goto("/");

@@ -183,10 +183,13 @@ static void round_trip(struct pla_ctx *ctx, int family) {
   else addr[15] = 1;
   int seen[ECHOES] = {0}, got = 0;
   static uint8_t events[64 * 64];
+  /* Sizes up to the largest payload, whose reply fills the receive buffer. */
+  uint32_t sizes[ECHOES];
+  for (int i = 0; i < ECHOES; i++) sizes[i] = i == ECHOES - 1 ? PLA_MAX_PAYLOAD : 16 + (uint32_t)i * 50;
   for (int i = 0; i < ECHOES; i++) {
     uint8_t sent[16];
     int r = pla_send(ctx, family, addr, 0, (uint16_t)(1000 + i), (uint64_t)family << 32 | (uint64_t)i,
-                     56 + (uint32_t)i * 50, i == 3 ? 7 : 0, sent);
+                     sizes[i], i == 3 ? 7 : 0, sent);
     CHECK(r == 0, "pla_send IPv%d #%d: %s", family, i, strerror(-r));
   }
   for (int64_t end = mono_ms() + 3000; got < ECHOES && mono_ms() < end;) {
@@ -200,6 +203,7 @@ static void round_trip(struct pla_ctx *ctx, int family) {
       uint64_t i = ev.token & 0xffffffffu;
       if (ev.token >> 32 != (uint64_t)family || i >= ECHOES || seen[i]) continue;
       CHECK(ev.seq == 1000 + i, "seq %u for token %llu", ev.seq, (unsigned long long)i);
+      CHECK(ev.length == sizes[i], "reply of %u bytes to a %u-byte probe", ev.length, sizes[i]);
       seen[i] = 1;
       got++;
     }
