@@ -50,7 +50,7 @@ export function LoginPage({ next, username, error }: LoginPageProps) {
             <h1>Sign in</h1>
             <p class="muted">packet-loss-analyzer</p>
           </div>
-          <form method="post" action="/login" class="panel login-form">
+          <form method="post" action="/login" class="panel setup login-form">
             <div class="field">
               <label for="username">User name</label>
               <input
@@ -74,10 +74,10 @@ export function LoginPage({ next, username, error }: LoginPageProps) {
                 maxLength={1024}
               />
             </div>
-            <input type="hidden" name="next" value={next} />
-            {error ? <p class="error" role="alert">{error}</p> : null}
             <div class="actions">
+              <input type="hidden" name="next" value={next} />
               <button type="submit" class="primary">Sign in</button>
+              {error ? <p class="error" role="alert">{error}</p> : null}
             </div>
           </form>
         </main>
