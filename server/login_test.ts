@@ -178,6 +178,13 @@ Deno.test("failed sign-ins are rate limited per address and user (429, Retry-Aft
   assert.equal(lim.retryAfter(["k"]), 1);
   t.now = 1001;
   assert.equal(lim.retryAfter(["k"]), 0);
+  // Bounded: past maxKeys the oldest keys go, the latest failures stay.
+  const small = new LoginLimiter(2, 60_000, () => t.now, 3);
+  for (let i = 0; i < 10; i++) small.fail([`noise${i}`]);
+  small.fail(["victim"]);
+  small.fail(["victim"]);
+  assert.equal(small.size, 3);
+  assert.ok(small.retryAfter(["victim"]) > 0);
 });
 
 Deno.test("CSRF: cookie-authenticated unsafe requests need a same-origin Origin or Sec-Fetch-Site", async () => {
