@@ -3,7 +3,14 @@
 // test under artifacts/. Tests skip (ignore) with a printed reason when
 // chromium is missing.
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { type ServerProcess, startServer } from "./server_process.ts";
+import {
+  getJson,
+  postTest,
+  type Server,
+  sleep,
+  startServer,
+  stopServer,
+} from "./server_process.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp_proxy.ts";
 
 // playwright-core checks for WSL when it loads by probing
@@ -45,7 +52,7 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 export interface BrowserKit {
-  server: ServerProcess;
+  server: Server;
   /** The browser's way to the server: drop its connections with dropAll(). */
   proxy: TcpProxy;
   browser: Browser;
@@ -73,13 +80,8 @@ export async function withBrowser(
 ): Promise<void> {
   await Deno.mkdir(ARTIFACTS, { recursive: true });
   const dir = await Deno.makeTempDir({ prefix: "pla-browser-" });
-  let configFile;
-  if (options.config) {
-    configFile = `${dir}/config.yaml`;
-    await Deno.writeTextFile(configFile, options.config);
-  }
-  const server = await startServer(dir, undefined, configFile);
-  const proxy = startTcpProxy(Number(new URL(server.base).port));
+  const server = await startServer({ dir, config: options.config });
+  const proxy = startTcpProxy(server.port);
   const browser = await launchBrowser();
   try {
     const context = await browser.newContext({
@@ -102,7 +104,7 @@ export async function withBrowser(
   } finally {
     await browser.close();
     proxy.close();
-    await server.stop();
+    await stopServer(server);
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -167,17 +169,12 @@ export async function finishedTest(
   base: string,
   body: Record<string, unknown>,
 ): Promise<string> {
-  const res = await fetch(`${base}/api/tests`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const meta = await res.json();
-  if (res.status !== 201) throw new Error(JSON.stringify(meta));
+  const id = await postTest(base, body);
   for (let i = 0; i < 300; i++) {
-    const now = await (await fetch(`${base}/api/tests/${meta.id}`)).json();
-    if (now.status !== "running") return meta.id;
-    await new Promise((r) => setTimeout(r, 100));
+    if ((await getJson(`${base}/api/tests/${id}`)).status !== "running") {
+      return id;
+    }
+    await sleep(100);
   }
-  throw new Error(`test ${meta.id} did not finish`);
+  throw new Error(`test ${id} did not finish`);
 }

@@ -3,7 +3,63 @@
 // the same KV. Probes loopback only (localhost-v4), bounded counts.
 import assert from "node:assert/strict";
 
-import { freePort, startServer } from "./server_process.ts";
+const ROOT = new URL("..", import.meta.url).pathname;
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+interface Server {
+  base: string;
+  child: Deno.ChildProcess;
+  /** Waits for the process to exit (after a kill). */
+  exited: Promise<Deno.CommandStatus>;
+}
+
+async function startServer(dir: string, port: number): Promise<Server> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-ffi",
+      `--allow-read=${ROOT},${dir}`,
+      `--allow-write=${dir}`,
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys=hostname",
+      "server/main.ts",
+    ],
+    cwd: ROOT,
+    env: { PORT: String(port), PLA_KV: `${dir}/pla.kv` },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  // Read stdout until the listening line, then keep draining it.
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = Date.now() + 30_000;
+  while (!text.includes('"listening"')) {
+    if (Date.now() > deadline) throw new Error("server did not start");
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited before listening:\n${text}`);
+    text += value;
+  }
+  (async () => {
+    try {
+      while (!(await reader.read()).done) { /* drain */ }
+    } catch { /* killed */ }
+  })();
+  return { base: `http://127.0.0.1:${port}`, child, exited: child.status };
+}
+
+async function stopServer(s: Server, signal: Deno.Signal = "SIGTERM") {
+  try {
+    s.child.kill(signal);
+  } catch { /* already gone */ }
+  await s.exited;
+}
 
 interface Ev {
   id: number;
@@ -93,7 +149,7 @@ Deno.test("SSE resume with Last-Event-ID: no gap, no duplicate, until end", asyn
     assert.equal(meta.status, "completed");
     assert.equal(meta.summary.length, 1);
   } finally {
-    await server.stop();
+    await stopServer(server);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -122,7 +178,7 @@ Deno.test("SIGKILL mid-test, restart on the same KV: interrupted, stored samples
       },
     );
     await sleep(900);
-    await server.stop("SIGKILL");
+    await stopServer(server, "SIGKILL");
 
     server = await startServer(dir, port);
     const meta = await (await fetch(`${server.base}/api/tests/${id}`)).json();
@@ -163,7 +219,7 @@ Deno.test("SIGKILL mid-test, restart on the same KV: interrupted, stored samples
     });
     assert.deepEqual(resumed, replay.slice(mid));
   } finally {
-    await server.stop();
+    await stopServer(server);
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,7 +1,10 @@
-// The real server (server/main.ts) as a child process on a free loopback port
-// with its KV file in a temp dir; for the cross-module and browser tests.
+// TEST-ONLY: the real server (server/main.ts) as a child process on a free
+// loopback port, and small HTTP/SSE helpers for the cross-process tests.
+import assert from "node:assert/strict";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+export const ROOT = new URL("..", import.meta.url).pathname;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -10,63 +13,212 @@ export function freePort(): number {
   return port;
 }
 
-export interface ServerProcess {
-  base: string;
-  child: Deno.ChildProcess;
-  /** Resolves when the process has exited (after a kill). */
-  exited: Promise<Deno.CommandStatus>;
-  /** SIGTERM (or the given signal) and wait for the exit. */
-  stop(signal?: Deno.Signal): Promise<void>;
+export interface ServerOptions {
+  /** Directory the server may write (KV lives here unless `kvPath`). */
+  dir: string;
+  port?: number;
+  kvPath?: string;
+  /** YAML written to `dir`/config.yaml and passed with --config. */
+  config?: string;
+  /** Wraps the deno command line, e.g. to run it in a mount namespace. */
+  wrap?: (cmd: string[]) => string[];
+  /** Extra --v8-flags (e.g. a heap limit). */
+  v8Flags?: string;
 }
 
-/** Starts the server (with `configFile`, if given) and waits for its "listening" line. */
-export async function startServer(
-  dir: string,
-  port = freePort(),
-  configFile?: string,
-): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      `--allow-read=${ROOT},${dir}`,
-      `--allow-write=${dir}`,
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=hostname",
-      "server/main.ts",
-      ...(configFile ? ["--config", configFile] : []),
-    ],
-    cwd: ROOT,
-    env: { PORT: String(port), PLA_KV: `${dir}/pla.kv` },
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  // Read stdout until the listening line, then keep draining it.
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  const deadline = Date.now() + 30_000;
-  while (!text.includes('"listening"')) {
-    if (Date.now() > deadline) throw new Error("server did not start");
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before listening:\n${text}`);
-    text += value;
+export interface Server {
+  base: string;
+  port: number;
+  child: Deno.ChildProcess;
+  exited: Promise<Deno.CommandStatus>;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+}
+
+/** Starts the server and waits for its "listening" line. */
+export async function startServer(opts: ServerOptions): Promise<Server> {
+  const port = opts.port ?? freePort();
+  const args = [];
+  if (opts.config !== undefined) {
+    await Deno.writeTextFile(`${opts.dir}/config.yaml`, opts.config);
+    args.push("--config", `${opts.dir}/config.yaml`);
   }
-  (async () => {
+  const cmd = [
+    Deno.execPath(),
+    "run",
+    "--allow-ffi",
+    `--allow-read=${ROOT},${opts.dir}`,
+    `--allow-write=${opts.dir}`,
+    "--allow-net",
+    "--allow-env",
+    "--allow-sys=hostname",
+    ...(opts.v8Flags ? [`--v8-flags=${opts.v8Flags}`] : []),
+    "server/main.ts",
+    ...args,
+  ];
+  const [exe, ...rest] = opts.wrap ? opts.wrap(cmd) : cmd;
+  const child = new Deno.Command(exe, {
+    args: rest,
+    cwd: ROOT,
+    env: {
+      PORT: String(port),
+      PLA_KV: opts.kvPath ?? `${opts.dir}/pla.kv`,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
     try {
-      while (!(await reader.read()).done) { /* drain */ }
+      for await (const chunk of stream) {
+        text += dec.decode(chunk, { stream: true });
+      }
     } catch { /* killed */ }
-  })();
-  const exited = child.status;
-  return {
+  };
+  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
+  const exited = child.status.then(async (s) => (await drained, s));
+  const server: Server = {
     base: `http://127.0.0.1:${port}`,
+    port,
     child,
     exited,
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-      await exited;
-    },
+    output: () => text,
   };
+  let gone = false;
+  exited.then(() => gone = true);
+  const deadline = Date.now() + 30_000;
+  while (!text.includes('"listening"')) {
+    if (gone) throw new Error(`server exited before listening:\n${text}`);
+    if (Date.now() > deadline) {
+      await stopServer(server, "SIGKILL");
+      throw new Error(`server did not start:\n${text}`);
+    }
+    await sleep(20);
+  }
+  return server;
+}
+
+export async function stopServer(
+  s: Server,
+  signal: Deno.Signal = "SIGTERM",
+): Promise<Deno.CommandStatus> {
+  try {
+    s.child.kill(signal);
+  } catch { /* already gone */ }
+  return await s.exited;
+}
+
+export async function getJson(
+  url: string,
+): Promise<Record<string, unknown> & { status_code: number }> {
+  const res = await fetch(url);
+  return { ...(await res.json()), status_code: res.status };
+}
+
+export async function postTest(base: string, body: unknown): Promise<string> {
+  const res = await fetch(`${base}/api/tests`, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
+  const json = await res.json();
+  assert.equal(res.status, 201, JSON.stringify(json));
+  return json.id;
+}
+
+export interface SseEvent {
+  id: number;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Parses complete SSE blocks out of `buf`; returns the events and the unparsed rest. */
+export function parseSse(buf: string): { events: SseEvent[]; rest: string } {
+  const events: SseEvent[] = [];
+  let cut;
+  while ((cut = buf.indexOf("\n\n")) >= 0) {
+    const block = buf.slice(0, cut);
+    buf = buf.slice(cut + 2);
+    const id = /^id: ?(\d+)$/m.exec(block);
+    const event = /^event: ?(\w+)$/m.exec(block);
+    const data = /^data: ?(.*)$/m.exec(block);
+    if (!id || !event) continue;
+    events.push({
+      id: Number(id[1]),
+      event: event[1],
+      data: JSON.parse(data?.[1] ?? "null"),
+    });
+  }
+  return { events, rest: buf };
+}
+
+/**
+ * Reads SSE events until `end`, `max` events or the stream closes; `onEvent`
+ * sees each as it arrives.
+ */
+export async function readEvents(
+  url: string,
+  opts: {
+    lastEventId?: number;
+    max?: number;
+    onEvent?: (e: SseEvent) => void;
+    signal?: AbortSignal;
+  } = {},
+): Promise<SseEvent[]> {
+  const ac = new AbortController();
+  opts.signal?.addEventListener("abort", () => ac.abort());
+  const res = await fetch(url, {
+    signal: ac.signal,
+    headers: opts.lastEventId !== undefined
+      ? { "last-event-id": String(opts.lastEventId) }
+      : {},
+  });
+  assert.equal(res.status, 200);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const out: SseEvent[] = [];
+  let buf = "";
+  const max = opts.max ?? Infinity;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const parsed = parseSse(buf + value);
+      buf = parsed.rest;
+      for (const e of parsed.events) {
+        out.push(e);
+        opts.onEvent?.(e);
+        if (e.event === "end" || out.length >= max) return out;
+      }
+    }
+    return out;
+  } catch (e) {
+    if (ac.signal.aborted) return out;
+    throw e;
+  } finally {
+    ac.abort();
+    await reader.cancel().catch(() => {});
+  }
+}
+
+/** Every stored probe of a test, through the paginated samples route. */
+export async function allSamples(
+  base: string,
+  id: string,
+  limit = 10_000,
+): Promise<{ index: number; target: string; status: string }[]> {
+  const probes = [];
+  let cursor = "";
+  for (let page = 0; page < 10_000; page++) {
+    const res = await fetch(
+      `${base}/api/tests/${id}/samples?limit=${limit}&cursor=${cursor}`,
+    );
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    probes.push(...body.probes);
+    if (!body.has_more) break;
+    cursor = body.next_cursor;
+  }
+  return probes;
 }
