@@ -3,14 +3,7 @@
 // test under artifacts/. Tests skip (ignore) with a printed reason when
 // chromium is missing.
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import {
-  getJson,
-  postTest,
-  type Server,
-  sleep,
-  startServer,
-  stopServer,
-} from "./server_process.ts";
+import { type Server, startServer, stopServer } from "./server_process.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp_proxy.ts";
 
 // playwright-core checks for WSL when it loads by probing
@@ -81,7 +74,7 @@ export async function withBrowser(
   await Deno.mkdir(ARTIFACTS, { recursive: true });
   const dir = await Deno.makeTempDir({ prefix: "pla-browser-" });
   const server = await startServer({ dir, config: options.config });
-  const proxy = startTcpProxy(server.port);
+  const proxy = startTcpProxy(Number(new URL(server.base).port));
   const browser = await launchBrowser();
   try {
     const context = await browser.newContext({
@@ -169,12 +162,17 @@ export async function finishedTest(
   base: string,
   body: Record<string, unknown>,
 ): Promise<string> {
-  const id = await postTest(base, body);
+  const res = await fetch(`${base}/api/tests`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const meta = await res.json();
+  if (res.status !== 201) throw new Error(JSON.stringify(meta));
   for (let i = 0; i < 300; i++) {
-    if ((await getJson(`${base}/api/tests/${id}`)).status !== "running") {
-      return id;
-    }
-    await sleep(100);
+    const now = await (await fetch(`${base}/api/tests/${meta.id}`)).json();
+    if (now.status !== "running") return meta.id;
+    await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`test ${id} did not finish`);
+  throw new Error(`test ${meta.id} did not finish`);
 }
