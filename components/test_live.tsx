@@ -54,6 +54,7 @@ export function TestLive(
           {stop}
           {["csv", "json"].map((f) => (
             <a
+              key={f}
               class="button"
               href={base + f}
               data-testid={`export-${f}`}
