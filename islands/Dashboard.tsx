@@ -11,6 +11,8 @@ export interface DashboardProps {
   servers: ServerEntry[];
   defaults: Config["defaults"];
   limits: Config["limits"];
+  /** The signed-in role may look but not start tests (viewer). */
+  readOnly?: boolean;
 }
 
 type FieldName = "interval_ms" | "count" | "duration_s" | "size";
@@ -38,7 +40,7 @@ const slotOf = (field?: string) =>
     : "form";
 
 export default function Dashboard(
-  { servers, defaults, limits }: DashboardProps,
+  { servers, defaults, limits, readOnly = false }: DashboardProps,
 ) {
   const filter = useSignal("");
   const selected = useSignal<string[]>([]);
@@ -226,7 +228,7 @@ export default function Dashboard(
             type="submit"
             class="primary"
             data-testid="start"
-            disabled={busy.value || running.value}
+            disabled={readOnly || busy.value || running.value}
           >
             {busy.value ? "Starting…" : "Start"}
           </button>
@@ -234,12 +236,17 @@ export default function Dashboard(
             type="button"
             class="danger"
             data-testid="stop"
-            disabled={!running.value}
+            disabled={readOnly || !running.value}
             onClick={stop}
           >
             Stop
           </button>
           {err("form")}
+          {readOnly && (
+            <p class="muted" role="note">
+              Your role can view tests but not start or stop them.
+            </p>
+          )}
         </div>
       </form>
       {active.value && (

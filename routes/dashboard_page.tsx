@@ -5,7 +5,11 @@ import { type HistoryRow, HistoryTable } from "../components/history_table.tsx";
 import { Island } from "./island.tsx";
 import type { Page } from "./layout.tsx";
 
-export function dashboardPage(config: Config, recent: HistoryRow[]): Page {
+export function dashboardPage(
+  config: Config,
+  recent: HistoryRow[],
+  readOnly: boolean,
+): Page {
   return {
     title: "Dashboard",
     nav: "dashboard",
@@ -24,6 +28,7 @@ export function dashboardPage(config: Config, recent: HistoryRow[]): Page {
             servers: config.servers,
             defaults: config.defaults,
             limits: config.limits,
+            readOnly,
           }}
         />
         {recent.length > 0 && (

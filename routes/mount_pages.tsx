@@ -19,6 +19,9 @@ const HISTORY_PAGE = 50;
 const RECENT = 5;
 const FILTERS = ["target", "status", "from", "to"];
 
+/** Viewers may look but not start or stop (the API refuses them anyway). */
+const readOnly = (c: Context) => signedIn(c)?.role === "viewer";
+
 const html = (c: Context, page: Page, status: 200 | 400 | 404 = 200) => {
   c.header("cache-control", "no-store");
   return c.html(renderPage(page, signedIn(c)), status);
@@ -57,7 +60,7 @@ export function mountPages(
 
   app.get("/", async (c) => {
     const recent = await withSummaries((await runner.list()).slice(0, RECENT));
-    return html(c, dashboardPage(config, recent));
+    return html(c, dashboardPage(config, recent, readOnly(c)));
   });
 
   app.get("/tests", async (c) => {
@@ -95,6 +98,6 @@ export function mountPages(
       return html(c, notFoundPage(`There is no test with id “${id}”.`), 404);
     }
     const reports = await runner.summary(id) ?? runner.liveStats(id);
-    return html(c, testPage(meta, reports, c.req.url), 200);
+    return html(c, testPage(meta, reports, c.req.url, readOnly(c)), 200);
   });
 }

@@ -9,6 +9,7 @@ export function testPage(
   meta: TestMeta,
   reports: TargetReport[] | null,
   url: string,
+  readOnly: boolean,
 ): Page {
   const targets = meta.targets.map((t) => t.name).join(", ");
   return {
@@ -31,7 +32,7 @@ export function testPage(
         <Island
           name="TestView"
           component={TestView}
-          props={{ meta, reports }}
+          props={{ meta, reports, readOnly }}
         />
       </>
     ),

@@ -26,6 +26,7 @@ async function configWithUser(): Promise<string> {
 auth:
   users:
     - { name: alice, role: admin, password_hash: "${hash}" }
+    - { name: victor, role: viewer, password_hash: "${hash}" }
 `;
 }
 
@@ -55,9 +56,20 @@ Deno.test({
       );
       assert.equal(await summaryCell(page, "localhost-v4", "sent"), "10");
 
+      const testUrl = page.url();
       await page.click(".signout button");
       await page.waitForURL("**/login");
       await page.goto("/");
       assert.match(page.url(), /\/login/);
+
+      // A viewer sees everything but cannot start or stop.
+      await page.fill("input[name=username]", "victor");
+      await page.fill("input[name=password]", PASSWORD);
+      await page.click("button[type=submit]");
+      await page.waitForURL((u) => u.pathname === "/");
+      assert.ok(await page.isDisabled("[data-testid=start]"));
+      assert.match((await page.textContent(".setup"))!, /view tests but not/);
+      await page.goto(testUrl);
+      assert.equal(await summaryCell(page, "localhost-v4", "sent"), "10");
     }, { config: await configWithUser() }),
 });
