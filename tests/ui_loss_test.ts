@@ -3,7 +3,6 @@
 // probe, and the table's loss agrees. Probes only the bed's own 198.18/15
 // address; needs root, so it skips elsewhere with the reason.
 import assert from "node:assert/strict";
-import { configSchema } from "../server/config.ts";
 import {
   createTestbed,
   testbedUnavailableReason,
@@ -18,9 +17,6 @@ import {
 const bedMissing = await testbedUnavailableReason();
 if (bedMissing) console.log(`loss browser test skipped: ${bedMissing}`);
 const COUNT = 80;
-// Where the config knows authentication, a config of our own must say it is
-// open (the embedded default is): the page is used without signing in.
-const OPEN_AUTH = "auth" in configSchema.shape ? "auth:\n  mode: open\n" : "";
 
 Deno.test({
   name: "lost probes are visible: markers on the chart, loss in the table",
@@ -38,7 +34,7 @@ Deno.test({
     name: Lossy link (test bed)
     host: ${bed.targetAddress}
     group: emulated
-${OPEN_AUTH}`;
+`;
     await withBrowser("lost-probes", async ({ page }) => {
       await page.goto("/");
       await page.check('input[name=server][value="lossy"]');
