@@ -82,7 +82,10 @@ export default function Dashboard(
     };
     for (const [name] of FIELDS) {
       const raw = values.value[name].trim();
-      if (raw !== "") body[name] = Number(raw);
+      // Not a number: sent as typed, so the API's message names the field.
+      if (raw !== "") {
+        body[name] = Number.isFinite(Number(raw)) ? Number(raw) : raw;
+      }
     }
     const res = await startTest(body);
     busy.value = false;
@@ -202,10 +205,9 @@ export default function Dashboard(
                 <input
                   id={`f-${name}`}
                   name={name}
-                  type="number"
+                  type="text"
                   inputMode="decimal"
-                  min={name === "interval_ms" ? limits.min_interval_ms : 1}
-                  step="any"
+                  autocomplete="off"
                   title={hint}
                   value={values.value[name]}
                   onInput={(e) =>
