@@ -17,7 +17,7 @@ function dataOf(
     const s = store.probes[slot];
     return [s.x, s.rtt, s.lost];
   }
-  const q = store.quality[slot];
+  const q = store.quality(slot);
   return [q.x, q.loss, q.jitter];
 }
 
@@ -42,8 +42,7 @@ export function LiveChart(
       // The quality chart spans the same time as the RTT chart above it.
       const x = store.probes[slot].x;
       if (kind === "quality" && x.length > 1) {
-        const max = Math.max(x[x.length - 1], data[0].at(-1) ?? 0);
-        plot!.setScale("x", { min: x[0], max });
+        plot!.setScale("x", { min: x[0], max: x[x.length - 1] });
       }
       el.dataset.points = String(data[0].length);
       if (kind === "rtt") {

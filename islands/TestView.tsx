@@ -7,12 +7,16 @@ import { stopTest } from "../client/api.ts";
 export interface TestViewProps {
   meta: TestMeta;
   reports: TargetReport[] | null;
+  /** The signed-in role may not stop tests (viewer). */
+  readOnly?: boolean;
 }
 
-export default function TestView({ meta, reports }: TestViewProps) {
+export default function TestView(
+  { meta, reports, readOnly = false }: TestViewProps,
+) {
   const store = useLiveStore(meta, reports);
   const stopping = useSignal(false);
-  const stop = store.running && (
+  const stop = store.running && !readOnly && (
     <button
       type="button"
       class="danger"

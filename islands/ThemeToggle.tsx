@@ -19,7 +19,6 @@ export default function ThemeToggle() {
       class="theme-toggle"
       data-testid="theme-toggle"
       aria-label={theme.value ? `Switch to ${next} theme` : "Switch theme"}
-      aria-pressed={theme.value === "dark"}
       onClick={() => setTheme(next)}
     >
       <span aria-hidden="true">{theme.value === "dark" ? "☀" : "☾"}</span>
