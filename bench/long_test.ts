@@ -94,7 +94,6 @@ export async function longTestBench(): Promise<BenchRow[]> {
       page = await timedGet(`${server.base}/api/tests/${id}`, server.rss);
       pageNote = "/api/tests/<id> (no /tests/<id> page: web UI not built)";
     }
-    const inBrowser = await browserOpen(server.base, id);
     const csv = await timedGet(
       `${server.base}/api/tests/${id}/export?format=csv`,
       server.rss,
@@ -103,6 +102,9 @@ export async function longTestBench(): Promise<BenchRow[]> {
       `${server.base}/api/tests/${id}/export?format=json`,
       server.rss,
     );
+    // Last: replaying 86,400 events to the browser leaves garbage behind
+    // that would blur the exports' memory figures.
+    const inBrowser = await browserOpen(server.base, id);
     const probes = `${sum?.sent ?? "?"} sent, ${sum?.received ?? "?"} received`;
     const row = (figure: string, ours: string): BenchRow => ({
       bench: BENCH,

@@ -6,9 +6,14 @@ import { type BenchRow, num, skippedRows } from "./report.ts";
 import { startServer } from "./server_process.ts";
 import { LOOPBACK_CONFIG } from "./live_path.ts";
 import { median } from "./quantile.ts";
+import type { Browser } from "playwright-core";
+import {
+  CHROMIUM,
+  chromiumMissing,
+  launchBrowser,
+} from "../tests/browser_kit.ts";
 
 const BENCH = "5 Page";
-const CHROMIUM = "/usr/bin/chromium";
 const RUNS = 3;
 
 async function gzipBytes(bytes: Uint8Array): Promise<number> {
@@ -71,32 +76,12 @@ async function assetBytes(
   return { js: jsGz, css: cssGz, files: seen.size + css.size };
 }
 
-type Browser = Awaited<
-  ReturnType<typeof import("playwright-core").chromium.launch>
->;
-
 /** Runs `fn` with headless Chromium (the Debian package); null when it is not installed. */
 export async function withChromium<T>(
   fn: (browser: Browser) => Promise<T>,
 ): Promise<T | null> {
-  try {
-    await Deno.stat(CHROMIUM);
-  } catch {
-    return null;
-  }
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  if (chromiumMissing) return null;
+  const browser = await launchBrowser();
   try {
     return await fn(browser);
   } finally {

@@ -1,7 +1,11 @@
-// The service as a separate process (server/main.ts) on a free loopback
-// port with a temporary KV file and a bench config, and its RSS and CPU.
-
-const REPO = decodeURIComponent(new URL("..", import.meta.url).pathname);
+// The service as a separate process for the benchmarks: tests/server_process.ts
+// starts it (server/main.ts on a free loopback port, temporary KV file, a
+// bench config); this adds its RSS and CPU from /proc.
+import {
+  postTest,
+  startServer as startChild,
+  stopServer,
+} from "../tests/server_process.ts";
 
 export interface ServerProcess {
   readonly base: string;
@@ -39,97 +43,30 @@ export async function cpuOf(pid: number): Promise<number> {
 /** Starts server/main.ts with `configYaml`; resolves once it listens. */
 export async function startServer(configYaml: string): Promise<ServerProcess> {
   const dir = await Deno.makeTempDir({ prefix: "pla-bench-" });
-  const configFile = `${dir}/config.yaml`;
   const kvPath = `${dir}/pla.kv`;
-  await Deno.writeTextFile(configFile, configYaml);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys",
-      `${REPO}server/main.ts`,
-      "--config",
-      configFile,
-    ],
-    cwd: REPO,
-    env: { PORT: "0", PLA_KV: kvPath },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let resolvePort!: (port: number) => void;
-  const listening = new Promise<number>((r) => resolvePort = r);
-  let stderr = "";
-  const drained = Promise.all([
-    child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
-      new WritableStream({
-        write(chunk) {
-          const m = /"msg":"listening","hostname":"[^"]*","port":(\d+)/.exec(
-            chunk,
-          );
-          if (m) resolvePort(Number(m[1]));
-        },
-      }),
-    ),
-    child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-      new WritableStream({
-        write(chunk) {
-          if (stderr.length < 8192) stderr += chunk;
-        },
-      }),
-    ),
-  ]).catch(() => {});
-  const exited = child.status.then((s) => {
-    throw new Error(`server exited (${s.code}): ${stderr.trim()}`);
-  });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const port = await Promise.race([
-    listening,
-    exited,
-    new Promise<never>((_, rej) =>
-      timer = setTimeout(() => rej(new Error("server did not start")), 30_000)
-    ),
-  ]).finally(() => clearTimeout(timer));
-  exited.catch(() => {});
-  return {
-    base: `http://127.0.0.1:${port}`,
-    pid: child.pid,
-    kvPath,
-    rss: () => rssOf(child.pid),
-    cpuSeconds: () => cpuOf(child.pid),
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
-      await child.status;
-      await drained;
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
+  try {
+    const child = await startChild({ dir, kvPath, config: configYaml });
+    const pid = child.child.pid;
+    return {
+      base: child.base,
+      pid,
+      kvPath,
+      rss: () => rssOf(pid),
+      cpuSeconds: () => cpuOf(pid),
+      async stop() {
+        await stopServer(child);
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      },
+    };
+  } catch (e) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw e;
+  }
 }
 
 /** POSTs a test; returns its id. */
-export async function startTest(
-  base: string,
-  body: Record<string, unknown>,
-): Promise<string> {
-  const res = await fetch(`${base}/api/tests`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (res.status !== 201) {
-    throw new Error(`POST /api/tests: ${res.status} ${JSON.stringify(json)}`);
-  }
-  return json.id;
-}
+export const startTest = (base: string, body: Record<string, unknown>) =>
+  postTest(base, body);
 
 /** Polls the test until it is no longer running; returns its final status. */
 export async function waitForTest(
