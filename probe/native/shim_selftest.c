@@ -220,7 +220,7 @@ static int drain_all(struct pla_ctx *ctx, int *errors, uint64_t want_token, int 
   static uint8_t events[64 * 256];
   int total = 0, idle = 0;
   for (int64_t end = mono_ms() + 3000; idle < 3 && mono_ms() < end;) {
-    pla_wait(ctx, 50000);
+    pla_wait(ctx, 50000, 0);
     int n = pla_recv(ctx, events, 256);
     CHECK(n >= 0, "pla_recv failed: %s", strerror(-n));
     if (n <= 0) {
