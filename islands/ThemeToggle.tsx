@@ -1,7 +1,7 @@
 // Island in the page header: switches light/dark and remembers the choice.
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { currentTheme, setTheme, type Theme } from "../client/theme.ts";
+import { currentTheme, setTheme, type Theme } from "./client/theme.ts";
 
 export default function ThemeToggle() {
   // Unknown on the server; the browser knows once hydrated.

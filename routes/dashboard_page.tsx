@@ -1,7 +1,7 @@
 // GET /: the dashboard. Without script it still lists every server.
 import type { Config } from "../server/config.ts";
 import Dashboard from "../islands/Dashboard.tsx";
-import { type HistoryRow, HistoryTable } from "../components/history_table.tsx";
+import { type HistoryRow, HistoryTable } from "./components/history_table.tsx";
 import { Island } from "./island.tsx";
 import type { Page } from "./layout.tsx";
 

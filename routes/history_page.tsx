@@ -2,7 +2,7 @@
 // a plain GET form, so it works without script too.
 import type { Config } from "../server/config.ts";
 import { testStatus } from "../server/test_meta.ts";
-import { type HistoryRow, HistoryTable } from "../components/history_table.tsx";
+import { type HistoryRow, HistoryTable } from "./components/history_table.tsx";
 import type { Page } from "./layout.tsx";
 
 export interface HistoryView {

@@ -1,9 +1,9 @@
 // The live view of one test: status, export links, a card per target with its
 // RTT and quality charts, and the summary table. Used by both islands.
 import { useEffect, useMemo } from "preact/hooks";
-import type { TargetReport, TestMeta } from "../server/test_meta.ts";
-import { followTest } from "../client/follow_test.ts";
-import { LiveStore } from "../client/live_store.ts";
+import type { TargetReport, TestMeta } from "../../server/test_meta.ts";
+import { followTest } from "../../islands/client/follow_test.ts";
+import { LiveStore } from "../../islands/client/live_store.ts";
 import { fmtPlan, fmtTime } from "./format.ts";
 import { LiveChart } from "./live_chart.tsx";
 import { SummaryTable } from "./summary_table.tsx";

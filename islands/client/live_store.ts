@@ -2,8 +2,8 @@
 // signals, and the chart series as plain arrays with a version signal that
 // the charts watch (they redraw at most once per animation frame).
 import { type Signal, signal } from "@preact/signals";
-import type { ProbeRecord } from "../probe/schemas.ts";
-import type { TargetReport, TestMeta } from "../server/test_meta.ts";
+import type { ProbeRecord } from "../../probe/schemas.ts";
+import type { TargetReport, TestMeta } from "../../server/test_meta.ts";
 import {
   bucketSeconds,
   newQualitySeries,

@@ -3,8 +3,11 @@
 // theme (recreated on "pla-theme" and for print) and the width of its container.
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
-import { type ChartKind, chartOptions } from "../client/chart_options.ts";
-import type { LiveStore } from "../client/live_store.ts";
+import {
+  type ChartKind,
+  chartOptions,
+} from "../../islands/client/chart_options.ts";
+import type { LiveStore } from "../../islands/client/live_store.ts";
 
 const HEIGHT = { rtt: 220, quality: 150 };
 
