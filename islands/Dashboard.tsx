@@ -3,14 +3,16 @@
 // that control.
 import { useComputed, useSignal } from "@preact/signals";
 import type { Config, ServerEntry } from "../server/config.ts";
-import { startTest, stopTest } from "../client/api.ts";
-import { LiveStore } from "../client/live_store.ts";
-import { TestLive, useFollow } from "../components/test_live.tsx";
+import { startTest, stopTest } from "./client/api.ts";
+import { LiveStore } from "./client/live_store.ts";
+import { TestLive, useFollow } from "../routes/components/test_live.tsx";
 
 export interface DashboardProps {
   servers: ServerEntry[];
   defaults: Config["defaults"];
   limits: Config["limits"];
+  /** The signed-in role may look but not start tests (viewer). */
+  readOnly?: boolean;
 }
 
 type FieldName = "interval_ms" | "count" | "duration_s" | "size";
@@ -38,7 +40,7 @@ const slotOf = (field?: string) =>
     : "form";
 
 export default function Dashboard(
-  { servers, defaults, limits }: DashboardProps,
+  { servers, defaults, limits, readOnly = false }: DashboardProps,
 ) {
   const filter = useSignal("");
   const selected = useSignal<string[]>([]);
@@ -80,7 +82,10 @@ export default function Dashboard(
     };
     for (const [name] of FIELDS) {
       const raw = values.value[name].trim();
-      if (raw !== "") body[name] = Number(raw);
+      // Not a number: sent as typed, so the API's message names the field.
+      if (raw !== "") {
+        body[name] = Number.isFinite(Number(raw)) ? Number(raw) : raw;
+      }
     }
     const res = await startTest(body);
     busy.value = false;
@@ -200,10 +205,9 @@ export default function Dashboard(
                 <input
                   id={`f-${name}`}
                   name={name}
-                  type="number"
+                  type="text"
                   inputMode="decimal"
-                  min={name === "interval_ms" ? limits.min_interval_ms : 1}
-                  step="any"
+                  autocomplete="off"
                   title={hint}
                   value={values.value[name]}
                   onInput={(e) =>
@@ -226,7 +230,7 @@ export default function Dashboard(
             type="submit"
             class="primary"
             data-testid="start"
-            disabled={busy.value || running.value}
+            disabled={readOnly || busy.value || running.value}
           >
             {busy.value ? "Starting…" : "Start"}
           </button>
@@ -234,12 +238,17 @@ export default function Dashboard(
             type="button"
             class="danger"
             data-testid="stop"
-            disabled={!running.value}
+            disabled={readOnly || !running.value}
             onClick={stop}
           >
             Stop
           </button>
           {err("form")}
+          {readOnly && (
+            <p class="muted" role="note">
+              Your role can view tests but not start or stop them.
+            </p>
+          )}
         </div>
       </form>
       {active.value && (

@@ -1,18 +1,22 @@
 // Island of /tests/{id}: the live (or replayed) view of one test, with Stop.
 import { useSignal } from "@preact/signals";
 import type { TargetReport, TestMeta } from "../server/test_meta.ts";
-import { TestLive, useLiveStore } from "../components/test_live.tsx";
-import { stopTest } from "../client/api.ts";
+import { TestLive, useLiveStore } from "../routes/components/test_live.tsx";
+import { stopTest } from "./client/api.ts";
 
 export interface TestViewProps {
   meta: TestMeta;
   reports: TargetReport[] | null;
+  /** The signed-in role may not stop tests (viewer). */
+  readOnly?: boolean;
 }
 
-export default function TestView({ meta, reports }: TestViewProps) {
+export default function TestView(
+  { meta, reports, readOnly = false }: TestViewProps,
+) {
   const store = useLiveStore(meta, reports);
   const stopping = useSignal(false);
-  const stop = store.running && (
+  const stop = store.running && !readOnly && (
     <button
       type="button"
       class="danger"

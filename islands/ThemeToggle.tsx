@@ -1,7 +1,7 @@
 // Island in the page header: switches light/dark and remembers the choice.
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { currentTheme, setTheme, type Theme } from "../client/theme.ts";
+import { currentTheme, setTheme, type Theme } from "./client/theme.ts";
 
 export default function ThemeToggle() {
   // Unknown on the server; the browser knows once hydrated.
@@ -19,7 +19,6 @@ export default function ThemeToggle() {
       class="theme-toggle"
       data-testid="theme-toggle"
       aria-label={theme.value ? `Switch to ${next} theme` : "Switch theme"}
-      aria-pressed={theme.value === "dark"}
       onClick={() => setTheme(next)}
     >
       <span aria-hidden="true">{theme.value === "dark" ? "☀" : "☾"}</span>

@@ -94,6 +94,7 @@ export class ProbeRun {
   readonly done: Promise<void>;
   /** @internal */ states: TargetState[] = [];
   #resolveDone!: () => void;
+  #rejectDone!: (e: Error) => void;
   #engine: Engine;
   readonly #onProbe?: (record: ProbeRecord) => void;
   #stopped = false;
@@ -109,7 +110,10 @@ export class ProbeRun {
     this.targets = targets;
     this.settings = settings;
     this.#onProbe = options.onProbe;
-    this.done = new Promise((r) => this.#resolveDone = r);
+    this.done = new Promise((resolve, reject) => {
+      this.#resolveDone = resolve;
+      this.#rejectDone = reject;
+    });
   }
 
   get stopped(): boolean {
@@ -141,6 +145,16 @@ export class ProbeRun {
     rttMs: number | null,
   ) {
     this.#onProbe?.(slot.record(state.spec, status, rttMs));
+  }
+
+  /** @internal The engine's loop failed: `done` rejects with its error. */
+  fail(error: Error): void {
+    this.#stopped = true;
+    for (const s of this.states) {
+      s.sending = false;
+      s.finished = true;
+    }
+    this.#rejectDone(error);
   }
 
   /** @internal */ finishIfDone(): boolean {
@@ -267,7 +281,26 @@ export class Engine {
       this.poke();
       return;
     }
-    this.#loop = this.#runLoop().finally(() => this.#loop = null);
+    this.#loop = this.#runLoop()
+      .catch((e) => this.#failAll(e))
+      .finally(() => this.#loop = null);
+  }
+
+  /**
+   * The loop met an error it cannot handle (a socket error, or an `onProbe`
+   * that threw): every run in progress fails with it instead of the process
+   * dying of an unhandled rejection, and the next run starts clean.
+   */
+  #failAll(e: unknown): void {
+    const error = new Error(
+      `probe engine stopped: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+    for (const run of this.#runs) run.fail(error);
+    for (const state of this.#byId.values()) this.#heap.remove(state);
+    this.#runs.clear();
+    this.#byId.clear();
+    this.#lanes.clear();
   }
 
   async #runLoop(): Promise<void> {

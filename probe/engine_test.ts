@@ -163,3 +163,35 @@ Deno.test("the shim's decoder rejects malformed and foreign packets", async () =
     await sock.close();
   }
 });
+
+Deno.test("an error in the loop fails the runs in progress, not the process; the engine goes on", async () => {
+  const engine = Engine.create();
+  try {
+    let seen = 0;
+    const doomed = await engine.run(
+      [{ target: "v4", host: "127.0.0.1" }],
+      { ...settings, count: 50 },
+      {
+        onProbe: () => {
+          if (++seen === 3) throw new Error("consumer broke");
+        },
+      },
+    );
+    const bystander = await engine.run(
+      [{ target: "v6", host: "::1" }],
+      { ...settings, count: 1000 },
+    );
+    await assert.rejects(doomed.done, /probe engine stopped: consumer broke/);
+    await assert.rejects(bystander.done, /consumer broke/);
+    assert.equal(engine.activeRuns, 0);
+    // A new run on the same engine works from a clean state.
+    const next = await engine.run([{ target: "v4", host: "127.0.0.1" }], {
+      ...settings,
+      count: 5,
+    });
+    await next.done;
+    assert.equal(next.stats(0).received, 5);
+  } finally {
+    await engine.close();
+  }
+});

@@ -1,42 +1,49 @@
 // GET /: the dashboard. Without script it still lists every server.
 import type { Config } from "../server/config.ts";
 import Dashboard from "../islands/Dashboard.tsx";
-import { type HistoryRow, HistoryTable } from "../components/history_table.tsx";
+import { type HistoryRow, HistoryTable } from "./components/history_table.tsx";
 import { Island } from "./island.tsx";
-import { renderPage } from "./layout.tsx";
+import type { Page } from "./layout.tsx";
 
-export function dashboardPage(config: Config, recent: HistoryRow[]): string {
-  return renderPage(
-    "Dashboard",
-    "dashboard",
-    <>
-      <div class="page-title">
-        <h1>New test</h1>
-        <p class="muted">
-          Packet loss, round-trip time and jitter to your servers, live.
-        </p>
-      </div>
-      <Island
-        name="Dashboard"
-        component={Dashboard}
-        props={{
-          servers: config.servers,
-          defaults: config.defaults,
-          limits: config.limits,
-        }}
-      />
-      {recent.length > 0 && (
-        <section class="recent" aria-label="Recent tests">
-          <HistoryTable
-            rows={recent}
-            caption="Recent tests"
-            empty={null}
-          />
-          <p class="pager">
-            <a href="/tests">All tests →</a>
+export function dashboardPage(
+  config: Config,
+  recent: HistoryRow[],
+  readOnly: boolean,
+): Page {
+  return {
+    title: "Dashboard",
+    nav: "dashboard",
+    body: (
+      <>
+        <div class="page-title">
+          <h1>New test</h1>
+          <p class="muted">
+            Packet loss, round-trip time and jitter to your servers, live.
           </p>
-        </section>
-      )}
-    </>,
-  );
+        </div>
+        <Island
+          name="Dashboard"
+          component={Dashboard}
+          props={{
+            servers: config.servers,
+            defaults: config.defaults,
+            limits: config.limits,
+            readOnly,
+          }}
+        />
+        {recent.length > 0 && (
+          <section class="recent" aria-label="Recent tests">
+            <HistoryTable
+              rows={recent}
+              caption="Recent tests"
+              empty={null}
+            />
+            <p class="pager">
+              <a href="/tests">All tests →</a>
+            </p>
+          </section>
+        )}
+      </>
+    ),
+  };
 }

@@ -2,8 +2,8 @@
 // a plain GET form, so it works without script too.
 import type { Config } from "../server/config.ts";
 import { testStatus } from "../server/test_meta.ts";
-import { type HistoryRow, HistoryTable } from "../components/history_table.tsx";
-import { renderPage } from "./layout.tsx";
+import { type HistoryRow, HistoryTable } from "./components/history_table.tsx";
+import type { Page } from "./layout.tsx";
 
 export interface HistoryView {
   rows: HistoryRow[];
@@ -50,36 +50,39 @@ function Filters({ config, f }: { config: Config; f: Record<string, string> }) {
   );
 }
 
-export function historyPage(config: Config, view: HistoryView): string {
+export function historyPage(config: Config, view: HistoryView): Page {
   const { rows, filters, next_cursor, error } = view;
   const more = next_cursor &&
     `/tests?${new URLSearchParams({ ...filters, cursor: next_cursor })}`;
-  return renderPage(
-    "History",
-    "history",
-    <>
-      <div class="page-title">
-        <h1>History</h1>
-        <a class="button" href="/">New test</a>
-      </div>
-      <Filters config={config} f={filters} />
-      {error && <p class="error" role="alert">{error}</p>}
-      <HistoryTable
-        rows={rows}
-        caption={rows.length ? "Tests, newest first" : "Tests"}
-        empty={
-          <>
-            No tests{" "}
-            {Object.keys(filters).length ? "match these filters" : "yet"}.{" "}
-            <a href="/">Start one</a>.
-          </>
-        }
-      />
-      {more && (
-        <p class="pager">
-          <a class="button" href={more}>Older tests →</a>
-        </p>
-      )}
-    </>,
-  );
+  return {
+    title: "History",
+    nav: "history",
+    body: (
+      <>
+        <div class="page-title">
+          <h1>History</h1>
+          <a class="button" href="/">New test</a>
+        </div>
+        <Filters config={config} f={filters} />
+        {error && <p class="error" role="alert">{error}</p>}
+        <HistoryTable
+          rows={rows}
+          caption={rows.length ? "Tests, newest first" : "Tests"}
+          empty={
+            <>
+              No tests{" "}
+              {Object.keys(filters).length ? "match these filters" : "yet"}.
+              {" "}
+              <a href="/">Start one</a>.
+            </>
+          }
+        />
+        {more && (
+          <p class="pager">
+            <a class="button" href={more}>Older tests →</a>
+          </p>
+        )}
+      </>
+    ),
+  };
 }

@@ -5,13 +5,22 @@ import { renderToString } from "preact-render-to-string";
 import ThemeToggle from "../islands/ThemeToggle.tsx";
 import { assetManifest } from "./assets.ts";
 import { Island } from "./island.tsx";
+import type { SignedIn } from "./signed_in.ts";
 
 export type NavItem = "dashboard" | "history" | null;
 
+/** What a route renders: the layout adds head, header and navigation. */
+export interface Page {
+  title: string;
+  nav: NavItem;
+  body: ComponentChildren;
+}
+
 function Layout(
-  { title, nav, children }: {
+  { title, nav, user, children }: {
     title: string;
     nav: NavItem;
+    user: SignedIn | null;
     children: ComponentChildren;
   },
 ) {
@@ -43,6 +52,16 @@ function Layout(
               {link("/", "dashboard", "Dashboard")}
               {link("/tests", "history", "History")}
             </nav>
+            {user && (
+              <span class="user">
+                {user.name} <small class="muted">{user.role}</small>
+              </span>
+            )}
+            {user?.canSignOut && (
+              <form method="post" action="/logout" class="signout">
+                <button type="submit" class="small">Sign out</button>
+              </form>
+            )}
             <Island name="ThemeToggle" component={ThemeToggle} props={{}} />
           </div>
         </header>
@@ -53,11 +72,11 @@ function Layout(
 }
 
 /** A full HTML document. */
-export function renderPage(
-  title: string,
-  nav: NavItem,
-  content: ComponentChildren,
-): string {
+export function renderPage(page: Page, user: SignedIn | null): string {
   return "<!DOCTYPE html>" +
-    renderToString(<Layout title={title} nav={nav}>{content}</Layout>);
+    renderToString(
+      <Layout title={page.title} nav={page.nav} user={user}>
+        {page.body}
+      </Layout>,
+    );
 }

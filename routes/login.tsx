@@ -34,23 +34,27 @@ export function loginStylesheet(): string | null {
 }
 
 export function LoginPage({ next, username, error }: LoginPageProps) {
+  const css = loginStylesheet();
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
         <title>Sign in · packet-loss-analyzer</title>
-        {loginStylesheet()
-          ? <link rel="stylesheet" href={loginStylesheet()!} />
-          : null}
+        {css ? <link rel="stylesheet" href={css} /> : null}
       </head>
-      <body class="login-page">
-        <main class="login">
-          <h1>packet-loss-analyzer</h1>
-          <form method="post" action="/login" class="login-form">
-            <label>
-              User name
+      <body>
+        <main id="main" class="login">
+          <div class="page-title">
+            <h1>Sign in</h1>
+            <p class="muted">packet-loss-analyzer</p>
+          </div>
+          <form method="post" action="/login" class="panel setup login-form">
+            <div class="field">
+              <label for="username">User name</label>
               <input
+                id="username"
                 name="username"
                 autocomplete="username"
                 required
@@ -58,20 +62,23 @@ export function LoginPage({ next, username, error }: LoginPageProps) {
                 value={username ?? ""}
                 autofocus
               />
-            </label>
-            <label>
-              Password
+            </div>
+            <div class="field">
+              <label for="password">Password</label>
               <input
+                id="password"
                 type="password"
                 name="password"
                 autocomplete="current-password"
                 required
                 maxLength={1024}
               />
-            </label>
-            <input type="hidden" name="next" value={next} />
-            {error ? <p class="error" role="alert">{error}</p> : null}
-            <button type="submit">Sign in</button>
+            </div>
+            <div class="actions">
+              <input type="hidden" name="next" value={next} />
+              <button type="submit" class="primary">Sign in</button>
+              {error ? <p class="error" role="alert">{error}</p> : null}
+            </div>
           </form>
         </main>
       </body>

@@ -9,7 +9,9 @@ import type { TestRunner } from "../server/test_runner.ts";
 import { mountAssets } from "./assets.ts";
 import { dashboardPage } from "./dashboard_page.tsx";
 import { historyPage } from "./history_page.tsx";
+import { type Page, renderPage } from "./layout.tsx";
 import { notFoundPage } from "./not_found_page.tsx";
+import { signedIn } from "./signed_in.ts";
 import { testPage } from "./test_page.tsx";
 
 const HISTORY_PAGE = 50;
@@ -17,9 +19,12 @@ const HISTORY_PAGE = 50;
 const RECENT = 5;
 const FILTERS = ["target", "status", "from", "to"];
 
-const html = (c: Context, body: string, status: 200 | 400 | 404 = 200) => {
+/** Viewers may look but not start or stop (the API refuses them anyway). */
+const readOnly = (c: Context) => signedIn(c)?.role === "viewer";
+
+const html = (c: Context, page: Page, status: 200 | 400 | 404 = 200) => {
   c.header("cache-control", "no-store");
-  return c.html(body, status);
+  return c.html(renderPage(page, signedIn(c)), status);
 };
 
 export function mountPages(
@@ -36,7 +41,8 @@ export function mountPages(
       c.res.headers.get("content-type") === "application/problem+json" &&
       /text\/html/.test(c.req.header("accept") ?? "")
     ) {
-      c.res = new Response(notFoundPage(`There is no page at ${c.req.path}.`), {
+      const page = notFoundPage(`There is no page at ${c.req.path}.`);
+      c.res = new Response(renderPage(page, signedIn(c)), {
         status: 404,
         headers: {
           "content-type": "text/html; charset=UTF-8",
@@ -54,7 +60,7 @@ export function mountPages(
 
   app.get("/", async (c) => {
     const recent = await withSummaries((await runner.list()).slice(0, RECENT));
-    return html(c, dashboardPage(config, recent));
+    return html(c, dashboardPage(config, recent, readOnly(c)));
   });
 
   app.get("/tests", async (c) => {
@@ -92,6 +98,6 @@ export function mountPages(
       return html(c, notFoundPage(`There is no test with id “${id}”.`), 404);
     }
     const reports = await runner.summary(id) ?? runner.liveStats(id);
-    return html(c, testPage(meta, reports, c.req.url), 200);
+    return html(c, testPage(meta, reports, c.req.url, readOnly(c)), 200);
   });
 }

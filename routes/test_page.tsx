@@ -1,37 +1,40 @@
 // GET /tests/{id}: one test, live or finished; prints as a report.
 import type { TargetReport, TestMeta } from "../server/test_meta.ts";
 import TestView from "../islands/TestView.tsx";
-import { fmtTime } from "../components/format.ts";
+import { fmtTime } from "./components/format.ts";
 import { Island } from "./island.tsx";
-import { renderPage } from "./layout.tsx";
+import type { Page } from "./layout.tsx";
 
 export function testPage(
   meta: TestMeta,
   reports: TargetReport[] | null,
   url: string,
-): string {
+  readOnly: boolean,
+): Page {
   const targets = meta.targets.map((t) => t.name).join(", ");
-  return renderPage(
-    `Test ${meta.id}`,
-    null,
-    <>
-      <div class="page-title">
-        <h1>{targets}</h1>
-        <p class="no-print">
-          <a href="/tests">← All tests</a>
-        </p>
-      </div>
-      <div class="print-only">
-        <p>
-          packet-loss-analyzer report · {url} · finished{" "}
-          {fmtTime(meta.finished_at)}
-        </p>
-      </div>
-      <Island
-        name="TestView"
-        component={TestView}
-        props={{ meta, reports }}
-      />
-    </>,
-  );
+  return {
+    title: `Test ${meta.id}`,
+    nav: null,
+    body: (
+      <>
+        <div class="page-title">
+          <h1>{targets}</h1>
+          <p class="no-print">
+            <a href="/tests">← All tests</a>
+          </p>
+        </div>
+        <div class="print-only">
+          <p>
+            packet-loss-analyzer report · {url} · finished{" "}
+            {fmtTime(meta.finished_at)}
+          </p>
+        </div>
+        <Island
+          name="TestView"
+          component={TestView}
+          props={{ meta, reports, readOnly }}
+        />
+      </>
+    ),
+  };
 }

@@ -63,9 +63,12 @@ export function hostnameOf(host: string): string {
   return h.replace(/:\d*$/, "");
 }
 
+/** Outside the middleware's reach (there is none): the least privilege. */
+const NOBODY: Principal = { name: "anonymous", role: "viewer", via: "open" };
+
 /** The principal the auth middleware attached to the request (open mode: anonymous admin). */
 export const principalOf = (c: Context): Principal =>
-  c.get("principal") ?? OPEN;
+  c.get("principal") ?? NOBODY;
 
 const unauthorized = (detail: string, error?: string) =>
   new ApiError(401, detail, undefined, {
@@ -100,15 +103,27 @@ export class Auth {
       : null;
   }
 
+  #trustedProxy(remote: string): boolean {
+    const from = parseAddress(remote);
+    return !!from && this.#trusted.some((n) => cidrContains(n, from));
+  }
+
+  /**
+   * The client's address: behind a trusted proxy, the last X-Forwarded-For
+   * entry (the one the proxy added), so clients are not all one address.
+   */
+  clientOf(req: Request, remote: string): string {
+    if (!this.#trustedProxy(remote)) return remote;
+    const last = req.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
+    return last && parseAddress(last) ? last : remote;
+  }
+
   #fromProxy(req: Request, remote: string): Principal | null | undefined {
     const proxy = this.config.proxy;
     const value = proxy && req.headers.get(proxy.header);
     if (!proxy || value === null || value === undefined) return undefined;
-    const from = parseAddress(remote);
     // Anyone else could set the header too: ignored unless the proxy sent it.
-    if (!from || !this.#trusted.some((n) => cidrContains(n, from))) {
-      return undefined;
-    }
+    if (!this.#trustedProxy(remote)) return undefined;
     if (!USER_NAME.test(value)) {
       throw unauthorized(`${proxy.header}: not a valid user name`);
     }

@@ -65,7 +65,8 @@ export function mountLogin(
     ) {
       return page(c, 401, { next, error: "Enter a user name and a password." });
     }
-    const keys = [`addr:${clientAddress(c.env)}`, `user:${username}`];
+    const client = auth.clientOf(c.req.raw, clientAddress(c.env));
+    const keys = [`addr:${client}`, `user:${username}`];
     const wait = limiter.retryAfter(keys);
     if (wait > 0) {
       c.header("retry-after", String(wait));

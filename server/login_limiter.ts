@@ -7,7 +7,13 @@ export class LoginLimiter {
     readonly max = 5,
     readonly windowMs = 15 * 60_000,
     readonly now: () => number = Date.now,
+    readonly maxKeys = 100_000,
   ) {}
+
+  /** Keys (addresses, user names) with recent failures. */
+  get size(): number {
+    return this.#failures.size;
+  }
 
   #recent(key: string): number[] {
     const t = this.now();
@@ -33,10 +39,14 @@ export class LoginLimiter {
   }
 
   fail(keys: string[]): void {
-    // Bounded: an attacker cycling keys cannot grow the map without limit.
-    if (this.#failures.size > 100_000) this.#failures.clear();
     for (const k of keys) {
-      this.#failures.set(k, [...this.#recent(k), this.now()]);
+      const list = [...this.#recent(k), this.now()];
+      this.#failures.delete(k); // re-inserted last: the newest key
+      // Bounded memory: the keys that failed longest ago go first (Map order).
+      while (this.#failures.size >= this.maxKeys) {
+        this.#failures.delete(this.#failures.keys().next().value!);
+      }
+      this.#failures.set(k, list);
     }
   }
 

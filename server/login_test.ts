@@ -2,7 +2,13 @@
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
 import { withApiKit } from "./api_testkit.ts";
-import { authConfigYaml, from, PASSWORD, USERS } from "./auth_testkit.ts";
+import {
+  authConfigYaml,
+  from,
+  PASSWORD,
+  PROXY_ADDRESS,
+  USERS,
+} from "./auth_testkit.ts";
 import { secureCookie } from "./login.ts";
 import { SessionStore } from "./session_store.ts";
 import { LoginLimiter } from "./login_limiter.ts";
@@ -139,6 +145,32 @@ Deno.test("failed sign-ins are rate limited per address and user (429, Retry-Aft
     assert.equal(res.headers.get("set-cookie"), null);
     assert.match(await res.text(), /Too many failed sign-ins/);
   }, { configYaml: await authConfigYaml() });
+  // Behind the trusted proxy, X-Forwarded-For tells clients apart.
+  await withApiKit(async ({ app }) => {
+    const viaProxy = (client: string, password: string) =>
+      app.request(
+        "/login",
+        form({ username: USERS.admin, password }, {
+          ...ORIGIN,
+          "x-forwarded-for": `203.0.113.9, ${client}`,
+        }),
+        from(PROXY_ADDRESS),
+      );
+    for (let i = 0; i < 5; i++) {
+      await (await viaProxy("198.51.100.1", `guess${i}`)).body?.cancel();
+    }
+    // The user name is blocked for everyone; another user is not.
+    assert.equal((await viaProxy("198.51.100.2", PASSWORD)).status, 429);
+    const other = await app.request(
+      "/login",
+      form({ username: USERS.viewer, password: PASSWORD }, {
+        ...ORIGIN,
+        "x-forwarded-for": "198.51.100.2",
+      }),
+      from(PROXY_ADDRESS),
+    );
+    assert.equal(other.status, 303);
+  }, { configYaml: await authConfigYaml() });
   const t = { now: 0 };
   const lim = new LoginLimiter(2, 1000, () => t.now);
   lim.fail(["k"]);
@@ -146,6 +178,13 @@ Deno.test("failed sign-ins are rate limited per address and user (429, Retry-Aft
   assert.equal(lim.retryAfter(["k"]), 1);
   t.now = 1001;
   assert.equal(lim.retryAfter(["k"]), 0);
+  // Bounded: past maxKeys the oldest keys go, the latest failures stay.
+  const small = new LoginLimiter(2, 60_000, () => t.now, 3);
+  for (let i = 0; i < 10; i++) small.fail([`noise${i}`]);
+  small.fail(["victim"]);
+  small.fail(["victim"]);
+  assert.equal(small.size, 3);
+  assert.ok(small.retryAfter(["victim"]) > 0);
 });
 
 Deno.test("CSRF: cookie-authenticated unsafe requests need a same-origin Origin or Sec-Fetch-Site", async () => {

@@ -65,6 +65,19 @@ Deno.test("GET /api/openapi.json documents every /api route from the zod schemas
       ].schema.$ref,
       "#/components/schemas/Problem",
     );
+    // Security: both schemes, and each operation's role and 401.
+    assert.deepEqual(Object.keys(doc.components.securitySchemes), [
+      "bearerAuth",
+      "sessionCookie",
+    ]);
+    assert.equal(doc.paths["/api/audit"].get["x-required-role"], "admin");
+    assert.equal(doc.paths["/api/tests"].post["x-required-role"], "operator");
+    assert.equal(
+      doc.paths["/api/tests/{id}"].delete["x-required-role"],
+      "admin",
+    );
+    assert.equal(doc.paths["/api/me"].get["x-required-role"], "viewer");
+    assert.ok(doc.paths["/api/tests"].get.responses[401]);
     // Every $ref resolves.
     const refs = JSON.stringify(doc).matchAll(
       /"\$ref":"#\/components\/schemas\/(\w+)"/g,

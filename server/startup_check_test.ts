@@ -44,7 +44,7 @@ Deno.test("auth notice: open on loopback warns, open elsewhere refused unless ex
 });
 
 Deno.test("main.ts refuses to serve the open default config on 0.0.0.0", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-ffi",
@@ -58,7 +58,11 @@ Deno.test("main.ts refuses to serve the open default config on 0.0.0.0", async (
     env: { HOST: "0.0.0.0", PORT: "0", PLA_KV: ":memory:" },
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  // Bounded: a server that did start is killed, and the test fails below.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const out = await child.output();
+  clearTimeout(timer);
   assert.equal(out.code, 2);
   assert.match(
     new TextDecoder().decode(out.stderr),

@@ -7,7 +7,8 @@ import { parseAddress } from "../probe/ip_address.ts";
 import { assertProblem, postJson, withApiKit } from "./api_testkit.ts";
 import { broadcastOf, cidrContains, parseCidr } from "./cidr.ts";
 import { ConfigError, parseConfig } from "./config.ts";
-import { forbiddenReason } from "./target_policy.ts";
+import { forbiddenReason, TargetPolicy } from "./target_policy.ts";
+import { ApiError } from "./problem.ts";
 
 const addr = (s: string) => parseAddress(s)!;
 
@@ -190,4 +191,27 @@ Deno.test("multicast, broadcast and unspecified literals are refused even when a
     }
     assert.deepEqual(await runner.list(), []);
   }, { configYaml: policyYaml(["0.0.0.0/0", "::/0"]) });
+});
+
+Deno.test("the last address of an allowed IPv4 network is its broadcast address", () => {
+  const policy = new TargetPolicy(
+    {
+      allow_arbitrary: true,
+      allow_cidrs: ["10.9.8.0/24", "10.7.0.0/31"],
+      allow_hosts: [],
+    },
+    [],
+    [], // no local networks: only the allowlist's own broadcast addresses
+  );
+  assert.throws(
+    () => policy.classify("10.9.8.255", 0),
+    (e) =>
+      e instanceof ApiError && e.field === "targets.0" &&
+      /"10\.9\.8\.255" is a network's broadcast address; never probed/.test(
+        e.message,
+      ),
+  );
+  assert.equal(policy.classify("10.9.8.254", 0).host, "10.9.8.254");
+  assert.equal(policy.classify("10.7.0.1", 1).host, "10.7.0.1", "/31 has none");
+  assert.throws(() => policy.classify("10.9.9.1", 0), /outside the allowed/);
 });

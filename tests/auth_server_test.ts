@@ -3,6 +3,7 @@
 // refusal; then the same in a real browser (Chromium, skipped without it).
 // Probes loopback only, one probe.
 import assert from "node:assert/strict";
+import { artifactPath, chromiumMissing, launchBrowser } from "./browser_kit.ts";
 import {
   hashPassword,
   MIN_ITERATIONS,
@@ -162,33 +163,15 @@ Deno.test("real server, auth required: tokens, sign-in form, cookie, CSRF", asyn
   }
 });
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
-  (p) => {
-    try {
-      return Deno.statSync(p).isFile;
-    } catch {
-      return false;
-    }
-  },
-);
-if (!CHROMIUM) console.log("login browser test skipped: no chromium installed");
-
 Deno.test({
   name:
     "browser: a page redirects to the form; sign-in sets a cookie the browser keeps on 127.0.0.1; no CSP violation",
-  ignore: !CHROMIUM,
+  ignore: chromiumMissing !== null,
   async fn() {
-    // playwright-core probes /proc/sys/fs/binfmt_misc for WSL when it loads,
-    // which needs --allow-all; its own test switch skips the probe.
-    Deno.env.set("__IS_WSL_TEST__", "1");
-    const { chromium } = await import("playwright-core");
     const s = await startServer();
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox"],
-    });
+    const browser = await launchBrowser();
+    const page = await browser.newPage();
     try {
-      const page = await browser.newPage();
       const problems: string[] = [];
       page.on("console", (m) => {
         if (m.type() === "error") problems.push(m.text());
@@ -245,7 +228,13 @@ Deno.test({
         problems.filter((p) => /Content Security Policy/.test(p)),
         [],
       );
+      await page.goto(`${s.base}/login`);
     } finally {
+      await page.screenshot({
+        path: artifactPath("sign-in.png"),
+        fullPage: true,
+      })
+        .catch((e) => console.error(`screenshot sign-in: ${e.message}`));
       await browser.close();
       await s.stop();
     }

@@ -16,6 +16,12 @@ const { chromium } = await import("playwright-core");
 export const CHROMIUM = Deno.env.get("PLA_CHROMIUM") ?? "/usr/bin/chromium";
 const ARTIFACTS = new URL("../artifacts/", import.meta.url);
 
+/** Path of a file under artifacts/ (git-ignored), creating the folder. */
+export function artifactPath(file: string): string {
+  Deno.mkdirSync(ARTIFACTS, { recursive: true });
+  return new URL(file, ARTIFACTS).pathname;
+}
+
 function missingReason(): string | null {
   try {
     Deno.statSync(CHROMIUM);
@@ -71,7 +77,6 @@ export async function withBrowser(
   fn: (kit: BrowserKit) => Promise<void>,
   options: KitOptions = {},
 ): Promise<void> {
-  await Deno.mkdir(ARTIFACTS, { recursive: true });
   const dir = await Deno.makeTempDir({ prefix: "pla-browser-" });
   const server = await startServer({ dir, config: options.config });
   const proxy = startTcpProxy(Number(new URL(server.base).port));
@@ -86,7 +91,7 @@ export async function withBrowser(
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
-    const artifact = (file: string) => new URL(file, ARTIFACTS).pathname;
+    const artifact = artifactPath;
     try {
       await fn({ server, proxy, browser, context, page, artifact });
       if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);

@@ -45,6 +45,12 @@ Deno.test({
       );
       assert.equal(await page.$("#err-targets"), null, "old message cleared");
 
+      await page.fill("input[name=interval_ms]", "fast");
+      await page.click("[data-testid=start]");
+      assert.match(
+        (await page.textContent("#err-interval_ms", { timeout: 5000 }))!,
+        /number/,
+      );
       await page.fill("input[name=interval_ms]", "50");
       const started = performance.now();
       await page.click("[data-testid=start]");

@@ -9,6 +9,7 @@ import {
   waitForPoints,
   withBrowser,
 } from "./browser_kit.ts";
+import { postTest } from "./server_process.ts";
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
   "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
@@ -36,16 +37,11 @@ Deno.test({
           headers: { ...res.headers(), "content-security-policy": CSP },
         });
       });
-      const res = await fetch(`${server.base}/api/tests`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          targets: ["localhost-v6"],
-          interval_ms: 50,
-          count: 2000,
-        }),
+      const id = await postTest(server.base, {
+        targets: ["localhost-v6"],
+        interval_ms: 50,
+        count: 2000,
       });
-      const { id } = await res.json();
       await page.goto(`/tests/${id}`);
       assert.equal(await page.textContent("[data-testid=status]"), "running");
       await waitForPoints(page, "localhost-v6", 15);

@@ -58,10 +58,11 @@ if (reason) console.log(`ASan shim self-test skipped: ${reason}`);
 async function selftest(
   bin: string,
   wrap: string[] = [],
+  extra: string[] = [],
 ): Promise<string> {
   const seed = Date.now() % 2 ** 31;
   const run = async (asan: string) => {
-    const [exe, ...args] = [...wrap, bin, String(seed)];
+    const [exe, ...args] = [...wrap, bin, String(seed), ...extra];
     const out = await new Deno.Command(exe, {
       args,
       env: { ...SAN_ENV, ASAN_OPTIONS: asan },
@@ -143,20 +144,37 @@ if (netnsReason && !reason) {
   console.log(`ASan ping-socket self-test skipped: ${netnsReason}`);
 }
 
+/**
+ * Inside a fresh network namespace (nothing leaves it): ping sockets allowed,
+ * and a one-hop "router" (a veth pair with forwarding) in front of
+ * 198.19.253.0/24, so a TTL-1 probe to ROUTED_TARGET gets ICMP time exceeded.
+ */
+const ROUTED_TARGET = "198.19.253.9";
+const PRIVATE_NET = [
+  "ip link set lo up",
+  'sysctl -qw net.ipv4.ping_group_range="0 2147483647"',
+  "ip link add va type veth peer name vb",
+  "ip addr add 198.19.254.1/30 dev va",
+  "ip link set va up",
+  "ip link set vb up",
+  "sysctl -qw net.ipv4.conf.all.forwarding=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.va.rp_filter=0 net.ipv4.conf.vb.rp_filter=0 net.ipv4.conf.vb.accept_local=1",
+  `ip neigh replace 198.19.254.2 lladdr "$(ip -br link show vb | awk '{print $3}')" dev va nud permanent`,
+  "ip route add 198.19.253.0/24 via 198.19.254.2 dev va",
+  'exec "$@"',
+].join(" && ");
+
 Deno.test({
   name:
-    "shim under AddressSanitizer/UBSan with ping sockets (private network namespace)",
+    "shim under AddressSanitizer/UBSan with ping sockets and ICMP errors (private network namespace)",
   ignore: netnsReason !== null,
   async fn() {
-    const stderr = await selftest(await build(), [
-      "unshare",
-      "-n",
-      "sh",
-      "-c",
-      'ip link set lo up && sysctl -qw net.ipv4.ping_group_range="0 2147483647" && exec "$@"',
-      "sh",
-    ]);
+    const stderr = await selftest(
+      await build(),
+      ["unshare", "-n", "sh", "-c", PRIVATE_NET, "sh"],
+      [ROUTED_TARGET],
+    );
     assert.match(stderr, /IPv4 ping socket: 20\/20/);
     assert.match(stderr, /IPv6 ping socket: 20\/20/);
+    assert.match(stderr, /ICMP errors: \d+ events read with an error pending/);
   },
 });

@@ -548,7 +548,10 @@ static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, st
     }
     int got = recvmmsg(s->fd, ctx->msgs, want, MSG_DONTWAIT, NULL);
     if (got < 0) {
-      if (errno == EAGAIN || errno == EINTR) break;
+      /* A pending ICMP error (ping sockets) is returned once, before any
+         data; its message is on the error queue (unless that was full), so
+         it is not a failure of this call: the data is read next time. */
+      if (errno == EAGAIN || errno == EINTR || is_async_error(errno)) break;
       return n ? (int)n : -errno;
     }
     int64_t fallback = now_ns();

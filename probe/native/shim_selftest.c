@@ -2,8 +2,10 @@
  * asan_test.ts). A deterministic fuzz loop over pla_decode with every packet in
  * a heap block of exactly its length (so any over-read is reported), bad
  * arguments to every entry point, then a bounded echo round trip to 127.0.0.1
- * and ::1 through pla_create/open/send/wait/recv/destroy.
- * Sends only to loopback. Exit 0 = passed; 1 = a check failed (message on
+ * and ::1 through pla_create/open/send/wait/recv/destroy; given a second
+ * argument (a 198.18.0.0/15 address behind a router the caller set up in a
+ * private network namespace), ICMP errors through the real kernel path.
+ * Sends only to loopback and that address. Exit 0 = passed; 1 = a check failed (message on
  * stderr); sanitizer reports abort on their own. */
 #include "pla_icmp.h"
 
@@ -213,6 +215,61 @@ static void round_trip(struct pla_ctx *ctx, int family) {
           mode == PLA_MODE_RAW ? "raw" : "ping", got, ECHOES);
 }
 
+/* Drains the context; every pla_recv must succeed. Returns events read, `errors` of them ICMP errors. */
+static int drain_all(struct pla_ctx *ctx, int *errors, uint64_t want_token, int *token_seen) {
+  static uint8_t events[64 * 256];
+  int total = 0, idle = 0;
+  for (int64_t end = mono_ms() + 3000; idle < 3 && mono_ms() < end;) {
+    pla_wait(ctx, 50000, 0);
+    int n = pla_recv(ctx, events, 256);
+    CHECK(n >= 0, "pla_recv failed: %s", strerror(-n));
+    if (n <= 0) {
+      idle++;
+      continue;
+    }
+    idle = 0;
+    total += n;
+    for (int k = 0; k < n; k++) {
+      struct pla_event ev;
+      memcpy(&ev, events + 64 * k, sizeof ev);
+      if (ev.kind != PLA_EV_ERROR) continue;
+      (*errors)++;
+      if (ev.has_token && ev.token == want_token) *token_seen = 1;
+    }
+  }
+  return total;
+}
+
+/* ICMP errors from a router (TTL 1 towards `target`, set up by the caller in a
+ * private network namespace): reported with their token; and with the receive
+ * buffer full, the error cannot be queued and stays pending on the socket,
+ * which must not make pla_recv fail. */
+static void icmp_errors(struct pla_ctx *ctx, const char *target) {
+  uint8_t addr[16] = {0}, lo[16] = {127, 0, 0, 1}, out[16];
+  unsigned a, b, c, d;
+  /* Network safety: only the test's own 198.18.0.0/15 addresses. */
+  if (sscanf(target, "%u.%u.%u.%u", &a, &b, &c, &d) != 4 || a != 198 || (b != 18 && b != 19) ||
+      c > 255 || d > 255) {
+    CHECK(0, "refusing target %s (not in 198.18.0.0/15)", target);
+    return;
+  }
+  addr[0] = (uint8_t)a, addr[1] = (uint8_t)b, addr[2] = (uint8_t)c, addr[3] = (uint8_t)d;
+  int errors = 0, seen = 0;
+  CHECK(pla_send(ctx, 4, addr, 0, 7, 0xabcdef, 56, 1, out) == 0, "TTL 1 probe");
+  drain_all(ctx, &errors, 0xabcdef, &seen);
+  CHECK(errors == 1 && seen, "time exceeded: %d error(s), token %s", errors, seen ? "seen" : "missing");
+  /* Fill the receive buffer with unread replies, then provoke the error. */
+  /* 8000 x 1.4 kB of replies: more than the largest receive buffer (2 x rmem_max, 8 MiB). */
+  for (int i = 0; i < 8000; i++) pla_send(ctx, 4, lo, 0, (uint16_t)i, (uint64_t)i, 1400, 0, out);
+  CHECK(pla_send(ctx, 4, addr, 0, 8, 0xabcdf0, 56, 1, out) == 0, "TTL 1 probe, buffer full");
+  struct timespec pause = {0, 50000000};
+  nanosleep(&pause, NULL);
+  errors = seen = 0;
+  int got = drain_all(ctx, &errors, 0, &seen);
+  CHECK(got > 100, "only %d events after the buffer filled", got);
+  fprintf(stderr, "selftest: ICMP errors: %d events read with an error pending\n", got);
+}
+
 int main(int argc, char **argv) {
   rng_state = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
   CHECK(pla_abi_version() == PLA_ABI_VERSION, "ABI");
@@ -225,6 +282,7 @@ int main(int argc, char **argv) {
   CHECK(pla_wake(ctx) == 0 && pla_wait(ctx, 1000, 500) >= 0, "wake then lingering wait");
   round_trip(ctx, 4);
   round_trip(ctx, 6);
+  if (argc > 2) icmp_errors(ctx, argv[2]);
   /* Refused before anything is sent (EINVAL, or EBADF without a socket). */
   uint8_t addr[16] = {127, 0, 0, 1}, out[16];
   CHECK(pla_send(ctx, 4, addr, 0, 1, 1, 8, 0, out) < 0, "payload below the minimum");

@@ -1,9 +1,9 @@
 // The live view of one test: status, export links, a card per target with its
 // RTT and quality charts, and the summary table. Used by both islands.
 import { useEffect, useMemo } from "preact/hooks";
-import type { TargetReport, TestMeta } from "../server/test_meta.ts";
-import { followTest } from "../client/follow_test.ts";
-import { LiveStore } from "../client/live_store.ts";
+import type { TargetReport, TestMeta } from "../../server/test_meta.ts";
+import { followTest } from "../../islands/client/follow_test.ts";
+import { LiveStore } from "../../islands/client/live_store.ts";
 import { fmtPlan, fmtTime } from "./format.ts";
 import { LiveChart } from "./live_chart.tsx";
 import { SummaryTable } from "./summary_table.tsx";
@@ -54,6 +54,7 @@ export function TestLive(
           {stop}
           {["csv", "json"].map((f) => (
             <a
+              key={f}
               class="button"
               href={base + f}
               data-testid={`export-${f}`}
@@ -80,11 +81,11 @@ export function TestLive(
               store={store}
               kind="quality"
               slot={slot}
-              label={`Loss per second and jitter over time for ${t.name}.`}
+              label={`Loss and jitter per ${store.bucket} s over time for ${t.name}.`}
             />
             <p class="chart-note muted">
               Top: round-trip time of each probe, lost probes as red marks.
-              Bottom: loss per second (red) and RFC 3550 jitter (purple).
+              Bottom: loss (red) and jitter (purple) per {store.bucket} s.
             </p>
           </article>
         ))}

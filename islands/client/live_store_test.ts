@@ -1,7 +1,7 @@
 // LiveStore turns stream events into chart series and table rows.
 import assert from "node:assert/strict";
-import type { ProbeRecord } from "../probe/schemas.ts";
-import type { TargetReport, TestMeta } from "../server/test_meta.ts";
+import type { ProbeRecord } from "../../probe/schemas.ts";
+import type { TargetReport, TestMeta } from "../../server/test_meta.ts";
 import { LiveStore } from "./live_store.ts";
 
 const meta: TestMeta = {
@@ -85,15 +85,13 @@ Deno.test("probes land in index order; losses are gaps with a marker; duplicates
   assert.equal(store.version.value, 4);
 });
 
-Deno.test("interval reports fill the table and give the loss of each second", () => {
+Deno.test("interval and summary reports fill the table; status and error", () => {
   const store = new LiveStore(meta, [report("b", 3, 0)]);
   const row = (i: number) => store.reports[i].value;
   assert.equal(row(0), null);
   assert.equal(row(1)?.sent, 3);
   store.apply("interval", report("a", 10, 0, 2));
   store.apply("interval", report("a", 20, 3, 2));
-  store.apply("interval", report("a", 20, 3, 0));
-  assert.deepEqual(store.quality[0].loss, [0, 30, 0]);
   assert.equal(row(0)?.sent, 20);
   store.apply("summary", report("a", 20, 4));
   assert.equal(row(0)?.lost, 4);
@@ -101,4 +99,29 @@ Deno.test("interval reports fill the table and give the loss of each second", ()
   assert.equal(store.status.value, "failed");
   assert.equal(store.error.value, "boom");
   assert.equal(store.running, false);
+});
+
+Deno.test("loss and jitter per bucket of send time, updated when a late loss arrives", () => {
+  const store = new LiveStore(meta, null);
+  assert.equal(store.bucket, 1, "100 ms probes: 1 s buckets");
+  const rtt = (i: number) => i % 2 ? 0.7 : 0.5;
+  for (let i = 0; i < 20; i++) {
+    if (i !== 3 && i !== 12 && i !== 13) {
+      store.apply("probe", probe("a", i, "ok", rtt(i)));
+    }
+  }
+  store.apply("probe", probe("a", 12, "lost", null));
+  const before = store.quality(0);
+  assert.deepEqual(before.keys, [1_700_000_000, 1_700_000_001]);
+  // Plotted at the mean send time of the probes known in each bucket.
+  assert.ok(Math.abs(before.x[0] - (1_700_000_000 + 0.1 * 42 / 9)) < 1e-6);
+  assert.deepEqual(before.loss, [0, (1 / 9) * 100], "probe 13 not known yet");
+  // Probe 3 is known lost only at its timeout, after probe 19.
+  store.apply("probe", probe("a", 3, "lost", null));
+  store.apply("probe", probe("a", 13, "late", 1200));
+  const q = store.quality(0);
+  assert.deepEqual(q.loss, [10, 20]);
+  // Successive replies in bucket 0: 0,1,2,4..9: seven steps of 0.2, one of 0.
+  assert.ok(Math.abs(q.jitter[0]! - 1.4 / 8) < 1e-9, `${q.jitter[0]}`);
+  assert.equal(store.quality(1).x.length, 0, "target b has no probes");
 });

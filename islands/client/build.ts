@@ -2,14 +2,14 @@
 // manifest.json the pages read to emit their <script>/<link> tags.
 // Run by `deno task build` (with --unstable-bundle): Deno.bundle runs in-process.
 
-const ROOT = new URL("..", import.meta.url);
+const ROOT = new URL("../..", import.meta.url);
 const OUT = new URL("static/build/", ROOT);
 
 /** Logical asset name → source entry point, relative to the project root. */
 export const ENTRIES: Record<string, string> = {
-  "boot.js": "client/boot.tsx",
-  "theme.js": "client/theme_init.ts",
-  "app.css": "client/app.css",
+  "boot.js": "islands/client/boot.tsx",
+  "theme.js": "islands/client/theme_init.ts",
+  "app.css": "static/app.css",
 };
 
 export type Manifest = Record<string, string>;

@@ -2,8 +2,14 @@
 // signals, and the chart series as plain arrays with a version signal that
 // the charts watch (they redraw at most once per animation frame).
 import { type Signal, signal } from "@preact/signals";
-import type { ProbeRecord } from "../probe/schemas.ts";
-import type { TargetReport, TestMeta } from "../server/test_meta.ts";
+import type { ProbeRecord } from "../../probe/schemas.ts";
+import type { TargetReport, TestMeta } from "../../server/test_meta.ts";
+import {
+  bucketSeconds,
+  newQualitySeries,
+  type QualitySeries,
+  updateQuality,
+} from "./quality_series.ts";
 
 /** RTT points of one target in probe order; lost probes have rtt null and a marker. */
 export interface ProbeSeries {
@@ -14,15 +20,6 @@ export interface ProbeSeries {
   lost: (number | null)[];
   /** Lost probes so far (the markers). */
   lostCount: number;
-}
-
-/** Per-second quality of one target: loss in that second, smoothed jitter. */
-export interface QualitySeries {
-  x: number[];
-  loss: (number | null)[];
-  jitter: (number | null)[];
-  settled: number;
-  lost: number;
 }
 
 const LOST = new Set(["lost", "late", "error"]);
@@ -38,7 +35,9 @@ export class LiveStore {
   /** Bumped whenever a series changed. */
   readonly version = signal(0);
   readonly probes: ProbeSeries[];
-  readonly quality: QualitySeries[];
+  /** Width of the quality chart's buckets, s. */
+  readonly bucket: number;
+  readonly #quality: QualitySeries[];
   /** Id of the last event applied; the stream resumes after it. */
   lastId = 0;
   readonly #slot: Map<string, number>;
@@ -57,13 +56,15 @@ export class LiveStore {
       lost: [],
       lostCount: 0,
     }));
-    this.quality = meta.targets.map(() => ({
-      x: [],
-      loss: [],
-      jitter: [],
-      settled: 0,
-      lost: 0,
-    }));
+    this.bucket = bucketSeconds(meta.settings.interval_ms);
+    this.#quality = meta.targets.map(newQualitySeries);
+  }
+
+  /** Loss and jitter per bucket of a target, brought up to date. */
+  quality(slot: number): QualitySeries {
+    const q = this.#quality[slot];
+    updateQuality(q, this.probes[slot], this.bucket);
+    return q;
   }
 
   get running(): boolean {
@@ -73,9 +74,9 @@ export class LiveStore {
   /** Applies one event of the test's stream (call inside batch()). */
   apply(type: string, data: unknown): void {
     if (type === "probe") this.#probe(data as ProbeRecord);
-    else if (type === "interval") this.#interval(data as TargetReport);
-    else if (type === "summary") this.#report(data as TargetReport);
-    else if (type === "status" || type === "end") {
+    else if (type === "interval" || type === "summary") {
+      this.#report(data as TargetReport);
+    } else if (type === "status" || type === "end") {
       const s = data as { status: string; error?: string };
       this.status.value = s.status;
       if (s.error) this.error.value = s.error;
@@ -96,26 +97,12 @@ export class LiveStore {
     s.rtt.splice(at, 0, lost ? null : p.rtt_ms);
     s.lost.splice(at, 0, lost ? 1 : null);
     if (lost) s.lostCount++;
+    this.#quality[slot].dirty.add(Math.floor(p.sent_at / 1000 / this.bucket));
     this.version.value++;
   }
 
-  #interval(r: TargetReport): void {
-    const slot = this.#report(r);
-    if (slot === undefined) return;
-    const q = this.quality[slot];
-    const settled = r.sent - r.pending;
-    const dSettled = settled - q.settled;
-    q.x.push(Date.parse(r.timestamp) / 1000);
-    q.loss.push(dSettled > 0 ? ((r.lost - q.lost) / dSettled) * 100 : null);
-    q.jitter.push(r.jitter_rfc3550_ms);
-    q.settled = settled;
-    q.lost = r.lost;
-    this.version.value++;
-  }
-
-  #report(r: TargetReport): number | undefined {
+  #report(r: TargetReport): void {
     const slot = this.#slot.get(r.target);
     if (slot !== undefined) this.reports[slot].value = r;
-    return slot;
   }
 }

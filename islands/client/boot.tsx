@@ -1,9 +1,9 @@
 // Hydrates each island the server marked with data-island; its props are the
 // JSON data block named by data-props (no inline script, CSP-safe).
 import { type FunctionComponent, h, hydrate } from "preact";
-import Dashboard from "../islands/Dashboard.tsx";
-import TestView from "../islands/TestView.tsx";
-import ThemeToggle from "../islands/ThemeToggle.tsx";
+import Dashboard from "../Dashboard.tsx";
+import TestView from "../TestView.tsx";
+import ThemeToggle from "../ThemeToggle.tsx";
 
 // deno-lint-ignore no-explicit-any
 const ISLANDS: Record<string, FunctionComponent<any>> = {

@@ -1,6 +1,6 @@
 // The figures of a test, one row per target: the text alternative of the charts,
 // rendered on the server for a finished test and updated live by the islands.
-import type { TargetReport, TestTarget } from "../server/test_meta.ts";
+import type { TargetReport, TestTarget } from "../../server/test_meta.ts";
 import { fmtMs, fmtNum, fmtPct } from "./format.ts";
 
 /** A target's link quality in one word, from what has been measured so far. */

@@ -3,8 +3,11 @@
 // theme (recreated on "pla-theme" and for print) and the width of its container.
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
-import { type ChartKind, chartOptions } from "../client/chart_options.ts";
-import type { LiveStore } from "../client/live_store.ts";
+import {
+  type ChartKind,
+  chartOptions,
+} from "../../islands/client/chart_options.ts";
+import type { LiveStore } from "../../islands/client/live_store.ts";
 
 const HEIGHT = { rtt: 220, quality: 150 };
 
@@ -17,7 +20,7 @@ function dataOf(
     const s = store.probes[slot];
     return [s.x, s.rtt, s.lost];
   }
-  const q = store.quality[slot];
+  const q = store.quality(slot);
   return [q.x, q.loss, q.jitter];
 }
 
@@ -42,8 +45,7 @@ export function LiveChart(
       // The quality chart spans the same time as the RTT chart above it.
       const x = store.probes[slot].x;
       if (kind === "quality" && x.length > 1) {
-        const max = Math.max(x[x.length - 1], data[0].at(-1) ?? 0);
-        plot!.setScale("x", { min: x[0], max });
+        plot!.setScale("x", { min: x[0], max: x[x.length - 1] });
       }
       el.dataset.points = String(data[0].length);
       if (kind === "rtt") {
