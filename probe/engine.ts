@@ -12,7 +12,7 @@ import {
 } from "./icmp_socket.ts";
 import { type Family, formatAddress } from "./ip_address.ts";
 import { icmpErrorText } from "./icmp_error_text.ts";
-import { computeStats } from "./statistics.ts";
+import { StatsAccumulator } from "./stats_accumulator.ts";
 import { resolveTarget } from "./resolve_target.ts";
 import { ProbeSlot } from "./probe_slot.ts";
 import { DueHeap } from "./due_heap.ts";
@@ -68,6 +68,8 @@ class AddressLane {
 
 class TargetState {
   readonly slots: ProbeSlot[] = [];
+  /** Statistics kept current as slots change (every change goes through ProbeRun.emit). */
+  readonly stats = new StatsAccumulator(this.slots);
   oldestPending = 0;
   nextDue = 0;
   /** When the engine next looks at this target (send or timeout); heap key. */
@@ -130,7 +132,7 @@ export class ProbeRun {
 
   /** Cumulative statistics of the target at `i` (index into `targets`). */
   stats(i: number): TargetStats {
-    return computeStats(this.states[i].slots);
+    return this.states[i].stats.stats();
   }
 
   /** Probes of the target at `i` in send order, as known now. */
@@ -144,6 +146,7 @@ export class ProbeRun {
     status: ProbeRecord["status"],
     rttMs: number | null,
   ) {
+    state.stats.observe(slot);
     this.#onProbe?.(slot.record(state.spec, status, rttMs));
   }
 

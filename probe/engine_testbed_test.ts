@@ -4,7 +4,8 @@
 // Packets go only to the bed's own 198.18.0.0/15 target; every run is bounded
 // by --count.
 import assert from "node:assert/strict";
-import { Engine } from "./engine.ts";
+import { Engine, type ProbeRun } from "./engine.ts";
+import { computeStats } from "./statistics.ts";
 import type { ProbeOutcome, ProbeRecord, ProbeSettings } from "./schemas.ts";
 import {
   createTestbed,
@@ -106,13 +107,24 @@ const settings = (
 async function engineRun(bed: Testbed, s: ProbeSettings) {
   const engine = Engine.create();
   const records: ProbeRecord[] = [];
+  let run: ProbeRun | undefined;
+  // The live (incremental) statistics equal the reference computation after
+  // every probe event, not just at the end.
+  const sameAsReference = (r: ProbeRun) =>
+    assert.deepStrictEqual(r.stats(0), computeStats(r.outcomes(0)));
   try {
-    const run = await engine.run(
+    run = await engine.run(
       [{ target: "bed", host: bed.targetAddress }],
       s,
-      { onProbe: (r) => records.push(r) },
+      {
+        onProbe: (r) => {
+          records.push(r);
+          if (run) sameAsReference(run);
+        },
+      },
     );
     await run.done;
+    sameAsReference(run);
     return { stats: run.stats(0), outcomes: [...run.outcomes(0)], records };
   } finally {
     await engine.close();

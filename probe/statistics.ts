@@ -27,6 +27,7 @@
  * - Rounding (output only): *_ms figures and loss_pct to 3 decimals, mos to 2.
  */
 import type { ProbeOutcome, TargetStats } from "./schemas.ts";
+import { SendOrderFold } from "./send_order_fold.ts";
 
 export interface StatsOptions {
   /** Minimum length of a loss burst that counts as an outage; default 3. */
@@ -62,7 +63,7 @@ function inSendOrder(
 }
 
 /** Arrival time of an "ok" outcome; sent_ms + rtt_ms when received_ms is missing. */
-function arrivalOf(o: ProbeOutcome): number {
+export function arrivalOf(o: ProbeOutcome): number {
   if (o.received_ms !== null) return o.received_ms;
   return o.rtt_ms !== null ? o.sent_ms + o.rtt_ms : Number.NaN;
 }
@@ -73,7 +74,7 @@ function arrivalOf(o: ProbeOutcome): number {
  * strictly earlier (equal arrival times are ordered by index, so never count),
  * so one backward pass with a running minimum of arrival times suffices.
  */
-function countReordered(ordered: readonly ProbeOutcome[]): number {
+export function countReordered(ordered: readonly ProbeOutcome[]): number {
   let reordered = 0;
   // Earliest arrival among outcomes with an index above the current group.
   let minAfter = Infinity;
@@ -110,93 +111,79 @@ function meanOpinionScore(
   return Math.min(4.5, Math.max(1, mos));
 }
 
+/** Outage threshold from the options: default 3, at least 1. */
+export function outageMinProbesOf(options?: StatsOptions): number {
+  const requested = options?.outageMinProbes;
+  return requested !== undefined && !Number.isNaN(requested)
+    ? Math.max(1, requested)
+    : DEFAULT_OUTAGE_MIN_PROBES;
+}
+
+/** The order-free counts over all outcomes. */
+export interface OutcomeCounts {
+  pending: number;
+  sent: number;
+  received: number;
+  late: number;
+  errors: number;
+  duplicates: number;
+}
+
 /** Every statistic of one target from its probe outcomes (any order). */
 export function computeStats(
   outcomes: readonly ProbeOutcome[],
   options?: StatsOptions,
 ): TargetStats {
-  const requested = options?.outageMinProbes;
-  const outageMinProbes = requested !== undefined && !Number.isNaN(requested)
-    ? Math.max(1, requested)
-    : DEFAULT_OUTAGE_MIN_PROBES;
   const ordered = inSendOrder(outcomes);
   const n = ordered.length;
-
-  let pending = 0;
-  let sent = 0;
-  let received = 0;
-  let late = 0;
-  let errors = 0;
-  let duplicates = 0;
-
+  const counts: OutcomeCounts = {
+    pending: 0,
+    sent: 0,
+    received: 0,
+    late: 0,
+    errors: 0,
+    duplicates: 0,
+  };
+  const fold = new SendOrderFold(outageMinProbesOf(options));
   const rtts = new Float64Array(n);
   let rttCount = 0;
-  let rttSum = 0;
-  let rttSumSq = 0;
-
-  let prevRtt = Number.NaN;
-  let pairs = 0;
-  let absDiffSum = 0;
-  let jitter3550 = 0;
-
-  let lossBursts = 0;
-  let longestBurst = 0;
-  let runLength = 0;
-  let runFirstSent = 0;
-  let runLastSent = 0;
-  let outages = 0;
-  let outageMs = 0;
-
   for (let i = 0; i < n; i++) {
     const o = ordered[i];
     const status = o.status;
     if (status === "pending") {
-      pending++;
+      counts.pending++;
       continue;
     }
-    sent++;
-    duplicates += o.duplicates;
-    if (status === "ok") {
-      received++;
-      if (runLength > 0) {
-        if (runLength >= outageMinProbes) {
-          outages++;
-          outageMs += o.sent_ms - runFirstSent;
-        }
-        runLength = 0;
-      }
-      const rtt = o.rtt_ms;
-      if (rtt !== null && Number.isFinite(rtt)) {
-        rtts[rttCount++] = rtt;
-        rttSum += rtt;
-        rttSumSq += rtt * rtt;
-        if (!Number.isNaN(prevRtt)) {
-          const d = Math.abs(rtt - prevRtt);
-          absDiffSum += d;
-          jitter3550 += (d - jitter3550) / 16;
-          pairs++;
-        }
-        prevRtt = rtt;
-      }
-    } else {
-      if (status === "late") late++;
-      else if (status === "error") errors++;
-      if (runLength === 0) {
-        lossBursts++;
-        runFirstSent = o.sent_ms;
-      }
-      runLength++;
-      runLastSent = o.sent_ms;
-      if (runLength > longestBurst) longestBurst = runLength;
-    }
+    counts.sent++;
+    counts.duplicates += o.duplicates;
+    if (status === "ok") counts.received++;
+    else if (status === "late") counts.late++;
+    else if (status === "error") counts.errors++;
+    const rtt = fold.add(o);
+    if (!Number.isNaN(rtt)) rtts[rttCount++] = rtt;
   }
-  if (runLength >= outageMinProbes) {
-    outages++;
-    outageMs += runLastSent - runFirstSent;
-  }
+  return summarize(
+    counts,
+    fold,
+    rtts.subarray(0, rttCount).sort(),
+    countReordered(ordered),
+  );
+}
 
+/**
+ * The statistics from the counts, the send-order fold over every resolved
+ * outcome, its finite "ok" RTTs in ascending order and the reordered count.
+ */
+export function summarize(
+  counts: OutcomeCounts,
+  fold: SendOrderFold,
+  sorted: Float64Array,
+  reordered: number,
+): TargetStats {
+  const { sent, received } = counts;
   const lost = sent - received;
   const lossPct = sent === 0 ? 0 : (100 * lost) / sent;
+  const rttCount = fold.rttCount;
 
   let min: number | null = null;
   let avg: number | null = null;
@@ -206,11 +193,10 @@ export function computeStats(
   let p95: number | null = null;
   let p99: number | null = null;
   if (rttCount > 0) {
-    const sorted = rtts.subarray(0, rttCount).sort();
     min = sorted[0];
     max = sorted[rttCount - 1];
-    avg = rttSum / rttCount;
-    mdev = Math.sqrt(Math.max(0, rttSumSq / rttCount - avg * avg));
+    avg = fold.rttSum / rttCount;
+    mdev = Math.sqrt(Math.max(0, fold.rttSumSq / rttCount - avg * avg));
     const mid = rttCount >> 1;
     median = rttCount % 2 === 1
       ? sorted[mid]
@@ -219,8 +205,9 @@ export function computeStats(
     p95 = sorted[Math.max(0, Math.ceil((95 * rttCount) / 100) - 1)];
     p99 = sorted[Math.max(0, Math.ceil((99 * rttCount) / 100) - 1)];
   }
-  const jitter = pairs > 0 ? absDiffSum / pairs : null;
-  const jitterRfc3550 = pairs > 0 ? jitter3550 : null;
+  const jitter = fold.pairs > 0 ? fold.absDiffSum / fold.pairs : null;
+  const jitterRfc3550 = fold.pairs > 0 ? fold.jitter3550 : null;
+  const { outages, outageMs } = fold.outagesAtEnd();
 
   let mos: number | null = null;
   if (sent > 0) {
@@ -235,11 +222,11 @@ export function computeStats(
     received,
     lost,
     loss_pct: round3(lossPct),
-    duplicates,
-    late,
-    errors,
-    reordered: countReordered(ordered),
-    pending,
+    duplicates: counts.duplicates,
+    late: counts.late,
+    errors: counts.errors,
+    reordered,
+    pending: counts.pending,
     min_rtt_ms: round3OrNull(min),
     avg_rtt_ms: round3OrNull(avg),
     max_rtt_ms: round3OrNull(max),
@@ -249,8 +236,8 @@ export function computeStats(
     p99_rtt_ms: round3OrNull(p99),
     jitter_ms: round3OrNull(jitter),
     jitter_rfc3550_ms: round3OrNull(jitterRfc3550),
-    loss_bursts: lossBursts,
-    longest_loss_burst: longestBurst,
+    loss_bursts: fold.lossBursts,
+    longest_loss_burst: fold.longestBurst,
     outages,
     outage_ms: round3(outageMs),
     mos,
