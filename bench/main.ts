@@ -7,6 +7,7 @@ import { livePathBench } from "./live_path.ts";
 import { fanoutBench } from "./fanout.ts";
 import { pageBench } from "./page.ts";
 import { longTestBench } from "./long_test.ts";
+import { statsCostBench } from "./stats_cost.ts";
 import { type BenchRow, markdownTable, skippedRows } from "./report.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 import { describeMachine } from "./machine.ts";
@@ -19,6 +20,7 @@ const BENCHES: [string, string, () => Promise<BenchRow[]>][] = [
   ["fanout", "4 Fan-out", fanoutBench],
   ["page", "5 Page", pageBench],
   ["long", "6 Long test", longTestBench],
+  ["stats", "7 Live stats", statsCostBench],
 ];
 
 const USAGE = `Usage: deno task bench [--write] [--only=${

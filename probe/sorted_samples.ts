@@ -4,6 +4,9 @@
  * read costs the sort of what was added since the last one plus one backward
  * merge that moves only the values above the smallest new one.
  */
+/** Up to this many new values are inserted one by one, more are merged. */
+const FEW = 16;
+
 export class SortedSamples {
   #sorted = new Float64Array(1024);
   #size = 0;
@@ -33,6 +36,25 @@ export class SortedSamples {
       const grown = new Float64Array(Math.max(2 * a.length, n + k));
       grown.set(a.subarray(0, n));
       this.#sorted = a = grown;
+    }
+    if (k <= FEW) {
+      // A few new values: binary search and one memmove each.
+      let size = n;
+      for (let j = 0; j < k; j++) {
+        const x = fresh[j];
+        let lo = 0;
+        let hi = size;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (a[mid] > x) hi = mid;
+          else lo = mid + 1;
+        }
+        a.copyWithin(lo + 1, lo, size);
+        a[lo] = x;
+        size++;
+      }
+      this.#size = size;
+      return;
     }
     let i = n - 1;
     let j = k - 1;
