@@ -125,6 +125,9 @@ async function engineRun(bed: Testbed, s: ProbeSettings) {
     );
     await run.done;
     sameAsReference(run);
+    // Every slot change went through the accumulator: no fallback to a full
+    // recomputation was needed.
+    assert.ok(run.states[0].stats.incremental, "statistics stayed incremental");
     return { stats: run.stats(0), outcomes: [...run.outcomes(0)], records };
   } finally {
     await engine.close();

@@ -37,13 +37,20 @@ const OK = 1;
 const LOST = 2;
 const LATE = 3;
 const ERROR = 4;
-const CODES = { pending: UNSEEN, ok: OK, lost: LOST, late: LATE, error: ERROR };
+const CODES = new Map<string, number>([
+  ["pending", UNSEEN],
+  ["ok", OK],
+  ["lost", LOST],
+  ["late", LATE],
+  ["error", ERROR],
+]);
 
 export class StatsAccumulator {
   readonly #outcomes: readonly ProbeOutcome[];
   readonly #options?: StatsOptions;
   #codes = new Uint8Array(256);
-  #dups = new Float64Array(256);
+  /** Duplicates last observed, for the outcomes that have any (few). */
+  readonly #dups = new Map<number, number>();
   readonly #counts = {
     resolved: 0,
     received: 0,
@@ -70,11 +77,16 @@ export class StatsAccumulator {
     this.#prefix = new SendOrderFold(outageMinProbesOf(options));
   }
 
+  /** False once a change outside the contract made it fall back to computeStats. */
+  get incremental(): boolean {
+    return !this.#fallback;
+  }
+
   /** Takes in the current state of `o`, which just changed. */
   observe(o: ProbeOutcome): void {
     if (this.#fallback) return;
     const k = o.index;
-    const code: number | undefined = CODES[o.status];
+    const code = CODES.get(o.status);
     if (
       code === undefined || !Number.isInteger(k) || this.#outcomes[k] !== o
     ) {
@@ -94,8 +106,11 @@ export class StatsAccumulator {
     }
     this.#codes[k] = code;
     if (code !== UNSEEN) {
-      this.#counts.duplicates += o.duplicates - this.#dups[k];
-      this.#dups[k] = o.duplicates;
+      const had = this.#dups.get(k) ?? 0;
+      if (o.duplicates !== had) {
+        this.#counts.duplicates += o.duplicates - had;
+        this.#dups.set(k, o.duplicates);
+      }
     }
   }
 
@@ -108,7 +123,7 @@ export class StatsAccumulator {
     for (let k = this.#settled; k < n; k++) {
       const o = outcomes[k];
       const code = k < this.#codes.length ? this.#codes[k] : UNSEEN;
-      if (CODES[o.status] !== code || o.index !== k) {
+      if (CODES.get(o.status) !== code || o.index !== k) {
         // Changed without observe(): outside the contract.
         this.#fallback = true;
         return computeStats(outcomes, this.#options);
@@ -209,8 +224,5 @@ export class StatsAccumulator {
     const codes = new Uint8Array(size);
     codes.set(this.#codes);
     this.#codes = codes;
-    const dups = new Float64Array(size);
-    dups.set(this.#dups);
-    this.#dups = dups;
   }
 }

@@ -104,6 +104,7 @@ function checkHistory(seed: number): number {
     if (++changes % every === 0) check();
   }
   check();
+  assert.ok(acc.incremental, `seed ${seed}: fell back to computeStats`);
   return checks;
 }
 
@@ -131,6 +132,7 @@ Deno.test("accumulator: empty, one pending, one probe", () => {
   acc.observe(o);
   assert.deepStrictEqual(acc.stats(), computeStats(outcomes));
   assert.equal(acc.stats().received, 1);
+  assert.ok(acc.incremental);
 });
 
 Deno.test("accumulator: changes outside the contract fall back to computeStats", () => {
@@ -150,6 +152,7 @@ Deno.test("accumulator: changes outside the contract fall back to computeStats",
   acc.observe(outcomes[1]);
   assert.deepStrictEqual(acc.stats(), computeStats(outcomes));
   assert.equal(acc.stats().received, 3);
+  assert.equal(acc.incremental, false);
 
   // A tail outcome resolved without observe().
   const quiet: ProbeOutcome[] = [{
@@ -164,4 +167,5 @@ Deno.test("accumulator: changes outside the contract fall back to computeStats",
   quiet[0].status = "lost";
   assert.deepStrictEqual(acc2.stats(), computeStats(quiet));
   assert.equal(acc2.stats().lost, 1);
+  assert.equal(acc2.incremental, false);
 });
