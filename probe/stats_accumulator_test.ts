@@ -37,7 +37,7 @@ function checkHistory(seed: number): number {
   const acc = new StatsAccumulator(outcomes, options);
   const total = pick([0, 1, 2, 5, 20, 60, 300]);
   const rtts = [0, -0, 0.5, 1, 1.001, 2.25, 10, 10, 33.333, 250, 1e-7];
-  const every = pick([1, 2, 7]);
+  const every = pick([1, 2, 7, 40]); // 40: many RTTs merged at once
   let clock = 1_700_000_000_000;
   let changes = 0;
   let checks = 0;
@@ -53,7 +53,10 @@ function checkHistory(seed: number): number {
     const r = rand();
     if (r < 0.6) {
       o.status = "ok";
-      o.rtt_ms = rand() < 0.02 ? null : pick(rtts) + Math.floor(rand() * 3);
+      const base = pick(rtts);
+      o.rtt_ms = rand() < 0.02 ? null : rand() < 0.5
+        ? base // keeps -0 a -0
+        : base + Math.floor(rand() * 3);
       const step = pick([0, 0, 1, 5, 50, -3, -200]);
       clock += step;
       o.received_ms = rand() < 0.05
