@@ -45,7 +45,9 @@ Deno.test("200 loopback targets × 10 probes at 20 ms: every probe answered once
       }
       const span = mine[9].sent_at - mine[0].sent_at;
       assert.ok(
-        span > 8.5 * interval && span < 9 * interval + 100,
+        // 9 gaps of one interval; sends go up to 1 ms early in a batch and a
+        // busy machine shifts kernel stamps by a few ms either way.
+        span > 8 * interval && span < 9 * interval + 100,
         `target ${i}: 10 probes over ${span} ms`,
       );
     }
