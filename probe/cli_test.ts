@@ -85,6 +85,33 @@ Deno.test("--output json prints NDJSON with the seed fields and a summary", asyn
   }
 });
 
+Deno.test("`deno task probe --output json`: stdout is NDJSON only, build messages included", async () => {
+  // The task builds the shim and the page first; what they print must not
+  // end up among the JSON lines a user pipes into another tool.
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "task",
+      "probe",
+      "--host",
+      "127.0.0.1",
+      "--count",
+      "1",
+      "--output",
+      "json",
+    ],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  for (const line of lines) {
+    assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line}`);
+  }
+  assert.equal(JSON.parse(lines.at(-1)!).type, "summary");
+});
+
 Deno.test("text output: ping-like lines and a final table", async () => {
   const r = await probe([
     "--host",
