@@ -17,7 +17,18 @@ let options;
 let config;
 try {
   options = mainOptions(Deno.args, (k) => Deno.env.get(k));
-  config = await loadConfig(options.configFile);
+  const file = options.configFile;
+  if (
+    file &&
+    Deno.permissions.querySync({ name: "read", path: file }).state !== "granted"
+  ) {
+    // Deno's own message would say to add --allow-read, which a user of
+    // `deno task start` cannot do; say what works instead.
+    throw new Error(
+      `${file}: outside what this process may read (the start task may read only inside the project directory: put the file there, or run server/main.ts with --allow-read=FILE)`,
+    );
+  }
+  config = await loadConfig(file);
 } catch (e) {
   console.error(
     e instanceof ConfigError ? e.message : `pla: ${(e as Error).message}`,

@@ -70,3 +70,39 @@ Deno.test("main.ts refuses to serve the open default config on 0.0.0.0", async (
   );
   assert.doesNotMatch(new TextDecoder().decode(out.stdout), /listening/);
 });
+
+Deno.test("main.ts: a config file it may not read gets a hint that works with the start task", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pla-config-" });
+  try {
+    const file = `${dir}/pla.yaml`;
+    await Deno.writeTextFile(file, "auth: {mode: open}\n");
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-ffi",
+        `--allow-read=${ROOT}`,
+        "--allow-net",
+        "--allow-env",
+        "--allow-sys=hostname",
+        "server/main.ts",
+        "--config",
+        file,
+      ],
+      cwd: ROOT,
+      env: { PORT: "0", PLA_KV: ":memory:" },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    assert.match(
+      stderr,
+      new RegExp(`^pla: ${file}: outside what this process may read`),
+    );
+    assert.match(stderr, /--allow-read=FILE/);
+    assert.doesNotMatch(stderr, /run again with the --allow-read flag/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
