@@ -151,6 +151,10 @@ Deno.test("bad input: one clear line on stderr and exit 2", async () => {
       /--size: size must be at least 16/,
     ],
     [
+      ["--host", "127.0.0.1", "--ttl", "0"],
+      /--ttl: ttl must be from 1 to 255/,
+    ],
+    [
       ["--host", "127.0.0.1", "--output", "xml"],
       /--output: 'xml' is not one of text, json/,
     ],
