@@ -1,6 +1,7 @@
 // The probe engine's shared vocabulary: one zod schema per concept, reused by
 // the CLI, the API and the config; types derived with z.infer.
 import { z } from "zod";
+import "./zod_messages.ts";
 
 /** Fate of one probe. `late` and `error` count as lost; `duplicate` marks an extra reply. */
 export const probeStatus = z.enum(["ok", "lost", "late", "duplicate", "error"]);
