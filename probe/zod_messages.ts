@@ -51,6 +51,10 @@ export function plainMessage(issue: Issue): string | undefined {
       return bound(issue, issue.minimum, "least");
     case "too_big":
       return bound(issue, issue.maximum, "most");
+    case "invalid_value":
+      return issue.values.length === 1
+        ? `must be ${JSON.stringify(issue.values[0])}`
+        : `must be one of ${issue.values.map(String).join(", ")}`;
     case "unrecognized_keys":
       return `unknown field${issue.keys.length > 1 ? "s" : ""} ${
         issue.keys.map((k: string) => `"${k}"`).join(", ")

@@ -22,10 +22,11 @@ servers:
 limits: { min_interval_ms: 0, max_count: lots }
 retention_days: 0
 colour: blue
-auth: { mode: open }
+auth: { mode: open, users: [{ name: x, role: boss }] }
 `);
   assert.deepEqual(problems.sort(), [
     'pla.yaml: (root): unknown field "colour"',
+    "pla.yaml: auth.users.0.role: must be one of viewer, operator, admin",
     "pla.yaml: limits.max_count: must be a number",
     "pla.yaml: limits.min_interval_ms: must be at least 1",
     "pla.yaml: retention_days: must be more than 0",
