@@ -173,6 +173,7 @@ Deno.test("bad input: one clear line on stderr and exit 2", async () => {
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /positional/, r.stderr);
     assert.equal(r.stdout, "");
   }
 });
