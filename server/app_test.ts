@@ -192,6 +192,27 @@ Deno.test("a setting of the wrong type gets a plain message, not the schema's", 
   });
 });
 
+Deno.test("events: ?probes= other than 0 or 1 is a 400 naming it", async () => {
+  await withApi(async (app) => {
+    const res = await post(
+      app,
+      "/api/tests",
+      JSON.stringify({ targets: ["localhost-v4"], count: 1, interval_ms: 10 }),
+    );
+    const { id } = await res.json();
+    await problem(
+      await app.request(`/api/tests/${id}/events?probes=no`),
+      400,
+      "probes",
+    );
+    const ok = await app.request(`/api/tests/${id}/events?probes=0`);
+    assert.equal(ok.status, 200);
+    const text = await ok.text();
+    assert.match(text, /event: end/);
+    assert.doesNotMatch(text, /event: probe/);
+  });
+});
+
 Deno.test("API errors are problem+json naming the field", async () => {
   await withApi(async (app) => {
     await problem(await post(app, "/api/tests", "{nope"), 400, "body");
