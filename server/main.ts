@@ -99,12 +99,27 @@ console.log(JSON.stringify({
   kv: kvPath,
 }));
 
-const server = Deno.serve({
-  port,
-  hostname,
-  onListen: ({ hostname, port }) =>
-    console.log(JSON.stringify({ msg: "listening", hostname, port })),
-}, withRequestLog(app.fetch));
+let server: Deno.HttpServer;
+try {
+  server = Deno.serve({
+    port,
+    hostname,
+    onListen: ({ hostname, port }) =>
+      console.log(JSON.stringify({ msg: "listening", hostname, port })),
+  }, withRequestLog(app.fetch));
+} catch (e) {
+  // A port in use or an address not on this machine: one line, not a trace.
+  const hint = e instanceof Deno.errors.AddrInUse
+    ? " (another process uses it: set PORT to a free port)"
+    : e instanceof Deno.errors.AddrNotAvailable
+    ? " (not an address of this machine: set HOST)"
+    : "";
+  console.error(
+    `pla: cannot listen on ${hostname}:${port}: ${(e as Error).message}${hint}`,
+  );
+  await store.close();
+  Deno.exit(2);
+}
 
 /** Resolves when `p` settles or after `ms`, whichever is first. */
 const atMost = (p: Promise<unknown>, ms: number) => {

@@ -106,3 +106,34 @@ Deno.test("main.ts: a config file it may not read gets a hint that works with th
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("main.ts: a port in use is one line naming it, exit 2", async () => {
+  using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (busy.addr as Deno.NetAddr).port;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-ffi",
+      `--allow-read=${ROOT}`,
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys=hostname",
+      "server/main.ts",
+    ],
+    cwd: ROOT,
+    env: { PORT: String(port), PLA_KV: ":memory:", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2, stderr);
+  assert.equal(stderr.trim().split("\n").length, 1, stderr);
+  assert.match(
+    stderr,
+    new RegExp(
+      `^pla: cannot listen on 127\\.0\\.0\\.1:${port}: .+ \\(another process uses it: set PORT to a free port\\)$`,
+      "m",
+    ),
+  );
+});
