@@ -56,7 +56,7 @@ try {
   store = await TestStore.open(kvPath);
 } catch (e) {
   const hint = e instanceof Deno.errors.NotCapable
-    ? " (the start task may write only under ./data; run server/main.ts with --allow-write=DIR for another place)"
+    ? " (the start task may open the KV store only under ./data; for another place run server/main.ts with --allow-read=DIR --allow-write=DIR)"
     : "";
   console.error(
     `cannot open the KV store at ${kvPath}: ${(e as Error).message}${hint}`,

@@ -137,3 +137,32 @@ Deno.test("main.ts: a port in use is one line naming it, exit 2", async () => {
     ),
   );
 });
+
+Deno.test("main.ts: a KV path outside its permissions gets a hint with both flags it needs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pla-kv-" });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-ffi",
+        `--allow-read=${ROOT}`,
+        "--allow-net",
+        "--allow-env",
+        "--allow-sys=hostname",
+        "server/main.ts",
+      ],
+      cwd: ROOT,
+      env: { PORT: "0", PLA_KV: `${dir}/pla.kv`, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    // Opening a KV file needs read and write access: a hint naming only one
+    // of them would fail again.
+    assert.match(stderr, /--allow-read=DIR --allow-write=DIR/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
