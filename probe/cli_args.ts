@@ -82,7 +82,9 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
       },
     });
   } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0]);
+    // node:util's first sentence names the problem; the rest is about
+    // positional arguments, which only confuses here.
+    throw new UsageError((e as Error).message.split(/\n|\. /)[0]);
   }
   const v = parsed.values;
   if (v.help) return null;

@@ -85,6 +85,33 @@ Deno.test("--output json prints NDJSON with the seed fields and a summary", asyn
   }
 });
 
+Deno.test("`deno task probe --output json`: stdout is NDJSON only, build messages included", async () => {
+  // The task builds the shim and the page first; what they print must not
+  // end up among the JSON lines a user pipes into another tool.
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "task",
+      "probe",
+      "--host",
+      "127.0.0.1",
+      "--count",
+      "1",
+      "--output",
+      "json",
+    ],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  for (const line of lines) {
+    assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line}`);
+  }
+  assert.equal(JSON.parse(lines.at(-1)!).type, "summary");
+});
+
 Deno.test("text output: ping-like lines and a final table", async () => {
   const r = await probe([
     "--host",
@@ -124,6 +151,10 @@ Deno.test("bad input: one clear line on stderr and exit 2", async () => {
       /--size: size must be at least 16/,
     ],
     [
+      ["--host", "127.0.0.1", "--ttl", "0"],
+      /--ttl: ttl must be from 1 to 255/,
+    ],
+    [
       ["--host", "127.0.0.1", "--output", "xml"],
       /--output: 'xml' is not one of text, json/,
     ],
@@ -142,6 +173,7 @@ Deno.test("bad input: one clear line on stderr and exit 2", async () => {
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /positional/, r.stderr);
     assert.equal(r.stdout, "");
   }
 });

@@ -1,6 +1,7 @@
 // The probe engine's shared vocabulary: one zod schema per concept, reused by
 // the CLI, the API and the config; types derived with z.infer.
 import { z } from "zod";
+import "./zod_messages.ts";
 
 /** Fate of one probe. `late` and `error` count as lost; `duplicate` marks an extra reply. */
 export const probeStatus = z.enum(["ok", "lost", "late", "duplicate", "error"]);
@@ -86,16 +87,30 @@ export interface ProbeOutcome {
 
 /** Settings of one probing run, shared by CLI, API and config. */
 export const probeSettings = z.object({
-  interval_ms: z.number().min(1, "interval must be at least 1 ms").max(
-    3_600_000,
-  ),
-  count: z.number().int().min(1, "count must be at least 1").max(100_000_000)
+  interval_ms: z.number("interval must be a number of milliseconds")
+    .min(1, "interval must be at least 1 ms")
+    .max(3_600_000, "interval must be at most 1 h (3600000 ms)"),
+  count: z.number("count must be a whole number")
+    .int("count must be a whole number")
+    .min(1, "count must be at least 1")
+    .max(100_000_000, "count must be at most 100000000")
     .optional(),
-  duration_s: z.number().positive("duration must be positive").max(31 * 86400)
+  duration_s: z.number("duration must be a number of seconds")
+    .positive("duration must be positive")
+    .max(31 * 86400, "duration must be at most 31 days (2678400 s)")
     .optional(),
-  timeout_ms: z.number().min(1, "timeout must be at least 1 ms").max(60_000),
+  timeout_ms: z.number("timeout must be a number of milliseconds")
+    .min(1, "timeout must be at least 1 ms")
+    .max(60_000, "timeout must be at most 60000 ms"),
   /** ICMP payload bytes; 16 carry the engine's cookie and probe token. */
-  size: z.number().int().min(16, "size must be at least 16 bytes").max(65_000),
-  ttl: z.number().int().min(1).max(255).optional(),
+  size: z.number("size must be a whole number of bytes")
+    .int("size must be a whole number of bytes")
+    .min(16, "size must be at least 16 bytes")
+    .max(65_000, "size must be at most 65000 bytes"),
+  ttl: z.number("ttl must be a whole number from 1 to 255")
+    .int("ttl must be a whole number from 1 to 255")
+    .min(1, "ttl must be from 1 to 255")
+    .max(255, "ttl must be from 1 to 255")
+    .optional(),
 });
 export type ProbeSettings = z.infer<typeof probeSettings>;

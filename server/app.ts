@@ -241,7 +241,11 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
         );
       }
     }
-    const probes = c.req.query("probes") !== "0";
+    const probesRaw = c.req.query("probes");
+    if (probesRaw !== undefined && probesRaw !== "0" && probesRaw !== "1") {
+      throw new ApiError(400, "probes: must be 0 or 1", "probes");
+    }
+    const probes = probesRaw !== "0";
     api.metrics?.sseOpened();
     return sseResponse(hub.subscribe({ after }), {
       probes,

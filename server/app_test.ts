@@ -165,6 +165,54 @@ Deno.test("POST /api/tests/:id/stop stops a running test", async () => {
   });
 });
 
+Deno.test("a setting of the wrong type gets a plain message, not the schema's", async () => {
+  await withApi(async (app) => {
+    const cases: [Record<string, unknown>, string, string][] = [
+      [
+        { interval_ms: "abc" },
+        "interval_ms",
+        "interval must be a number of milliseconds",
+      ],
+      [{ count: 2.5 }, "count", "count must be a whole number"],
+      [{ size: "big" }, "size", "size must be a whole number of bytes"],
+      [{ ttl: 0 }, "ttl", "ttl must be from 1 to 255"],
+      [{ timeout_ms: 1e9 }, "timeout_ms", "timeout must be at most 60000 ms"],
+    ];
+    for (const [extra, field, message] of cases) {
+      const res = await post(
+        app,
+        "/api/tests",
+        JSON.stringify({ targets: ["localhost-v4"], count: 1, ...extra }),
+      );
+      assert.equal(res.status, 422);
+      const body = await res.json();
+      assert.equal(body.field, field);
+      assert.equal(body.detail, `${field}: ${message}`);
+    }
+  });
+});
+
+Deno.test("events: ?probes= other than 0 or 1 is a 400 naming it", async () => {
+  await withApi(async (app) => {
+    const res = await post(
+      app,
+      "/api/tests",
+      JSON.stringify({ targets: ["localhost-v4"], count: 1, interval_ms: 10 }),
+    );
+    const { id } = await res.json();
+    await problem(
+      await app.request(`/api/tests/${id}/events?probes=no`),
+      400,
+      "probes",
+    );
+    const ok = await app.request(`/api/tests/${id}/events?probes=0`);
+    assert.equal(ok.status, 200);
+    const text = await ok.text();
+    assert.match(text, /event: end/);
+    assert.doesNotMatch(text, /event: probe/);
+  });
+});
+
 Deno.test("API errors are problem+json naming the field", async () => {
   await withApi(async (app) => {
     await problem(await post(app, "/api/tests", "{nope"), 400, "body");

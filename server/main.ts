@@ -17,7 +17,18 @@ let options;
 let config;
 try {
   options = mainOptions(Deno.args, (k) => Deno.env.get(k));
-  config = await loadConfig(options.configFile);
+  const file = options.configFile;
+  if (
+    file &&
+    Deno.permissions.querySync({ name: "read", path: file }).state !== "granted"
+  ) {
+    // Deno's own message would say to add --allow-read, which a user of
+    // `deno task start` cannot do; say what works instead.
+    throw new Error(
+      `${file}: outside what this process may read (the start task may read only inside the project directory: put the file there, or run server/main.ts with --allow-read=FILE)`,
+    );
+  }
+  config = await loadConfig(file);
 } catch (e) {
   console.error(
     e instanceof ConfigError ? e.message : `pla: ${(e as Error).message}`,
@@ -45,7 +56,7 @@ try {
   store = await TestStore.open(kvPath);
 } catch (e) {
   const hint = e instanceof Deno.errors.NotCapable
-    ? " (the start task may write only under ./data; run server/main.ts with --allow-write=DIR for another place)"
+    ? " (the start task may open the KV store only under ./data; for another place run server/main.ts with --allow-read=DIR --allow-write=DIR)"
     : "";
   console.error(
     `cannot open the KV store at ${kvPath}: ${(e as Error).message}${hint}`,
@@ -88,12 +99,27 @@ console.log(JSON.stringify({
   kv: kvPath,
 }));
 
-const server = Deno.serve({
-  port,
-  hostname,
-  onListen: ({ hostname, port }) =>
-    console.log(JSON.stringify({ msg: "listening", hostname, port })),
-}, withRequestLog(app.fetch));
+let server: Deno.HttpServer;
+try {
+  server = Deno.serve({
+    port,
+    hostname,
+    onListen: ({ hostname, port }) =>
+      console.log(JSON.stringify({ msg: "listening", hostname, port })),
+  }, withRequestLog(app.fetch));
+} catch (e) {
+  // A port in use or an address not on this machine: one line, not a trace.
+  const hint = e instanceof Deno.errors.AddrInUse
+    ? " (another process uses it: set PORT to a free port)"
+    : e instanceof Deno.errors.AddrNotAvailable
+    ? " (not an address of this machine: set HOST)"
+    : "";
+  console.error(
+    `pla: cannot listen on ${hostname}:${port}: ${(e as Error).message}${hint}`,
+  );
+  await store.close();
+  Deno.exit(2);
+}
 
 /** Resolves when `p` settles or after `ms`, whichever is first. */
 const atMost = (p: Promise<unknown>, ms: number) => {

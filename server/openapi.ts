@@ -285,7 +285,10 @@ export function openApiDocument(): Record<string, unknown> {
             "Server-Sent Events: probe (ProbeRecord), interval and summary (TargetReport), status, end",
           parameters: [
             idParam,
-            query("probes", "0 leaves out probe events"),
+            query("probes", "0 leaves out probe events (default 1)", {
+              type: "string",
+              enum: ["0", "1"],
+            }),
             {
               name: "Last-Event-ID",
               in: "header",

@@ -70,3 +70,99 @@ Deno.test("main.ts refuses to serve the open default config on 0.0.0.0", async (
   );
   assert.doesNotMatch(new TextDecoder().decode(out.stdout), /listening/);
 });
+
+Deno.test("main.ts: a config file it may not read gets a hint that works with the start task", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pla-config-" });
+  try {
+    const file = `${dir}/pla.yaml`;
+    await Deno.writeTextFile(file, "auth: {mode: open}\n");
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-ffi",
+        `--allow-read=${ROOT}`,
+        "--allow-net",
+        "--allow-env",
+        "--allow-sys=hostname",
+        "server/main.ts",
+        "--config",
+        file,
+      ],
+      cwd: ROOT,
+      env: { PORT: "0", PLA_KV: ":memory:" },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    assert.match(
+      stderr,
+      new RegExp(`^pla: ${file}: outside what this process may read`),
+    );
+    assert.match(stderr, /--allow-read=FILE/);
+    assert.doesNotMatch(stderr, /run again with the --allow-read flag/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("main.ts: a port in use is one line naming it, exit 2", async () => {
+  using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (busy.addr as Deno.NetAddr).port;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-ffi",
+      `--allow-read=${ROOT}`,
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys=hostname",
+      "server/main.ts",
+    ],
+    cwd: ROOT,
+    env: { PORT: String(port), PLA_KV: ":memory:", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2, stderr);
+  assert.equal(stderr.trim().split("\n").length, 1, stderr);
+  assert.match(
+    stderr,
+    new RegExp(
+      `^pla: cannot listen on 127\\.0\\.0\\.1:${port}: .+ \\(another process uses it: set PORT to a free port\\)$`,
+      "m",
+    ),
+  );
+});
+
+Deno.test("main.ts: a KV path outside its permissions gets a hint with both flags it needs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pla-kv-" });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-ffi",
+        `--allow-read=${ROOT}`,
+        "--allow-net",
+        "--allow-env",
+        "--allow-sys=hostname",
+        "server/main.ts",
+      ],
+      cwd: ROOT,
+      env: { PORT: "0", PLA_KV: `${dir}/pla.kv`, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    // Opening a KV file needs read and write access: a hint naming only one
+    // of them would fail again.
+    assert.match(stderr, /--allow-read=DIR --allow-write=DIR/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -136,5 +136,13 @@ Deno.test({
       assert.equal(new TextDecoder().decode(pdf.subarray(0, 5)), "%PDF-");
       // Charts are images in the PDF: a page of text alone is far smaller.
       assert.ok(pdf.length > 30_000, `PDF only ${pdf.length} bytes`);
+      // A browser lays the report out at the paper's width (A4 less 12 mm
+      // margins: 186 mm, about 703 px): every column of the table must fit.
+      await page.setViewportSize({ width: 703, height: 1000 });
+      const fit = await page.$eval("table[data-testid=summary]", (t) => ({
+        table: t.scrollWidth,
+        room: t.parentElement!.clientWidth,
+      }));
+      assert.ok(fit.table <= fit.room, `table ${fit.table} px in ${fit.room}`);
     }),
 });

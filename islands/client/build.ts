@@ -79,7 +79,8 @@ export async function buildClient(): Promise<Manifest> {
 if (import.meta.main) {
   try {
     const manifest = await buildClient();
-    console.log(`client: ${Object.values(manifest).join(" ")}`);
+    // stderr: the build runs before `deno task probe`, whose stdout may be NDJSON.
+    console.error(`client: ${Object.values(manifest).join(" ")}`);
   } catch (e) {
     console.error(`client build failed: ${(e as Error).message}`);
     Deno.exit(1);

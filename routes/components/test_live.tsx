@@ -2,7 +2,7 @@
 // RTT and quality charts, and the summary table. Used by both islands.
 import { useEffect, useMemo } from "preact/hooks";
 import type { TargetReport, TestMeta } from "../../server/test_meta.ts";
-import { followTest } from "../../islands/client/follow_test.ts";
+import { followEvents } from "../../islands/client/follow_events.ts";
 import { LiveStore } from "../../islands/client/live_store.ts";
 import { fmtPlan, fmtTime } from "./format.ts";
 import { LiveChart } from "./live_chart.tsx";
@@ -20,7 +20,7 @@ export function useLiveStore(
 
 /** Follows the store's test while mounted; finished tests replay their whole log too. */
 export function useFollow(store: LiveStore | null): void {
-  useEffect(() => store ? followTest(store) : undefined, [store]);
+  useEffect(() => store ? followEvents(store) : undefined, [store]);
 }
 
 export function StatusBadge({ status }: { status: string }) {

@@ -7,7 +7,7 @@ import type { LiveStore } from "./live_store.ts";
 const TYPES = ["probe", "interval", "status", "summary", "end"];
 
 /** Starts following; returns a function that stops. */
-export function followTest(store: LiveStore): () => void {
+export function followEvents(store: LiveStore): () => void {
   let source: EventSource | null = null;
   let retry: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
