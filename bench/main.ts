@@ -6,7 +6,7 @@ import { throughputBench } from "./throughput.ts";
 import { livePathBench } from "./live_path.ts";
 import { fanoutBench } from "./fanout.ts";
 import { pageBench } from "./page.ts";
-import { longTestBench } from "./long_test.ts";
+import { longTestBench } from "./long_run.ts";
 import { statsCostBench } from "./stats_cost.ts";
 import { type BenchRow, markdownTable, skippedRows } from "./report.ts";
 import { findPeers, missingPeer } from "./peers.ts";
