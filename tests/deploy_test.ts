@@ -126,67 +126,72 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "pla-deploy-" });
     const ns = `pla-dep-${Deno.pid}`;
     const ip = (a: string[]) => new Deno.Command("ip", { args: a }).output();
+    await ip(["netns", "del", ns]); // left by a killed run with the same pid
     await ip(["netns", "add", ns]);
-    await ip(["-n", ns, "link", "set", "lo", "up"]);
-    await ip([
-      "netns",
-      "exec",
-      ns,
-      "sysctl",
-      "-qw",
-      `net.ipv4.ping_group_range=${
-        (service.sysctls as Record<string, string>)["net.ipv4.ping_group_range"]
-      }`,
-    ]);
-    const inNs = ["ip", "netns", "exec", ns, "setpriv"];
-    const noCaps = ["--bounding-set=-all", "--inh-caps=-all"];
-    const { token, yaml } = await exampleWithToken();
-    await Deno.mkdir(`${dir}/config`);
-    await Deno.writeTextFile(`${dir}/config/pla.yaml`, yaml);
-    const paths = {
-      "/app": ROOT,
-      "/data": `${dir}/data`,
-      "/config": `${dir}/config`,
-    };
-    await Deno.mkdir(paths["/data"]);
-    const cmd = execForm("CMD", paths);
-    const image = dockerEnv();
-    assert.equal(image.HOST, "0.0.0.0", "reachable through a published port");
-    const env: Record<string, string> = {
-      ...image,
-      PLA_KV: image.PLA_KV.replace("/data", paths["/data"]),
-      // compose.yaml's setting, with its mount mapped here.
-      PLA_CONFIG: (service.environment as Record<string, string>).PLA_CONFIG
-        .replace("/config", paths["/config"]),
-    };
-    const server = new Deno.Command(inNs[0], {
-      args: [...inNs.slice(1), ...noCaps, ...cmd],
-      cwd: ROOT,
-      env,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const out = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
     try {
-      let log = "";
-      const deadline = Date.now() + 30_000;
-      while (!log.includes('"listening"') && Date.now() < deadline) {
-        const { value, done } = await out.read();
-        if (done) break;
-        log += value;
-      }
-      assert.match(log, /"listening"/, log);
-      assert.match(log, /"msg":"icmp","ipv4":"dgram","ipv6":"dgram"/, log);
-
-      const health = execForm("HEALTHCHECK", {});
-      const hc = await new Deno.Command(inNs[0], {
-        args: [...inNs.slice(1), ...noCaps, ...health],
+      await ip(["-n", ns, "link", "set", "lo", "up"]);
+      await ip([
+        "netns",
+        "exec",
+        ns,
+        "sysctl",
+        "-qw",
+        `net.ipv4.ping_group_range=${
+          (service.sysctls as Record<string, string>)[
+            "net.ipv4.ping_group_range"
+          ]
+        }`,
+      ]);
+      const inNs = ["ip", "netns", "exec", ns, "setpriv"];
+      const noCaps = ["--bounding-set=-all", "--inh-caps=-all"];
+      const { token, yaml } = await exampleWithToken();
+      await Deno.mkdir(`${dir}/config`);
+      await Deno.writeTextFile(`${dir}/config/pla.yaml`, yaml);
+      const paths = {
+        "/app": ROOT,
+        "/data": `${dir}/data`,
+        "/config": `${dir}/config`,
+      };
+      await Deno.mkdir(paths["/data"]);
+      const cmd = execForm("CMD", paths);
+      const image = dockerEnv();
+      assert.equal(image.HOST, "0.0.0.0", "reachable through a published port");
+      const env: Record<string, string> = {
+        ...image,
+        PLA_KV: image.PLA_KV.replace("/data", paths["/data"]),
+        // compose.yaml's setting, with its mount mapped here.
+        PLA_CONFIG: (service.environment as Record<string, string>).PLA_CONFIG
+          .replace("/config", paths["/config"]),
+      };
+      const server = new Deno.Command(inNs[0], {
+        args: [...inNs.slice(1), ...noCaps, ...cmd],
+        cwd: ROOT,
         env,
-      }).output();
-      assert.equal(hc.code, 0, new TextDecoder().decode(hc.stderr));
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const out = server.stdout.pipeThrough(new TextDecoderStream())
+        .getReader();
+      try {
+        let log = "";
+        const deadline = Date.now() + 30_000;
+        while (!log.includes('"listening"') && Date.now() < deadline) {
+          const { value, done } = await out.read();
+          if (done) break;
+          log += value;
+        }
+        assert.match(log, /"listening"/, log);
+        assert.match(log, /"msg":"icmp","ipv4":"dgram","ipv6":"dgram"/, log);
 
-      // A short loopback test through the API, from inside the namespace.
-      const client = `
+        const health = execForm("HEALTHCHECK", {});
+        const hc = await new Deno.Command(inNs[0], {
+          args: [...inNs.slice(1), ...noCaps, ...health],
+          env,
+        }).output();
+        assert.equal(hc.code, 0, new TextDecoder().decode(hc.stderr));
+
+        // A short loopback test through the API, from inside the namespace.
+        const client = `
         const base = "http://127.0.0.1:${env.PORT}";
         const auth = { authorization: "Bearer ${token}" };
         const r = await fetch(base + "/api/tests", { method: "POST", headers: auth,
@@ -205,26 +210,28 @@ Deno.test({
         const served = await Promise.all(assets.map(async ([, a]) =>
           (await fetch(base + a)).status));
         console.log(JSON.stringify({ test, served }));`;
-      const c = await new Deno.Command(inNs[0], {
-        args: [...inNs.slice(1), ...noCaps, Deno.execPath(), "eval", client],
-      }).output();
-      assert.equal(c.code, 0, new TextDecoder().decode(c.stderr));
-      const { test, served } = JSON.parse(new TextDecoder().decode(c.stdout));
-      assert.equal(test.status, "completed");
-      assert.ok(served.length >= 2, "the page links its script and styles");
-      assert.deepEqual(served, served.map(() => 200));
-      assert.deepEqual(
-        test.summary.map((s: { received: number }) => s.received),
-        [3, 3],
-      );
+        const c = await new Deno.Command(inNs[0], {
+          args: [...inNs.slice(1), ...noCaps, Deno.execPath(), "eval", client],
+        }).output();
+        assert.equal(c.code, 0, new TextDecoder().decode(c.stderr));
+        const { test, served } = JSON.parse(new TextDecoder().decode(c.stdout));
+        assert.equal(test.status, "completed");
+        assert.ok(served.length >= 2, "the page links its script and styles");
+        assert.deepEqual(served, served.map(() => 200));
+        assert.deepEqual(
+          test.summary.map((s: { received: number }) => s.received),
+          [3, 3],
+        );
+      } finally {
+        server.kill("SIGTERM");
+        const status = await server.status;
+        await out.cancel().catch(() => {});
+        await server.stderr.cancel().catch(() => {});
+        assert.equal(status.code, 0, "SIGTERM ends the server cleanly");
+      }
     } finally {
-      server.kill("SIGTERM");
-      const status = await server.status;
-      await out.cancel().catch(() => {});
-      await server.stderr.cancel().catch(() => {});
       await ip(["netns", "del", ns]);
       await Deno.remove(dir, { recursive: true });
-      assert.equal(status.code, 0, "SIGTERM ends the server cleanly");
     }
   },
 });
