@@ -2,12 +2,7 @@
 // process: its CPU and memory, and whether every client got every event.
 import { type BenchRow, num, ratio, verdict } from "./report.ts";
 import { readSse } from "./sse_reader.ts";
-import {
-  rssOf,
-  startServer,
-  startTest,
-  waitForTest,
-} from "./server_process.ts";
+import { postTest, rssOf, startServer, waitForTest } from "./server_process.ts";
 import { LOOPBACK_CONFIG } from "./live_path.ts";
 import { median } from "./quantile.ts";
 
@@ -79,14 +74,14 @@ export async function fanoutBench(): Promise<BenchRow[]> {
   );
   try {
     // Warm the service up (JIT, KV, engine) with a short test first.
-    const warm = await startTest(server.base, {
+    const warm = await postTest(server.base, {
       targets: ["lo4"],
       interval_ms: 10,
       count: 50,
       timeout_ms: 500,
     });
     await readSse(`${server.base}/api/tests/${warm}/events`, () => {});
-    const id = await startTest(server.base, {
+    const id = await postTest(server.base, {
       targets: ["lo4"],
       interval_ms: INTERVAL_MS,
       count: COUNT,

@@ -6,7 +6,7 @@ import { median, quantile } from "./quantile.ts";
 import { type BenchRow, num, verdict } from "./report.ts";
 import { realtimeUs } from "./realtime_clock.ts";
 import { readSse } from "./sse_reader.ts";
-import { startServer, startTest } from "./server_process.ts";
+import { postTest, startServer } from "./server_process.ts";
 import { Engine } from "../probe/engine.ts";
 
 const BENCH = "3 Live path";
@@ -46,7 +46,7 @@ async function engineOnlyMs(): Promise<number[]> {
 /** One test's probe events over SSE: kernel RX → client, ms, per reply. */
 async function sseLatencies(base: string): Promise<number[]> {
   const out: number[] = [];
-  const id = await startTest(base, {
+  const id = await postTest(base, {
     targets: ["lo4"],
     interval_ms: INTERVAL_MS,
     count: COUNT,

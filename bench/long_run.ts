@@ -2,7 +2,7 @@
 // (1 ms interval) against loopback through the service in its own process:
 // storage bytes, server memory, and the time to open its page and export it.
 import { type BenchRow, num } from "./report.ts";
-import { startServer, startTest, waitForTest } from "./server_process.ts";
+import { postTest, startServer, waitForTest } from "./server_process.ts";
 import { LOOPBACK_CONFIG } from "./live_path.ts";
 import { chartPoints, withChromium } from "./page.ts";
 
@@ -72,7 +72,7 @@ export async function longTestBench(): Promise<BenchRow[]> {
   try {
     const rss0 = await server.rss();
     const t0 = performance.now();
-    const id = await startTest(server.base, {
+    const id = await postTest(server.base, {
       targets: ["lo4"],
       interval_ms: 1,
       count: COUNT,

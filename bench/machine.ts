@@ -1,15 +1,10 @@
 // The machine description that goes above the table.
 import type { Peers } from "./peers.ts";
+import { runCommand } from "./run_command.ts";
 
 async function sh(cmd: string, args: string[]): Promise<string> {
   try {
-    const out = await new Deno.Command(cmd, {
-      args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return new TextDecoder().decode(out.stdout).trim();
+    return (await runCommand(cmd, args)).stdout.trim();
   } catch {
     return "unknown";
   }

@@ -1,4 +1,5 @@
 // The peers measured in the same run: iputils ping and fping (Debian packages).
+import { runCommand } from "./run_command.ts";
 
 export interface Peers {
   /** Version line, or null when the tool is missing. */
@@ -8,14 +9,8 @@ export interface Peers {
 
 async function versionOf(cmd: string, args: string[]): Promise<string | null> {
   try {
-    const out = await new Deno.Command(cmd, {
-      args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) +
-      new TextDecoder().decode(out.stderr);
+    const out = await runCommand(cmd, args);
+    const text = out.stdout + out.stderr;
     return text.split("\n").find((l) => l.trim())?.trim() ?? cmd;
   } catch {
     return null;

@@ -1,10 +1,11 @@
 // The service as a separate process for the benchmarks: tests/server_process.ts
 // starts it (server/main.ts on a free loopback port, temporary KV file, a
 // bench config); this adds its RSS and CPU from /proc.
+export { postTest } from "../tests/server_process.ts";
 import {
-  postTest,
   startServer as startChild,
   stopServer,
+  waitForTestEnd,
 } from "../tests/server_process.ts";
 
 export interface ServerProcess {
@@ -64,23 +65,16 @@ export async function startServer(configYaml: string): Promise<ServerProcess> {
   }
 }
 
-/** POSTs a test; returns its id. */
-export const startTest = (base: string, body: Record<string, unknown>) =>
-  postTest(base, body);
-
-/** Polls the test until it is no longer running; returns its final status. */
+/** Polls the test every 0.5 s until it is no longer running; returns its final status. */
 export async function waitForTest(
   base: string,
   id: string,
   timeoutMs: number,
   onPoll?: () => Promise<void>,
 ): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const meta = await (await fetch(`${base}/api/tests/${id}`)).json();
-    if (meta.status !== "running") return meta.status;
-    await onPoll?.();
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`test ${id} still running after ${timeoutMs} ms`);
+  const meta = await waitForTestEnd(base, id, timeoutMs, {
+    everyMs: 500,
+    onPoll,
+  });
+  return meta.status as string;
 }

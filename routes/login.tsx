@@ -1,6 +1,7 @@
 // The sign-in page: a plain form posting to /login. No script and no inline
 // style, so it runs under the Content-Security-Policy as is.
 import { renderToString } from "preact-render-to-string";
+import { assetManifest } from "./assets.ts";
 
 export interface LoginPageProps {
   /** Where to go after signing in (already checked to be a path on this site). */
@@ -9,32 +10,18 @@ export interface LoginPageProps {
   error?: string;
 }
 
-let stylesheet: string | null | undefined;
-
-/**
- * The web UI's stylesheet: its hashed URL from the asset build's manifest
- * (static/build/manifest.json, "app.css"); none when there is no build.
- */
-export function loginStylesheet(): string | null {
-  if (stylesheet !== undefined) return stylesheet;
+/** The web UI's hashed stylesheet from the build's manifest; none without a build. */
+function stylesheet(): string | null {
   try {
-    const m = JSON.parse(
-      Deno.readTextFileSync(
-        new URL("../static/build/manifest.json", import.meta.url),
-      ),
-    );
-    stylesheet = typeof m["app.css"] === "string" &&
-        m["app.css"].startsWith("/static/")
-      ? m["app.css"]
-      : null;
+    const css = assetManifest()["app.css"];
+    return typeof css === "string" && css.startsWith("/static/") ? css : null;
   } catch {
-    stylesheet = null;
+    return null;
   }
-  return stylesheet;
 }
 
 export function LoginPage({ next, username, error }: LoginPageProps) {
-  const css = loginStylesheet();
+  const css = stylesheet();
   return (
     <html lang="en">
       <head>

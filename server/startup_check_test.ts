@@ -7,6 +7,37 @@ import { authConfigYaml } from "./auth_testkit.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
+/**
+ * Runs server/main.ts with the start task's read permission and no write
+ * permission, bounded in time (a server that did start is killed, and the
+ * test fails on its exit code).
+ */
+async function runMain(env: Record<string, string>, args: string[] = []) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-ffi",
+      `--allow-read=${ROOT}`,
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys=hostname",
+      "server/main.ts",
+      ...args,
+    ],
+    cwd: ROOT,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  const text = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: text.decode(out.stdout),
+    stderr: text.decode(out.stderr),
+  };
+}
+
 Deno.test("loopback hosts", () => {
   for (const h of ["127.0.0.1", "127.1.2.3", "::1", "localhost", "LOCALHOST"]) {
     assert.ok(isLoopbackHost(h), h);
@@ -44,31 +75,13 @@ Deno.test("auth notice: open on loopback warns, open elsewhere refused unless ex
 });
 
 Deno.test("main.ts refuses to serve the open default config on 0.0.0.0", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      `--allow-read=${ROOT}`,
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=hostname",
-      "server/main.ts",
-    ],
-    cwd: ROOT,
-    env: { HOST: "0.0.0.0", PORT: "0", PLA_KV: ":memory:" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // Bounded: a server that did start is killed, and the test fails below.
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const out = await child.output();
-  clearTimeout(timer);
+  const out = await runMain({ HOST: "0.0.0.0", PORT: "0", PLA_KV: ":memory:" });
   assert.equal(out.code, 2);
   assert.match(
-    new TextDecoder().decode(out.stderr),
+    out.stderr,
     /refusing to serve on 0\.0\.0\.0: the embedded default config has no authentication/,
   );
-  assert.doesNotMatch(new TextDecoder().decode(out.stdout), /listening/);
+  assert.doesNotMatch(out.stdout, /listening/);
 });
 
 Deno.test("main.ts: a config file it may not read gets a hint that works with the start task", async () => {
@@ -76,25 +89,11 @@ Deno.test("main.ts: a config file it may not read gets a hint that works with th
   try {
     const file = `${dir}/pla.yaml`;
     await Deno.writeTextFile(file, "auth: {mode: open}\n");
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-ffi",
-        `--allow-read=${ROOT}`,
-        "--allow-net",
-        "--allow-env",
-        "--allow-sys=hostname",
-        "server/main.ts",
-        "--config",
-        file,
-      ],
-      cwd: ROOT,
-      env: { PORT: "0", PLA_KV: ":memory:" },
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(20_000),
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
+    const out = await runMain({ PORT: "0", PLA_KV: ":memory:" }, [
+      "--config",
+      file,
+    ]);
+    const stderr = out.stderr;
     assert.equal(out.code, 2, stderr);
     assert.match(
       stderr,
@@ -110,23 +109,12 @@ Deno.test("main.ts: a config file it may not read gets a hint that works with th
 Deno.test("main.ts: a port in use is one line naming it, exit 2", async () => {
   using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (busy.addr as Deno.NetAddr).port;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      `--allow-read=${ROOT}`,
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=hostname",
-      "server/main.ts",
-    ],
-    cwd: ROOT,
-    env: { PORT: String(port), PLA_KV: ":memory:", NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(20_000),
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
+  const out = await runMain({
+    PORT: String(port),
+    PLA_KV: ":memory:",
+    NO_COLOR: "1",
+  });
+  const stderr = out.stderr;
   assert.equal(out.code, 2, stderr);
   assert.equal(stderr.trim().split("\n").length, 1, stderr);
   assert.match(
@@ -141,23 +129,12 @@ Deno.test("main.ts: a port in use is one line naming it, exit 2", async () => {
 Deno.test("main.ts: a KV path outside its permissions gets a hint with both flags it needs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pla-kv-" });
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-ffi",
-        `--allow-read=${ROOT}`,
-        "--allow-net",
-        "--allow-env",
-        "--allow-sys=hostname",
-        "server/main.ts",
-      ],
-      cwd: ROOT,
-      env: { PORT: "0", PLA_KV: `${dir}/pla.kv`, NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(20_000),
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
+    const out = await runMain({
+      PORT: "0",
+      PLA_KV: `${dir}/pla.kv`,
+      NO_COLOR: "1",
+    });
+    const stderr = out.stderr;
     assert.equal(out.code, 2, stderr);
     // Opening a KV file needs read and write access: a hint naming only one
     // of them would fail again.

@@ -3,7 +3,13 @@
 // test under artifacts/. Tests skip (ignore) with a printed reason when
 // chromium is missing.
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { type Server, startServer, stopServer } from "./server_process.ts";
+import {
+  postTest,
+  type Server,
+  startServer,
+  stopServer,
+  waitForTestEnd,
+} from "./server_process.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp_proxy.ts";
 
 // playwright-core checks for WSL when it loads by probing
@@ -167,17 +173,7 @@ export async function finishedTest(
   base: string,
   body: Record<string, unknown>,
 ): Promise<string> {
-  const res = await fetch(`${base}/api/tests`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const meta = await res.json();
-  if (res.status !== 201) throw new Error(JSON.stringify(meta));
-  for (let i = 0; i < 300; i++) {
-    const now = await (await fetch(`${base}/api/tests/${meta.id}`)).json();
-    if (now.status !== "running") return meta.id;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`test ${meta.id} did not finish`);
+  const id = await postTest(base, body);
+  await waitForTestEnd(base, id, 30_000, { everyMs: 100 });
+  return id;
 }

@@ -130,6 +130,31 @@ export async function getJson(
   return { ...(await res.json()), status_code: res.status };
 }
 
+/**
+ * Polls the test every `everyMs` until it is no longer running (calling
+ * `onPoll` between polls) and returns its metadata; throws after `ms`.
+ */
+export async function waitForTestEnd(
+  base: string,
+  id: string,
+  ms: number,
+  { everyMs = 200, onPoll }: {
+    everyMs?: number;
+    onPoll?: () => Promise<void>;
+  } = {},
+): Promise<Record<string, unknown> & { status_code: number }> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const meta = await getJson(`${base}/api/tests/${id}`);
+    if (meta.status !== "running") return meta;
+    if (Date.now() > end) {
+      throw new Error(`test ${id} still running after ${ms} ms`);
+    }
+    await onPoll?.();
+    await sleep(everyMs);
+  }
+}
+
 export async function postTest(base: string, body: unknown): Promise<string> {
   const res = await fetch(`${base}/api/tests`, {
     method: "POST",

@@ -13,6 +13,7 @@ import {
   sleep,
   startServer,
   stopServer,
+  waitForTestEnd,
 } from "./server_process.ts";
 import { mountNamespaceUnavailable, onTmpfs } from "./mount_namespace.ts";
 
@@ -38,15 +39,6 @@ function inServerNs(server: Server, script: string, arg: string) {
     script,
     arg,
   ]);
-}
-
-async function waitForStatus(base: string, id: string, ms: number) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const meta = await getJson(`${base}/api/tests/${id}`);
-    if (meta.status !== "running" || Date.now() > end) return meta;
-    await sleep(100);
-  }
 }
 
 /** A long loopback test, the disk filled under it: it fails cleanly, the server serves on and recovers. */
@@ -78,7 +70,7 @@ async function fillMidTest() {
       `${mnt}/filler`,
     );
 
-    const meta = await waitForStatus(server.base, id, 10_000);
+    const meta = await waitForTestEnd(server.base, id, 10_000);
     assert.equal(meta.status, "failed", JSON.stringify(meta));
     assert.match(
       String(meta.error),
@@ -127,7 +119,7 @@ async function fillMidTest() {
       timeout_ms: 500,
     });
     assert.equal(
-      (await waitForStatus(server.base, id2, 10_000)).status,
+      (await waitForTestEnd(server.base, id2, 10_000)).status,
       "completed",
     );
     // Every probe of the failed test up to the failure is there, none twice.

@@ -18,6 +18,7 @@ import {
   sleep,
   startServer,
   stopServer,
+  waitForTestEnd,
 } from "./server_process.ts";
 import {
   inMountNamespace,
@@ -47,16 +48,6 @@ async function bedServer(bed: Testbed, dir: string): Promise<Server> {
       `servers:\n  - { id: bed, name: Bed, host: ${bed.targetAddress} }\n` +
       `limits: { min_interval_ms: 1 }\n`,
   });
-}
-
-async function waitEnd(base: string, id: string, ms: number) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const meta = await getJson(`${base}/api/tests/${id}`);
-    if (meta.status !== "running") return meta;
-    assert.ok(Date.now() < end, `test ${id} still running after ${ms} ms`);
-    await sleep(200);
-  }
 }
 
 /** Probes in index order, one (final) record each. */
@@ -105,7 +96,7 @@ Deno.test({
       await first.stop();
       await sleep(2000);
       const second = await bed.startResponder(limits);
-      const meta = await waitEnd(server.base, id, 20_000);
+      const meta = await waitForTestEnd(server.base, id, 20_000);
       await second.stop();
       assert.equal(meta.status, "completed");
       const probes = await finalProbes(server.base, id);
@@ -141,7 +132,7 @@ Deno.test({
         await ip(["link", "set", "dev", bed.hostIf, "down"]);
         await sleep(2000);
         await ip(["link", "set", "dev", bed.hostIf, "up"]);
-        const meta = await waitEnd(server.base, id, 20_000);
+        const meta = await waitForTestEnd(server.base, id, 20_000);
         assert.equal(meta.status, "completed");
         const probes = await finalProbes(server.base, id);
         assert.equal(probes.length, COUNT);
@@ -240,7 +231,7 @@ Deno.test({
       assert.equal(problem.field, "targets.0");
       assert.match(problem.detail, /cannot resolve host 'pla-target': /);
       // Targets are resolved once, at the start: the first test goes on.
-      const meta = await waitEnd(server.base, id, 20_000);
+      const meta = await waitForTestEnd(server.base, id, 20_000);
       assert.equal(meta.status, "completed");
       const [summary] = meta.summary as { sent: number; received: number }[];
       assert.deepEqual([summary.sent, summary.received], [150, 150]);
