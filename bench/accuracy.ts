@@ -7,7 +7,7 @@ import {
   type Testbed,
   testbedUnavailableReason,
   type TruthRecord,
-} from "../probe/testbed/testbed.ts";
+} from "../testing/testbed/testbed.ts";
 import { median, quantile } from "./quantile.ts";
 import { type BenchRow, num, ratio, skippedRows, verdict } from "./report.ts";
 import { runCommand } from "./run_command.ts";

@@ -9,7 +9,7 @@ import {
   overlaps,
   type Testbed,
   usedRanges,
-} from "../probe/testbed/testbed.ts";
+} from "../testing/testbed/testbed.ts";
 import { runCommand } from "./run_command.ts";
 
 const BASE = ipToInt("198.18.0.0");

@@ -7,11 +7,7 @@ import { startServer } from "./server_process.ts";
 import { LOOPBACK_CONFIG } from "./live_path.ts";
 import { median } from "./quantile.ts";
 import type { Browser } from "playwright-core";
-import {
-  CHROMIUM,
-  chromiumMissing,
-  launchBrowser,
-} from "../tests/browser_kit.ts";
+import { CHROMIUM, launchBrowser, noBrowser } from "../testing/browser_kit.ts";
 
 const BENCH = "5 Page";
 const RUNS = 3;
@@ -80,7 +76,7 @@ async function assetBytes(
 export async function withChromium<T>(
   fn: (browser: Browser) => Promise<T>,
 ): Promise<T | null> {
-  if (chromiumMissing) return null;
+  if (noBrowser) return null;
   const browser = await launchBrowser();
   try {
     return await fn(browser);

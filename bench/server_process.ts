@@ -1,12 +1,12 @@
-// The service as a separate process for the benchmarks: tests/server_process.ts
+// The service as a separate process for the benchmarks: testing/server_process.ts
 // starts it (server/main.ts on a free loopback port, temporary KV file, a
 // bench config); this adds its RSS and CPU from /proc.
-export { postTest } from "../tests/server_process.ts";
+export { postTest } from "../testing/server_process.ts";
 import {
   startServer as startChild,
   stopServer,
   waitForTestEnd,
-} from "../tests/server_process.ts";
+} from "../testing/server_process.ts";
 
 export interface ServerProcess {
   readonly base: string;

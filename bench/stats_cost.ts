@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { type BenchRow, num, ratio, verdict } from "./report.ts";
 import { computeStats } from "../probe/statistics.ts";
 import { StatsAccumulator } from "../probe/stats_accumulator.ts";
-import type { ProbeOutcome } from "../probe/schemas.ts";
+import type { ProbeOutcome } from "../model/probe.ts";
 
 const BENCH = "7 Live stats";
 const COUNT = 86_400;

@@ -5,7 +5,7 @@
 import {
   createTestbed,
   testbedUnavailableReason,
-} from "../probe/testbed/testbed.ts";
+} from "../testing/testbed/testbed.ts";
 import { kernelSubnet } from "./kernel_subnet.ts";
 import { median } from "./quantile.ts";
 import { type BenchRow, num, ratio, skippedRows, verdict } from "./report.ts";

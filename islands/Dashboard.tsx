@@ -2,10 +2,10 @@
 // Validation is the API's own: a problem's `field` puts its message beside
 // that control.
 import { useComputed, useSignal } from "@preact/signals";
-import type { Config, ServerEntry } from "../server/config.ts";
+import type { Config, ServerEntry } from "../server/config/config.ts";
 import { startTest, stopTest } from "./client/api.ts";
 import { LiveStore } from "./client/live_store.ts";
-import { TestLive, useFollow } from "../routes/components/test_live.tsx";
+import { TestLive, useFollow } from "./components/test_live.tsx";
 
 export interface DashboardProps {
   servers: ServerEntry[];

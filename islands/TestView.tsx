@@ -1,7 +1,7 @@
 // Island of /tests/{id}: the live (or replayed) view of one test, with Stop.
 import { useSignal } from "@preact/signals";
-import type { TargetReport, TestMeta } from "../server/test_meta.ts";
-import { TestLive, useLiveStore } from "../routes/components/test_live.tsx";
+import type { TargetReport, TestMeta } from "../model/run.ts";
+import { TestLive, useLiveStore } from "./components/test_live.tsx";
 import { stopTest } from "./client/api.ts";
 
 export interface TestViewProps {

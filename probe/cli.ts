@@ -4,7 +4,7 @@ import { Engine, type ProbeRun } from "./engine.ts";
 import { HostResolveError } from "./resolve_target.ts";
 import { IcmpPermissionError, ShimLoadError } from "./icmp_errors.ts";
 import { formatTable, probeLine } from "./text_report.ts";
-import type { ProbeRecord } from "./schemas.ts";
+import type { ProbeRecord } from "../model/probe.ts";
 
 const encoder = new TextEncoder();
 function out(line: string): void {

@@ -1,6 +1,6 @@
 // Command-line flags of `deno task probe` to validated settings.
 import { parseArgs } from "node:util";
-import { type ProbeSettings, probeSettings } from "./schemas.ts";
+import { type ProbeSettings, probeSettings } from "../model/probe.ts";
 import { parseDuration } from "./duration.ts";
 import type { Family } from "./ip_address.ts";
 

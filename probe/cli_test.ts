@@ -1,6 +1,7 @@
 // The CLI as a user runs it: a subprocess, real ICMP to loopback.
 import assert from "node:assert/strict";
-import { testbedUnavailableReason } from "./testbed/testbed.ts";
+import { testbedUnavailableReason } from "../testing/testbed/testbed.ts";
+import { gate } from "../testing/gate.ts";
 
 const cli = new URL("cli.ts", import.meta.url).pathname;
 const PERMS = [
@@ -178,8 +179,7 @@ Deno.test("bad input: one clear line on stderr and exit 2", async () => {
   }
 });
 
-const reason = await testbedUnavailableReason();
-if (reason) console.log(`skipping the namespace tests: ${reason}`);
+const noBed = gate("CLI test-bed tests", await testbedUnavailableReason());
 
 /** Runs the CLI in a fresh namespace with this ping group range and CAP_NET_RAW dropped. */
 async function probeWithoutRawSockets(groupRange: string, args: string[]) {
@@ -213,7 +213,7 @@ async function probeWithoutRawSockets(groupRange: string, args: string[]) {
 
 Deno.test({
   name: "without ICMP privilege it says how to grant it (exit 3)",
-  ignore: reason !== null,
+  ignore: noBed,
   async fn() {
     const r = await probeWithoutRawSockets("1 0", [
       "--host",
@@ -230,7 +230,7 @@ Deno.test({
 
 Deno.test({
   name: "unprivileged ping sockets are used when the group range allows them",
-  ignore: reason !== null,
+  ignore: noBed,
   async fn() {
     // Raw sockets are impossible here, so answers prove the ping-socket path.
     const args = [

@@ -17,7 +17,11 @@ import { resolveTarget } from "./resolve_target.ts";
 import { ProbeSlot } from "./probe_slot.ts";
 import { DueHeap } from "./due_heap.ts";
 import { ShimError } from "./icmp_errors.ts";
-import type { ProbeRecord, ProbeSettings, TargetStats } from "./schemas.ts";
+import type {
+  ProbeRecord,
+  ProbeSettings,
+  TargetStats,
+} from "../model/probe.ts";
 
 /** A target as asked for: a label (server id or the host as typed) and the host to probe. */
 export interface TargetSpec {

@@ -3,7 +3,7 @@
 // against loopback addresses only (127.0.0.0/8 is answered by the kernel).
 import assert from "node:assert/strict";
 import { Engine } from "./engine.ts";
-import type { ProbeRecord } from "./schemas.ts";
+import type { ProbeRecord } from "../model/probe.ts";
 
 const TARGETS = 200;
 const hosts = Array.from(

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Engine } from "./engine.ts";
 import { HostResolveError } from "./resolve_target.ts";
 import { IcmpSocket } from "./icmp_socket.ts";
-import type { ProbeRecord } from "./schemas.ts";
+import type { ProbeRecord } from "../model/probe.ts";
 
 const settings = { interval_ms: 5, count: 20, timeout_ms: 500, size: 56 };
 

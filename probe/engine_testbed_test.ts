@@ -6,18 +6,21 @@
 import assert from "node:assert/strict";
 import { Engine, type ProbeRun } from "./engine.ts";
 import { computeStats } from "./statistics.ts";
-import type { ProbeOutcome, ProbeRecord, ProbeSettings } from "./schemas.ts";
+import type {
+  ProbeOutcome,
+  ProbeRecord,
+  ProbeSettings,
+} from "../model/probe.ts";
 import {
   createTestbed,
   type ResponderOptions,
   type Testbed,
   testbedUnavailableReason,
   type TruthRecord,
-} from "./testbed/testbed.ts";
+} from "../testing/testbed/testbed.ts";
+import { gate } from "../testing/gate.ts";
 
-const reason = await testbedUnavailableReason();
-if (reason) console.log(`engine test-bed tests skipped: ${reason}`);
-const ignore = reason !== null;
+const ignore = gate("engine test-bed tests", await testbedUnavailableReason());
 
 const REPO = decodeURIComponent(new URL("..", import.meta.url).pathname);
 

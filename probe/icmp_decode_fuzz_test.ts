@@ -15,7 +15,7 @@ import {
   ipv4Packet,
   ipv6Packet,
   probePayload,
-} from "./icmp_packet_kit.ts";
+} from "../testing/icmp_packet_kit.ts";
 
 const COOKIE = new Uint8Array([0xc0, 0x0c, 0x1e, 0x5a, 0x17, 0x42, 0x99, 0x01]);
 const OTHER_COOKIE = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);

@@ -1,5 +1,9 @@
 // What the engine knows about one probe; doubles as the statistics' input.
-import type { IcmpErrorInfo, ProbeOutcome, ProbeRecord } from "./schemas.ts";
+import type {
+  IcmpErrorInfo,
+  ProbeOutcome,
+  ProbeRecord,
+} from "../model/probe.ts";
 import type { ResolvedTarget } from "./engine.ts";
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -5,7 +5,7 @@
  * unsettled tail), so both perform the same floating-point operations in the
  * same order and agree bit for bit.
  */
-import type { ProbeOutcome } from "./schemas.ts";
+import type { ProbeOutcome } from "../model/probe.ts";
 
 export class SendOrderFold {
   rttCount = 0;

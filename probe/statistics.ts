@@ -26,7 +26,7 @@
  * - mos: simplified E-model: EL = avg_rtt + 2 × jitter + 10; R = 93.2 − EL/40 if EL < 160 else 93.2 − (EL − 120)/10; R −= 2.5 × loss_pct; MOS = 1 if R < 0, else 1 + 0.035R + 7e-6·R(R − 60)(100 − R) clamped to [1, 4.5]; null when sent = 0, 1 when received = 0.
  * - Rounding (output only): *_ms figures and loss_pct to 3 decimals, mos to 2.
  */
-import type { ProbeOutcome, TargetStats } from "./schemas.ts";
+import type { ProbeOutcome, TargetStats } from "../model/probe.ts";
 import { SendOrderFold } from "./send_order_fold.ts";
 
 export interface StatsOptions {

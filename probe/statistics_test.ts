@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { computeStats } from "./statistics.ts";
-import { type ProbeOutcome, targetStats } from "./schemas.ts";
+import { type ProbeOutcome, targetStats } from "../model/probe.ts";
 
 // Builders; sent_ms defaults to 1000 × index, received_ms to sent_ms + rtt_ms.
 function ok(

@@ -18,7 +18,7 @@
  * arrival earlier than one already seen (a clock step) recounts it once.
  * Anything outside the contract switches to computeStats for good.
  */
-import type { ProbeOutcome, TargetStats } from "./schemas.ts";
+import type { ProbeOutcome, TargetStats } from "../model/probe.ts";
 import { SendOrderFold } from "./send_order_fold.ts";
 import { SortedSamples } from "./sorted_samples.ts";
 import {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { StatsAccumulator } from "./stats_accumulator.ts";
 import { computeStats, type StatsOptions } from "./statistics.ts";
-import type { ProbeOutcome } from "./schemas.ts";
+import type { ProbeOutcome } from "../model/probe.ts";
 
 /** mulberry32: a small seeded PRNG, so every failure names a reproducible seed. */
 function prng(seed: number): () => number {

@@ -1,6 +1,6 @@
 // The CLI's human output: live lines like ping, then one table.
 import type { ProbeRun } from "./engine.ts";
-import type { ProbeRecord, ProbeSettings } from "./schemas.ts";
+import type { ProbeRecord, ProbeSettings } from "../model/probe.ts";
 
 /** One live line per probe record. */
 export function probeLine(r: ProbeRecord, s: ProbeSettings): string {

@@ -1,7 +1,7 @@
 // Assets: served by the app with the right caching, and the dashboard's
 // JavaScript budget (40 KB gzip-compressed, everything it loads).
 import assert from "node:assert/strict";
-import { withApiKit } from "../server/api_testkit.ts";
+import { withApiKit } from "../testing/api_testkit.ts";
 
 const JS_BUDGET_GZ = 40 * 1024;
 

@@ -1,5 +1,5 @@
 // GET /: the dashboard. Without script it still lists every server.
-import type { Config } from "../server/config.ts";
+import type { Config } from "../server/config/config.ts";
 import Dashboard from "../islands/Dashboard.tsx";
 import { type HistoryRow, HistoryTable } from "./components/history_table.tsx";
 import { Island } from "./island.tsx";

@@ -1,7 +1,7 @@
 // GET /tests: past and running tests, filtered by server, status and dates with
 // a plain GET form, so it works without script too.
-import type { Config } from "../server/config.ts";
-import { testStatus } from "../server/test_meta.ts";
+import type { Config } from "../server/config/config.ts";
+import { testStatus } from "../model/run.ts";
 import { type HistoryRow, HistoryTable } from "./components/history_table.tsx";
 import type { Page } from "./layout.tsx";
 

@@ -1,11 +1,11 @@
 // The HTML pages: rendered here from the runner and config (no API round
 // trip); the islands in them then use the JSON API and SSE.
 import type { Context, Hono } from "hono";
-import type { Config } from "../server/config.ts";
-import { ApiError } from "../server/problem.ts";
-import { pageTests, parseTestListQuery } from "../server/test_list.ts";
-import type { TestMeta } from "../server/test_meta.ts";
-import type { TestRunner } from "../server/test_runner.ts";
+import type { Config } from "../server/config/config.ts";
+import { ApiError } from "../server/http/problem.ts";
+import { pageTests, parseTestListQuery } from "../server/runs/run_list.ts";
+import type { TestMeta } from "../model/run.ts";
+import type { Runner } from "../server/runs/runner.ts";
 import { mountAssets } from "./assets.ts";
 import { dashboardPage } from "./dashboard_page.tsx";
 import { historyPage } from "./history_page.tsx";
@@ -29,7 +29,7 @@ const html = (c: Context, page: Page, status: 200 | 400 | 404 = 200) => {
 
 export function mountPages(
   app: Hono,
-  { config, runner }: { config: Config; runner: TestRunner },
+  { config, runner }: { config: Config; runner: Runner },
 ): void {
   mountAssets(app);
   // A browser asking for a page that does not exist gets a page, not JSON.

@@ -1,6 +1,6 @@
 // The pages rendered on the server, as a browser without script sees them.
 import assert from "node:assert/strict";
-import { quickTest, withApiKit } from "../server/api_testkit.ts";
+import { quickTest, withApiKit } from "../testing/api_testkit.ts";
 
 const page = async (res: Response, status = 200) => {
   assert.equal(res.status, status);

@@ -1,7 +1,7 @@
 // GET /tests/{id}: one test, live or finished; prints as a report.
-import type { TargetReport, TestMeta } from "../server/test_meta.ts";
+import type { TargetReport, TestMeta } from "../model/run.ts";
 import TestView from "../islands/TestView.tsx";
-import { fmtTime } from "./components/format.ts";
+import { fmtTime } from "../islands/components/format.ts";
 import { Island } from "./island.tsx";
 import type { Page } from "./layout.tsx";
 

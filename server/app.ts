@@ -1,26 +1,26 @@
 // The Hono app, built without a socket so tests drive it with app.request().
 import { type Context, Hono } from "hono";
 import type { SocketMode } from "../probe/icmp_socket.ts";
-import type { Config } from "./config.ts";
-import { ApiError } from "./problem.ts";
-import type { TestRunner } from "./test_runner.ts";
+import type { Config } from "./config/config.ts";
+import { ApiError } from "./http/problem.ts";
+import type { Runner } from "./runs/runner.ts";
+import { exportStream, parseExportFormat } from "./runs/export.ts";
+import { parseSamplesQuery, samplesPage } from "./runs/samples.ts";
 import {
-  exportStream,
-  parseExportFormat,
-  parseSamplesQuery,
-  samplesPage,
-} from "./test_data.ts";
-import { type AuditAction, AuditLog, clientAddress } from "./audit_log.ts";
-import { openApiDocument } from "./openapi.ts";
-import { mountSeedAliases } from "./seed_aliases.ts";
-import { sseResponse } from "./sse_response.ts";
+  type AuditAction,
+  AuditLog,
+  clientAddress,
+} from "./store/audit_log.ts";
+import { openApiDocument } from "./http/openapi.ts";
+import { mountSeedAliases } from "./http/legacy_routes.ts";
+import { sseResponse } from "./http/sse_response.ts";
 import { mountPages } from "../routes/mount_pages.tsx";
-import { pageTests, parseLimit, parseTestListQuery } from "./test_list.ts";
-import type { Metrics } from "./metrics.ts";
-import { type Auth, principalOf } from "./auth.ts";
-import { mountSecurity } from "./security.ts";
-import { streamLimit, StreamSlots } from "./sse_limit.ts";
-import { checkTestId } from "./test_id.ts";
+import { pageTests, parseLimit, parseTestListQuery } from "./runs/run_list.ts";
+import type { Metrics } from "./ops/metrics.ts";
+import { type Auth, principalOf } from "./auth/auth.ts";
+import { mountSecurity } from "./http/security.ts";
+import { streamLimit, StreamSlots } from "./http/sse_limit.ts";
+import { checkTestId } from "./runs/run_id.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -30,7 +30,7 @@ export interface AppDeps {
   /** The test API; without it only /healthz and / are served. */
   api?: {
     config: Config;
-    runner: TestRunner;
+    runner: Runner;
     /** Period of SSE heartbeat comments; default 15 s. */
     heartbeatMs?: number;
     /** Audit trail of start/stop/delete/export; GET /api/audit. */

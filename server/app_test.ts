@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { withApiKit } from "./api_testkit.ts";
+import { withApiKit } from "../testing/api_testkit.ts";
 import { createApp } from "./app.ts";
 
 Deno.test("/healthz reports the ICMP socket modes", async () => {
@@ -26,10 +26,10 @@ Deno.test("/healthz is 503 when no ICMP socket can be opened", async () => {
 
 // The test API through app.request(), a real engine probing loopback only and
 // KV in memory.
-import { TestRunner } from "./test_runner.ts";
+import { Runner } from "./runs/runner.ts";
 import type { Hono } from "hono";
 
-const withApi = (fn: (app: Hono, runner: TestRunner) => Promise<void>) =>
+const withApi = (fn: (app: Hono, runner: Runner) => Promise<void>) =>
   withApiKit(({ app, runner }) => fn(app, runner));
 
 const post = async (app: Hono, path: string, body: string) =>

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { createApp } from "./app.ts";
-import { TestStore } from "./store.ts";
+import { KvStore } from "./store/kv_store.ts";
 
 Deno.test("/healthz reports KV reachable, 503 once it is not", async () => {
-  const store = await TestStore.open(":memory:");
+  const store = await KvStore.open(":memory:");
   const app = createApp({
     icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
     kvHealth: () => store.getTest("__healthz__"),

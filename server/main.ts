@@ -2,14 +2,14 @@
 // Environment: HOST (default 127.0.0.1), PORT (default 8080), PLA_KV (default ./data/pla.kv),
 // PLA_CONFIG or --config FILE (default: the embedded loopback config).
 import { createApp } from "./app.ts";
-import { AuditLog } from "./audit_log.ts";
-import { withRequestLog } from "./request_log.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { AuditLog } from "./store/audit_log.ts";
+import { withRequestLog } from "./http/request_log.ts";
+import { ConfigError, loadConfig } from "./config/config.ts";
 import { mainOptions } from "./main_options.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics } from "./ops/metrics.ts";
 import { authNotice } from "./startup_check.ts";
-import { TestStore } from "./store.ts";
-import { TestRunner } from "./test_runner.ts";
+import { KvStore } from "./store/kv_store.ts";
+import { Runner } from "./runs/runner.ts";
 import { Engine } from "../probe/engine.ts";
 import type { Family } from "../probe/ip_address.ts";
 
@@ -51,9 +51,9 @@ const modeOf = (family: Family) => {
     return { error: (e as Error).message };
   }
 };
-let store: TestStore;
+let store: KvStore;
 try {
-  store = await TestStore.open(kvPath);
+  store = await KvStore.open(kvPath);
 } catch (e) {
   const hint = e instanceof Deno.errors.NotCapable
     ? " (the start task may open the KV store only under ./data; for another place run server/main.ts with --allow-read=DIR --allow-write=DIR)"
@@ -64,7 +64,7 @@ try {
   Deno.exit(2);
 }
 const metrics = new Metrics();
-const runner = new TestRunner({
+const runner = new Runner({
   engine,
   config,
   store,

@@ -1,7 +1,7 @@
 // What main.ts says about authentication at start-up, and when it refuses to
 // start: the embedded default config is open, so it is served on loopback only.
 import { parseAddress } from "../probe/ip_address.ts";
-import type { Config } from "./config.ts";
+import type { Config } from "./config/config.ts";
 
 export function isLoopbackHost(host: string): boolean {
   if (host.toLowerCase() === "localhost") return true;

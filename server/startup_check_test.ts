@@ -1,9 +1,9 @@
 // Start-up: the auth mode is printed; the open embedded config is served on
 // loopback only (main.ts refuses other addresses).
 import assert from "node:assert/strict";
-import { loadConfig, parseConfig } from "./config.ts";
+import { loadConfig, parseConfig } from "./config/config.ts";
 import { authNotice, isLoopbackHost } from "./startup_check.ts";
-import { authConfigYaml } from "./auth_testkit.ts";
+import { authConfigYaml } from "../testing/auth_testkit.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

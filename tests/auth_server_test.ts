@@ -3,13 +3,17 @@
 // refusal; then the same in a real browser (Chromium, skipped without it).
 // Probes loopback only, one probe.
 import assert from "node:assert/strict";
-import { artifactPath, chromiumMissing, launchBrowser } from "./browser_kit.ts";
+import {
+  artifactPath,
+  launchBrowser,
+  noBrowser,
+} from "../testing/browser_kit.ts";
 import {
   hashPassword,
   MIN_ITERATIONS,
   newToken,
   sha256Hex,
-} from "../server/password.ts";
+} from "../server/auth/password.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PASSWORD = "a long enough password";
@@ -166,7 +170,7 @@ Deno.test("real server, auth required: tokens, sign-in form, cookie, CSRF", asyn
 Deno.test({
   name:
     "browser: a page redirects to the form; sign-in sets a cookie the browser keeps on 127.0.0.1; no CSP violation",
-  ignore: chromiumMissing !== null,
+  ignore: noBrowser,
   async fn() {
     const s = await startServer();
     const browser = await launchBrowser();

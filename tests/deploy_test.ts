@@ -6,9 +6,14 @@
 // same sysctl compose.yaml sets, in a network namespace of its own.
 import assert from "node:assert/strict";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
-import { ConfigError, loadConfig, parseConfig } from "../server/config.ts";
-import { newToken, sha256Hex } from "../server/password.ts";
-import { testbedUnavailableReason } from "../probe/testbed/testbed.ts";
+import {
+  ConfigError,
+  loadConfig,
+  parseConfig,
+} from "../server/config/config.ts";
+import { newToken, sha256Hex } from "../server/auth/password.ts";
+import { testbedUnavailableReason } from "../testing/testbed/testbed.ts";
+import { gate } from "../testing/gate.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const read = (f: string) => Deno.readTextFileSync(`${ROOT}/${f}`);
@@ -26,7 +31,7 @@ function instructions(text: string): { op: string; args: string }[] {
 }
 
 const docker = instructions(read("Dockerfile"));
-const EXAMPLE = "server/config.example.yaml";
+const EXAMPLE = "server/config/config.example.yaml";
 
 /** The example config with a fresh operator token added. */
 async function exampleWithToken() {
@@ -103,8 +108,10 @@ Deno.test("compose.yaml: one service, port, KV volume, read-only config, ping sy
   assert.deepEqual(service.cap_drop, ["ALL"]);
 });
 
-const reason = await testbedUnavailableReason();
-if (reason) console.log(`skipping the container command test: ${reason}`);
+const noBed = gate(
+  "container command test",
+  await testbedUnavailableReason(),
+);
 
 /** The Dockerfile's exec-form argument list of `op`, paths mapped to here. */
 function execForm(op: string, map: Record<string, string>): string[] {
@@ -121,7 +128,7 @@ function execForm(op: string, map: Record<string, string>): string[] {
 
 Deno.test({
   name: "the container's CMD serves and probes loopback with no capabilities",
-  ignore: reason !== null,
+  ignore: noBed,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "pla-deploy-" });
     const ns = `pla-dep-${Deno.pid}`;

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { Engine } from "../probe/engine.ts";
 import { createApp } from "../server/app.ts";
-import { parseConfig } from "../server/config.ts";
-import { TestStore } from "../server/store.ts";
-import { TestRunner } from "../server/test_runner.ts";
+import { parseConfig } from "../server/config/config.ts";
+import { KvStore } from "../server/store/kv_store.ts";
+import { Runner } from "../server/runs/runner.ts";
 
 const CONFIG = `
 servers:
@@ -37,9 +37,9 @@ async function readAll(url: string): Promise<{ id: number; event: string }[]> {
 
 Deno.test("10 tests x 3 targets, 100 SSE clients: every client gets every event", async () => {
   const engine = Engine.create();
-  const store = await TestStore.open(":memory:");
+  const store = await KvStore.open(":memory:");
   const config = parseConfig(CONFIG, "fanout.yaml");
-  const runner = new TestRunner({ engine, config, store, reportEveryMs: 100 });
+  const runner = new Runner({ engine, config, store, reportEveryMs: 100 });
   const app = createApp({
     icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
     api: { config, runner },

@@ -11,7 +11,7 @@ import {
   sleep,
   startServer,
   stopServer,
-} from "./server_process.ts";
+} from "../testing/server_process.ts";
 
 const TESTS = 20;
 const CLIENTS_PER_TEST = 10;

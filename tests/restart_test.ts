@@ -10,7 +10,7 @@ import {
   type SseEvent,
   startServer,
   stopServer,
-} from "./server_process.ts";
+} from "../testing/server_process.ts";
 
 /** The store flushes every second; a kill may land mid-flush, so two periods and slack. */
 const SURELY_FLUSHED_MS = 2300;

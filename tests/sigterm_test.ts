@@ -10,7 +10,7 @@ import {
   type SseEvent,
   startServer,
   stopServer,
-} from "./server_process.ts";
+} from "../testing/server_process.ts";
 
 Deno.test("SIGTERM mid-test: stopped, flushed, exit 0 within a few seconds", async () => {
   const dir = await Deno.makeTempDir();

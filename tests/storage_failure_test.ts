@@ -14,11 +14,17 @@ import {
   startServer,
   stopServer,
   waitForTestEnd,
-} from "./server_process.ts";
-import { mountNamespaceUnavailable, onTmpfs } from "./mount_namespace.ts";
+} from "../testing/server_process.ts";
+import {
+  mountNamespaceUnavailable,
+  onTmpfs,
+} from "../testing/mount_namespace.ts";
+import { gate } from "../testing/gate.ts";
 
-const reason = await mountNamespaceUnavailable();
-if (reason) console.log(`storage failure tests skipped: ${reason}`);
+const noMountNs = gate(
+  "storage failure tests",
+  await mountNamespaceUnavailable(),
+);
 
 async function run(cmd: string, args: string[]): Promise<void> {
   const out = await new Deno.Command(cmd, { args, stderr: "piped" }).output();
@@ -141,7 +147,7 @@ async function fillMidTest() {
 Deno.test({
   name:
     "disk full mid-test: the test fails with a reason, the server serves on and recovers",
-  ignore: reason !== null,
+  ignore: noMountNs,
   fn: fillMidTest,
 });
 
@@ -185,7 +191,7 @@ Deno.test("unusable KV path at startup: a clear message and exit code 2", async 
 
 Deno.test({
   name: "read-only KV directory at startup: a clear message and exit code 2",
-  ignore: reason !== null,
+  ignore: noMountNs,
   async fn() {
     const dir = await Deno.makeTempDir();
     const mnt = `${dir}/kv`;

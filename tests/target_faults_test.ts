@@ -9,7 +9,7 @@ import {
   createTestbed,
   type Testbed,
   testbedUnavailableReason,
-} from "../probe/testbed/testbed.ts";
+} from "../testing/testbed/testbed.ts";
 import {
   allSamples,
   getJson,
@@ -19,16 +19,15 @@ import {
   startServer,
   stopServer,
   waitForTestEnd,
-} from "./server_process.ts";
+} from "../testing/server_process.ts";
 import {
   inMountNamespace,
   mountNamespaceUnavailable,
-} from "./mount_namespace.ts";
+} from "../testing/mount_namespace.ts";
+import { gate } from "../testing/gate.ts";
 
-const bedReason = await testbedUnavailableReason();
-if (bedReason) console.log(`target fault tests skipped: ${bedReason}`);
-const nsReason = await mountNamespaceUnavailable();
-if (nsReason) console.log(`DNS fault test skipped: ${nsReason}`);
+const noBed = gate("target fault tests", await testbedUnavailableReason());
+const noMountNs = gate("DNS fault test", await mountNamespaceUnavailable());
 
 type Probe = { index: number; status: string; error?: string };
 
@@ -86,7 +85,7 @@ const settings = {
 Deno.test({
   name:
     "target stops answering mid-test, then answers again: loss recorded, test completes",
-  ignore: bedReason !== null,
+  ignore: noBed,
   async fn() {
     await withBed(async (bed, server) => {
       const limits = { maxPackets: COUNT + 50, maxSeconds: 30 };
@@ -115,7 +114,7 @@ Deno.test({
 Deno.test({
   name:
     "interface down mid-test, then up: send errors recorded, test completes",
-  ignore: bedReason !== null,
+  ignore: noBed,
   async fn() {
     await withBed(async (bed, server) => {
       // With the link down its connected route goes; this keeps the bed's
@@ -156,7 +155,7 @@ Deno.test({
 Deno.test({
   name:
     "SIGTERM while replies are outstanding (30 s timeout): exit 0 within a few seconds, test stopped",
-  ignore: bedReason !== null,
+  ignore: noBed,
   async fn() {
     const dir = await Deno.makeTempDir();
     // No responder and no kernel echo: nothing ever answers.
@@ -192,7 +191,7 @@ Deno.test({
 Deno.test({
   name:
     "name resolution fails mid-test: the running test is unaffected, a new one is refused clearly",
-  ignore: nsReason !== null,
+  ignore: noMountNs,
   async fn() {
     // The server sees its own /etc/hosts and files-only name service, so
     // "failing DNS" is a file edit and no query leaves the machine.

@@ -3,16 +3,16 @@
 import assert from "node:assert/strict";
 import {
   chartPoints,
-  chromiumMissing,
+  noBrowser,
   summaryCell,
   waitForEnd,
   waitForPoints,
   withBrowser,
-} from "./browser_kit.ts";
+} from "../testing/browser_kit.ts";
 
 Deno.test({
   name: "dashboard: inline validation, Start, live chart and table, Stop",
-  ignore: chromiumMissing !== null,
+  ignore: noBrowser,
   fn: () =>
     withBrowser("dashboard-live", async ({ page }) => {
       await page.goto("/");

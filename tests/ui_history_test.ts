@@ -3,17 +3,17 @@
 import assert from "node:assert/strict";
 import {
   chartPoints,
-  chromiumMissing,
   finishedTest,
+  noBrowser,
   summaryCell,
   waitForPoints,
   withBrowser,
-} from "./browser_kit.ts";
+} from "../testing/browser_kit.ts";
 
 Deno.test({
   name:
     "history: find the test, open it, chart replayed, export CSV; works without JS",
-  ignore: chromiumMissing !== null,
+  ignore: noBrowser,
   fn: () =>
     withBrowser(
       "history-export",

@@ -4,11 +4,11 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import {
-  chromiumMissing,
   finishedTest,
+  noBrowser,
   waitForPoints,
   withBrowser,
-} from "./browser_kit.ts";
+} from "../testing/browser_kit.ts";
 
 const theme = (page: Page) =>
   page.evaluate(() => document.documentElement.dataset.theme);
@@ -24,7 +24,7 @@ const noHorizontalScroll = async (page: Page) => {
 
 Deno.test({
   name: "dark mode follows the system, toggles, is remembered; charts follow",
-  ignore: chromiumMissing !== null,
+  ignore: noBrowser,
   fn: () =>
     withBrowser("dark-mode", async ({ page, server, context }) => {
       const id = await finishedTest(server.base, {
@@ -69,7 +69,7 @@ Deno.test({
 
 Deno.test({
   name: "375 px wide: no horizontal scrolling; charts resize with the page",
-  ignore: chromiumMissing !== null,
+  ignore: noBrowser,
   fn: () =>
     withBrowser("mobile-375", async ({ page, server }) => {
       const id = await finishedTest(server.base, {
@@ -107,7 +107,7 @@ Deno.test({
 
 Deno.test({
   name: "print: /tests/{id} becomes a clean PDF report with charts and table",
-  ignore: chromiumMissing !== null,
+  ignore: noBrowser,
   fn: () =>
     withBrowser("print-report", async ({ page, server, artifact }) => {
       const id = await finishedTest(server.base, {

@@ -6,21 +6,21 @@ import assert from "node:assert/strict";
 import {
   createTestbed,
   testbedUnavailableReason,
-} from "../probe/testbed/testbed.ts";
+} from "../testing/testbed/testbed.ts";
 import {
-  chromiumMissing,
+  noBrowser,
   summaryCell,
   waitForPoints,
   withBrowser,
-} from "./browser_kit.ts";
+} from "../testing/browser_kit.ts";
+import { gate } from "../testing/gate.ts";
 
-const bedMissing = await testbedUnavailableReason();
-if (bedMissing) console.log(`loss browser test skipped: ${bedMissing}`);
+const noBed = gate("loss browser test", await testbedUnavailableReason());
 const COUNT = 80;
 
 Deno.test({
   name: "lost probes are visible: markers on the chart, loss in the table",
-  ignore: chromiumMissing !== null || bedMissing !== null,
+  ignore: noBrowser || noBed,
   async fn() {
     await using bed = await createTestbed();
     const responder = await bed.startResponder({

@@ -1,25 +1,19 @@
 // Browser: with sign-in required, a page sends the browser to the sign-in form
-// and back; the header names the user and signs out. Runs where the service
-// has authentication (config `auth`); skipped with the reason elsewhere.
+// and back; the header names the user and signs out.
 import assert from "node:assert/strict";
-import { configSchema } from "../server/config.ts";
 import {
-  chromiumMissing,
+  noBrowser,
   summaryCell,
   waitForPoints,
   withBrowser,
-} from "./browser_kit.ts";
+} from "../testing/browser_kit.ts";
 
-const noAuth = "auth" in configSchema.shape
-  ? null
-  : "this build has no authentication (config has no auth section)";
-if (noAuth) console.log(`sign-in browser test skipped: ${noAuth}`);
 const PASSWORD = "a long enough password";
 
 async function configWithUser(): Promise<string> {
-  // Through a variable: the module exists only where authentication does.
-  const module = "../server/password.ts";
-  const { hashPassword, MIN_ITERATIONS } = await import(module);
+  const { hashPassword, MIN_ITERATIONS } = await import(
+    "../server/auth/password.ts"
+  );
   const hash = await hashPassword(PASSWORD, MIN_ITERATIONS);
   return `servers:
   - { id: localhost-v4, name: Localhost (IPv4), host: 127.0.0.1 }
@@ -33,7 +27,7 @@ auth:
 Deno.test({
   name:
     "sign-in: pages ask for it, the header names the user, Sign out ends it",
-  ignore: chromiumMissing !== null || noAuth !== null,
+  ignore: noBrowser,
   fn: async () =>
     await withBrowser("sign-in", async ({ page }) => {
       await page.goto("/tests");

@@ -4,18 +4,18 @@
 import assert from "node:assert/strict";
 import {
   chartPoints,
-  chromiumMissing,
+  noBrowser,
   summaryCell,
   waitForEnd,
   waitForPoints,
   withBrowser,
-} from "./browser_kit.ts";
+} from "../testing/browser_kit.ts";
 
 const COUNT = 150;
 
 Deno.test({
   name: "a dropped SSE connection: the chart continues without a gap",
-  ignore: chromiumMissing !== null,
+  ignore: noBrowser,
   fn: () =>
     withBrowser("sse-drop", async ({ page, proxy, server }) => {
       // Where each event stream request asked to start.

@@ -3,13 +3,13 @@
 // Content-Security-Policy without a violation.
 import assert from "node:assert/strict";
 import {
-  chromiumMissing,
+  noBrowser,
   summaryCell,
   waitForEnd,
   waitForPoints,
   withBrowser,
-} from "./browser_kit.ts";
-import { postTest } from "./server_process.ts";
+} from "../testing/browser_kit.ts";
+import { postTest } from "../testing/server_process.ts";
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
   "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
@@ -17,7 +17,7 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
 Deno.test({
   name:
     "test page: live view of a running test, Stop; keyboard-only Start; no CSP violation",
-  ignore: chromiumMissing !== null,
+  ignore: noBrowser,
   fn: () =>
     withBrowser("test-page-live", async ({ page, server }) => {
       const violations: string[] = [];

@@ -1,6 +1,6 @@
 // The few JSON API calls the islands make; errors come back as RFC 9457 problems.
-import type { ProblemBody } from "../../server/problem.ts";
-import type { TestMeta } from "../../server/test_meta.ts";
+import type { ProblemBody } from "../../server/http/problem.ts";
+import type { TestMeta } from "../../model/run.ts";
 
 async function problemOf(res: Response): Promise<ProblemBody> {
   try {

@@ -2,25 +2,15 @@
 // signals, and the chart series as plain arrays with a version signal that
 // the charts watch (they redraw at most once per animation frame).
 import { type Signal, signal } from "@preact/signals";
-import type { ProbeRecord } from "../../probe/schemas.ts";
-import type { TargetReport, TestMeta } from "../../server/test_meta.ts";
+import type { ProbeRecord } from "../../model/probe.ts";
+import type { TargetReport, TestMeta } from "../../model/run.ts";
 import {
   bucketSeconds,
   newQualitySeries,
   type QualitySeries,
   updateQuality,
 } from "./quality_series.ts";
-
-/** RTT points of one target in probe order; lost probes have rtt null and a marker. */
-export interface ProbeSeries {
-  index: number[];
-  /** Send time, seconds since the epoch (uPlot's time unit). */
-  x: number[];
-  rtt: (number | null)[];
-  lost: (number | null)[];
-  /** Lost probes so far (the markers). */
-  lostCount: number;
-}
+import type { ProbeSeries } from "./probe_series.ts";
 
 const LOST = new Set(["lost", "late", "error"]);
 

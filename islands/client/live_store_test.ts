@@ -1,7 +1,7 @@
 // LiveStore turns stream events into chart series and table rows.
 import assert from "node:assert/strict";
-import type { ProbeRecord } from "../../probe/schemas.ts";
-import type { TargetReport, TestMeta } from "../../server/test_meta.ts";
+import type { ProbeRecord } from "../../model/probe.ts";
+import type { TargetReport, TestMeta } from "../../model/run.ts";
 import { LiveStore } from "./live_store.ts";
 
 const meta: TestMeta = {

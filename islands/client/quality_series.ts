@@ -1,7 +1,7 @@
 // Loss and jitter of one target per time bucket, by send time, so the quality
 // chart lines up with the RTT chart. Only buckets that gained a probe since
 // the last update are recomputed (a loss is known only at its timeout).
-import type { ProbeSeries } from "./live_store.ts";
+import type { ProbeSeries } from "./probe_series.ts";
 
 export interface QualitySeries {
   /** Bucket numbers (start / width), ascending. */

@@ -3,6 +3,7 @@
 // trip. Any sanitizer report or failed check fails the test.
 import assert from "node:assert/strict";
 import { shimSource } from "./library_path.ts";
+import { gate } from "../../testing/gate.ts";
 
 const SELFTEST = new URL("shim_selftest.c", import.meta.url).pathname;
 const FLAGS = [
@@ -52,7 +53,7 @@ async function sanitizerUnavailable(): Promise<string | null> {
 }
 
 const reason = await sanitizerUnavailable();
-if (reason) console.log(`ASan shim self-test skipped: ${reason}`);
+const noSanitizer = gate("ASan shim self-test", reason);
 
 /** Runs the self-test (through `wrap`, e.g. into a network namespace); fails on any sanitizer report. */
 async function selftest(
@@ -116,7 +117,7 @@ function build(): Promise<string> {
 Deno.test({
   name:
     "shim under AddressSanitizer/UBSan: decoder fuzz, bad arguments, loopback round trip",
-  ignore: reason !== null,
+  ignore: noSanitizer,
   async fn() {
     const stderr = await selftest(await build());
     // Where ICMP sockets open, the round trip really ran.
@@ -139,10 +140,9 @@ async function netnsUnavailable(): Promise<string | null> {
     return `cannot run unshare: ${(e as Error).message}`;
   }
 }
-const netnsReason = reason ?? await netnsUnavailable();
-if (netnsReason && !reason) {
-  console.log(`ASan ping-socket self-test skipped: ${netnsReason}`);
-}
+// Without sanitizers the suite above already reports why.
+const noNetns = noSanitizer ||
+  gate("ASan ping-socket self-test", await netnsUnavailable());
 
 /**
  * Inside a fresh network namespace (nothing leaves it): ping sockets allowed,
@@ -166,7 +166,7 @@ const PRIVATE_NET = [
 Deno.test({
   name:
     "shim under AddressSanitizer/UBSan with ping sockets and ICMP errors (private network namespace)",
-  ignore: netnsReason !== null,
+  ignore: noNetns,
   async fn() {
     const stderr = await selftest(
       await build(),

@@ -1,8 +1,13 @@
 // The table of tests (history page, and the recent ones on the dashboard):
 // one row per test, linking to its page.
 import type { ComponentChildren } from "preact";
-import type { TargetReport, TestMeta } from "../../server/test_meta.ts";
-import { fmtMs, fmtPct, fmtPlan, fmtTime } from "./format.ts";
+import type { TargetReport, TestMeta } from "../../model/run.ts";
+import {
+  fmtMs,
+  fmtPct,
+  fmtPlan,
+  fmtTime,
+} from "../../islands/components/format.ts";
 
 export interface HistoryRow {
   meta: TestMeta;

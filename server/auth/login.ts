@@ -1,0 +1,107 @@
+// GET/POST /login (the form, sign-in with a rate limit on failures) and
+// POST /logout. The session cookie is HttpOnly, SameSite=Strict, Path=/, and
+// Secure (see secureCookie).
+import type { Context, Hono } from "hono";
+import { renderLoginPage } from "../../routes/login.tsx";
+import { clientAddress } from "../store/audit_log.ts";
+import { type Auth, getCookieFrom, safeNext, SESSION_COOKIE } from "./auth.ts";
+import { LoginLimiter } from "./login_limiter.ts";
+
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/**
+ * Secure unless the page came over plain http to a non-loopback host, where a
+ * browser would drop a Secure cookie and nobody could sign in (browsers accept
+ * Secure cookies from http://localhost).
+ */
+export function secureCookie(req: Request, mode: "auto" | "always" | "never") {
+  if (mode !== "auto") return mode === "always";
+  const url = new URL(req.url);
+  return url.protocol === "https:" ||
+    req.headers.get("x-forwarded-proto") === "https" ||
+    LOOPBACK_HOST.test(url.hostname);
+}
+
+function cookie(value: string, maxAge: number, secure: boolean): string {
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}` +
+    (secure ? "; Secure" : "");
+}
+
+function page(
+  c: Context,
+  status: 200 | 401 | 429,
+  props: Parameters<typeof renderLoginPage>[0],
+) {
+  return c.html(renderLoginPage(props), status);
+}
+
+export function mountLogin(
+  app: Hono,
+  auth: Auth,
+  limiter = new LoginLimiter(),
+): void {
+  app.get("/login", (c) => {
+    const next = safeNext(c.req.query("next"));
+    const id = getCookieFrom(c.req.raw, SESSION_COOKIE);
+    if (auth.open || (id && auth.sessions.get(id))) {
+      return c.redirect(next, 303);
+    }
+    return page(c, 200, { next });
+  });
+
+  app.post("/login", async (c) => {
+    if (auth.open) return c.redirect("/", 303);
+    let form: Record<string, unknown> = {};
+    if (
+      /^(application\/x-www-form-urlencoded|multipart\/form-data)/.test(
+        c.req.header("content-type") ?? "",
+      )
+    ) form = await c.req.parseBody();
+    const next = safeNext(form.next);
+    const username = typeof form.username === "string" ? form.username : "";
+    const password = typeof form.password === "string" ? form.password : "";
+    if (
+      !username || !password || username.length > 64 || password.length > 1024
+    ) {
+      return page(c, 401, { next, error: "Enter a user name and a password." });
+    }
+    const client = auth.clientOf(c.req.raw, clientAddress(c.env));
+    const keys = [`addr:${client}`, `user:${username}`];
+    const wait = limiter.retryAfter(keys);
+    if (wait > 0) {
+      c.header("retry-after", String(wait));
+      return page(c, 429, {
+        next,
+        username,
+        error: `Too many failed sign-ins; try again in ${wait} s.`,
+      });
+    }
+    const who = await auth.login(username, password);
+    if (!who) {
+      limiter.fail(keys);
+      return page(c, 401, {
+        next,
+        username,
+        error: "Wrong user name or password.",
+      });
+    }
+    limiter.succeed(keys);
+    const id = auth.sessions.create(who);
+    const maxAge = Math.floor(auth.sessions.lifetimeMs / 1000);
+    c.header(
+      "set-cookie",
+      cookie(id, maxAge, secureCookie(c.req.raw, auth.config.cookie_secure)),
+    );
+    return c.redirect(next, 303);
+  });
+
+  app.post("/logout", (c) => {
+    const id = getCookieFrom(c.req.raw, SESSION_COOKIE);
+    if (id) auth.sessions.delete(id);
+    c.header(
+      "set-cookie",
+      cookie("", 0, secureCookie(c.req.raw, auth.config.cookie_secure)),
+    );
+    return c.redirect("/login", 303);
+  });
+}

@@ -1,0 +1,137 @@
+// The service configuration: a YAML file validated by zod, or the embedded default.
+import { z } from "zod";
+import { parse as parseYaml } from "yaml";
+import { parseAddress } from "../../probe/ip_address.ts";
+import { probeSettings } from "../../model/probe.ts";
+import { authSchema } from "../auth/auth_config.ts";
+import { limitsSchema } from "../policy/limits.ts";
+import {
+  forbiddenReason,
+  isHostName,
+  targetPolicySchema,
+} from "../policy/target_policy.ts";
+
+export { type Limits, limitsSchema } from "../policy/limits.ts";
+
+/** A larger config file is refused before parsing. */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
+export const serverEntry = z.object({
+  id: z.string().regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    "id must be letters, digits, '.', '_' or '-'",
+  ),
+  name: z.string().min(1).max(200),
+  host: z.string().min(1, "host must not be empty").max(253).superRefine(
+    (host, ctx) => {
+      const literal = parseAddress(host);
+      const why = literal
+        ? forbiddenReason(literal)
+        : isHostName(host)
+        ? null
+        : "is neither an IP address nor a host name";
+      if (why) ctx.addIssue({ code: "custom", message: `"${host}" ${why}` });
+    },
+  ),
+  group: z.string().max(200).default("default"),
+  tags: z.array(z.string().max(100)).max(100).default([]),
+  description: z.string().max(2000).default(""),
+});
+export type ServerEntry = z.infer<typeof serverEntry>;
+
+const settingsShape = probeSettings.shape;
+const defaultSettings = z.object({
+  interval_ms: settingsShape.interval_ms.default(1000),
+  timeout_ms: settingsShape.timeout_ms.default(1000),
+  size: settingsShape.size.default(56),
+}).strict();
+
+export const configSchema = z.object({
+  servers: z.array(serverEntry).min(1, "at least one server is required")
+    .max(10_000)
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list.forEach((s, i) => {
+        if (seen.has(s.id)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `duplicate server id "${s.id}"`,
+            path: [i, "id"],
+          });
+        }
+        seen.add(s.id);
+      });
+    }),
+  defaults: defaultSettings.default({
+    interval_ms: 1000,
+    timeout_ms: 1000,
+    size: 56,
+  }),
+  limits: limitsSchema.default(limitsSchema.parse({})),
+  retention_days: z.number().positive().max(36_500).default(30),
+  // prefault: an absent section is parsed as {}, so its checks still run.
+  auth: authSchema.prefault({}),
+  targets: targetPolicySchema.prefault({}),
+}).strict();
+export type Config = z.infer<typeof configSchema>;
+
+export const DEFAULT_CONFIG_YAML = `# Embedded default: loopback only, and no
+# authentication (main.ts serves it on loopback addresses only).
+auth:
+  mode: open
+servers:
+  - id: localhost-v4
+    name: Localhost (IPv4)
+    host: 127.0.0.1
+    group: local
+    tags: [loopback, ipv4]
+    description: This machine over IPv4 loopback.
+  - id: localhost-v6
+    name: Localhost (IPv6)
+    host: "::1"
+    group: local
+    tags: [loopback, ipv6]
+    description: This machine over IPv6 loopback.
+`;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Validates YAML text; `file` names the source in every problem line. */
+export function parseConfig(text: string, file = "<default>"): Config {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError([`${file}: ${(e as Error).message.split("\n")[0]}`]);
+  }
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) =>
+        `${file}: ${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`
+      ),
+    );
+  }
+  return result.data;
+}
+
+/** Reads and validates `file`, or returns the embedded default when none is given. */
+export async function loadConfig(file?: string): Promise<Config> {
+  if (!file) return parseConfig(DEFAULT_CONFIG_YAML);
+  let text: string;
+  try {
+    const { size } = await Deno.stat(file);
+    if (size > MAX_CONFIG_BYTES) {
+      throw new Error(`${size} bytes, at most ${MAX_CONFIG_BYTES}`);
+    }
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new ConfigError([`${file}: ${(e as Error).message}`]);
+  }
+  return parseConfig(text, file);
+}

@@ -1,0 +1,23 @@
+// Registers the protections every request passes through, in order: security
+// headers and closed CORS, the body size limit, then authentication and roles
+// (with the /login and /logout routes). Call first in createApp.
+import type { Hono } from "hono";
+import { Auth } from "../auth/auth.ts";
+import { limitBody } from "./body_limit.ts";
+import type { Config } from "../config/config.ts";
+import { mountLogin } from "../auth/login.ts";
+import { securityHeaders } from "./security_headers.ts";
+
+export function mountSecurity(
+  app: Hono,
+  config?: Config,
+  auth?: Auth,
+): Auth | null {
+  app.use("*", securityHeaders());
+  app.use("*", limitBody());
+  if (!config) return null;
+  const a = auth ?? new Auth(config.auth);
+  app.use("*", a.middleware());
+  mountLogin(app, a);
+  return a;
+}

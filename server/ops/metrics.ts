@@ -1,0 +1,164 @@
+// Prometheus text exposition (format 0.0.4) of what the service measures and
+// carries: it watches the runner's events, so the probe path is untouched.
+import type { TargetReport } from "../../model/run.ts";
+import type { HubEventType } from "../events/hub.ts";
+
+interface Counts {
+  sent: number;
+  received: number;
+}
+
+export class Metrics {
+  /** Latest interval or summary report per target (server id). */
+  readonly #last = new Map<string, TargetReport>();
+  /** Probes of finished tests per target. */
+  readonly #done = new Map<string, Counts>();
+  /** Cumulative counts of running tests: test id -> target -> counts. */
+  readonly #live = new Map<string, Map<string, Counts>>();
+  #sseClients = 0;
+  #testsStarted = 0;
+
+  /** Called by the runner for every event it publishes. */
+  observe(testId: string, type: HubEventType, data: unknown): void {
+    if (type === "interval" || type === "summary") {
+      const r = data as TargetReport;
+      this.#last.set(r.target, r);
+      let perTarget = this.#live.get(testId);
+      if (!perTarget) this.#live.set(testId, perTarget = new Map());
+      perTarget.set(r.target, { sent: r.sent, received: r.received });
+    } else if (type === "status") {
+      if ((data as { status?: string }).status === "running") {
+        this.#testsStarted++;
+      }
+    } else if (type === "end") {
+      // Fold the test's final counts into the totals so memory stays bounded.
+      for (const [target, c] of this.#live.get(testId) ?? []) {
+        const d = this.#done.get(target) ?? { sent: 0, received: 0 };
+        d.sent += c.sent;
+        d.received += c.received;
+        this.#done.set(target, d);
+      }
+      this.#live.delete(testId);
+    }
+  }
+
+  sseOpened(): void {
+    this.#sseClients++;
+  }
+
+  sseClosed(): void {
+    this.#sseClients--;
+  }
+
+  #totals(): Map<string, Counts> {
+    const out = new Map<string, Counts>();
+    const add = (target: string, c: Counts) => {
+      const t = out.get(target) ?? { sent: 0, received: 0 };
+      t.sent += c.sent;
+      t.received += c.received;
+      out.set(target, t);
+    };
+    for (const [target, c] of this.#done) add(target, c);
+    for (const perTarget of this.#live.values()) {
+      for (const [target, c] of perTarget) add(target, c);
+    }
+    return out;
+  }
+
+  /** The exposition text; `running` is the number of running tests. */
+  render(running: number): string {
+    const out: string[] = [];
+    const family = (
+      name: string,
+      type: "gauge" | "counter",
+      help: string,
+      samples: [Record<string, string>, number | null][],
+    ) => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of samples) {
+        if (value === null) continue;
+        out.push(`${name}${labelText(labels)} ${formatValue(value)}`);
+      }
+    };
+    const last = [...this.#last.values()].sort((a, b) =>
+      a.target.localeCompare(b.target)
+    );
+    const per = (f: (r: TargetReport) => number | null) =>
+      last.map((r) =>
+        [{ target: r.target, address: r.address }, f(r)] as [
+          Record<string, string>,
+          number | null,
+        ]
+      );
+    const seconds = (ms: number | null) => ms === null ? null : ms / 1000;
+    family(
+      "pla_target_loss_ratio",
+      "gauge",
+      "Loss (0 to 1) in the latest report of the target's latest test.",
+      per((r) => r.loss_pct / 100),
+    );
+    for (const stat of ["min", "avg", "max", "p95"] as const) {
+      const key = `${stat}_rtt_ms` as const;
+      family(
+        `pla_target_rtt_${stat}_seconds`,
+        "gauge",
+        `${stat} round-trip time in the latest report of the target's latest test.`,
+        per((r) => seconds(r[key])),
+      );
+    }
+    family(
+      "pla_target_jitter_seconds",
+      "gauge",
+      "Jitter (mean absolute difference of consecutive RTTs) in the latest report.",
+      per((r) => seconds(r.jitter_ms)),
+    );
+    const totals = [...this.#totals()].sort(([a], [b]) => a.localeCompare(b));
+    family(
+      "pla_target_probes_sent_total",
+      "counter",
+      "Probes sent to the target and resolved (answered or timed out), all tests.",
+      totals.map(([target, c]) => [{ target }, c.sent]),
+    );
+    family(
+      "pla_target_probes_received_total",
+      "counter",
+      "Probes to the target answered in time, all tests.",
+      totals.map(([target, c]) => [{ target }, c.received]),
+    );
+    family("pla_tests_running", "gauge", "Tests running now.", [[
+      {},
+      running,
+    ]]);
+    family(
+      "pla_tests_started_total",
+      "counter",
+      "Tests started since the process began.",
+      [[{}, this.#testsStarted]],
+    );
+    family(
+      "pla_sse_clients",
+      "gauge",
+      "Open Server-Sent Events streams.",
+      [[{}, this.#sseClients]],
+    );
+    family(
+      "pla_process_resident_memory_bytes",
+      "gauge",
+      "Resident set size of the server process.",
+      [[{}, Deno.memoryUsage().rss]],
+    );
+    return out.join("\n") + "\n";
+  }
+}
+
+const labelText = (labels: Record<string, string>) => {
+  const parts = Object.entries(labels).map(([k, v]) =>
+    `${k}="${
+      v.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")
+    }"`
+  );
+  return parts.length ? `{${parts.join(",")}}` : "";
+};
+
+const formatValue = (v: number) =>
+  Number.isFinite(v) ? String(v) : v > 0 ? "+Inf" : v < 0 ? "-Inf" : "NaN";

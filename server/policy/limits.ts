@@ -1,0 +1,140 @@
+// The config's limits, checked in one place for every way a test is started
+// (API, seed aliases, the UI through the API): 422 when the request itself is
+// too big, 429 with Retry-After when it must wait for running tests to end.
+import { z } from "zod";
+import type { ProbeSettings } from "../../model/probe.ts";
+import { ApiError } from "../http/problem.ts";
+
+export const limitsSchema = z.object({
+  min_interval_ms: z.number().min(1).max(3_600_000).default(10),
+  max_duration_s: z.number().positive().max(31 * 86400).default(3600),
+  /** Probes per target. */
+  max_count: z.number().int().min(1).max(100_000_000).default(100_000),
+  max_targets: z.number().int().min(1).max(1000).default(10),
+  /** ICMP payload bytes; 1472 fills a 1500-byte IPv4 packet without fragments. */
+  max_size: z.number().int().min(16).max(65_000).default(1472),
+  max_concurrent_tests: z.number().int().min(1).max(1000).default(5),
+  max_tests_per_user: z.number().int().min(1).max(1000).default(3),
+  /** Probes per second summed over every running test (targets × 1000 / interval_ms). */
+  max_pps: z.number().positive().max(1_000_000).default(1000),
+  /** Open event streams per user (per address when auth is open). */
+  max_sse_per_client: z.number().int().min(1).max(10_000).default(20),
+}).strict();
+export type Limits = z.infer<typeof limitsSchema>;
+
+const tooBig = (field: string, message: string): never => {
+  throw new ApiError(422, `${field}: ${message}`, field);
+};
+
+/** Probes per second a test sends while it runs. */
+export const ppsOf = (targets: number, intervalMs: number) =>
+  targets * 1000 / intervalMs;
+
+/** The 422 limits: what waiting cannot fix. */
+export function checkRequestLimits(
+  settings: ProbeSettings,
+  targets: number,
+  limits: Limits,
+): void {
+  const interval = settings.interval_ms;
+  if (targets > limits.max_targets) {
+    tooBig(
+      "targets",
+      `at most ${limits.max_targets} targets per test (limits.max_targets)`,
+    );
+  }
+  if (interval < limits.min_interval_ms) {
+    tooBig(
+      "interval_ms",
+      `must be at least ${limits.min_interval_ms} ms (limits.min_interval_ms)`,
+    );
+  }
+  if (settings.size > limits.max_size) {
+    tooBig("size", `at most ${limits.max_size} bytes (limits.max_size)`);
+  }
+  const field = settings.count !== undefined ? "count" : "duration_s";
+  const seconds = settings.duration_s ?? settings.count! * interval / 1000;
+  if (seconds > limits.max_duration_s) {
+    tooBig(
+      field,
+      `the test would last ${seconds} s, at most ${limits.max_duration_s} s (limits.max_duration_s)`,
+    );
+  }
+  const probes = settings.count ??
+    Math.ceil(settings.duration_s! * 1000 / interval);
+  if (probes > limits.max_count) {
+    tooBig(
+      field,
+      `at most ${limits.max_count} probes per target (limits.max_count)`,
+    );
+  }
+  const pps = ppsOf(targets, interval);
+  if (pps > limits.max_pps) {
+    tooBig(
+      "interval_ms",
+      `${targets} targets every ${interval} ms is ${pps} probes/s, at most ${limits.max_pps} (limits.max_pps)`,
+    );
+  }
+}
+
+/** A running test as the admission check sees it. */
+export interface RunningTest {
+  who: string;
+  targets: number;
+  settings: ProbeSettings;
+  /** ms since the epoch. */
+  startedAt: number;
+}
+
+/** When a running test is expected to have finished, ms since the epoch. */
+function expectedEnd(t: RunningTest): number {
+  const s = t.settings;
+  const ms = s.duration_s !== undefined
+    ? s.duration_s * 1000
+    : (s.count ?? 0) * s.interval_ms;
+  return t.startedAt + ms + s.timeout_ms;
+}
+
+/** The 429 limits: concurrency in total and per user, and the global probe rate. */
+export function checkAdmission(
+  running: RunningTest[],
+  next: Omit<RunningTest, "startedAt">,
+  limits: Limits,
+  now = Date.now(),
+): void {
+  const wait = (list: RunningTest[]) => {
+    const soonest = Math.min(...list.map(expectedEnd));
+    const s = Math.ceil((soonest - now) / 1000);
+    return { "retry-after": String(Math.max(1, Math.min(s, 86400))) };
+  };
+  if (running.length >= limits.max_concurrent_tests) {
+    throw new ApiError(
+      429,
+      `at most ${limits.max_concurrent_tests} tests may run at once (limits.max_concurrent_tests)`,
+      undefined,
+      wait(running),
+    );
+  }
+  const mine = running.filter((t) => t.who === next.who);
+  if (mine.length >= limits.max_tests_per_user) {
+    throw new ApiError(
+      429,
+      `at most ${limits.max_tests_per_user} tests per user may run at once (limits.max_tests_per_user); ${next.who} has ${mine.length}`,
+      undefined,
+      wait(mine),
+    );
+  }
+  const busy = running.reduce(
+    (sum, t) => sum + ppsOf(t.targets, t.settings.interval_ms),
+    0,
+  );
+  const want = ppsOf(next.targets, next.settings.interval_ms);
+  if (busy + want > limits.max_pps) {
+    throw new ApiError(
+      429,
+      `running tests send ${busy} probes/s; ${want} more would exceed ${limits.max_pps} (limits.max_pps)`,
+      undefined,
+      wait(running),
+    );
+  }
+}

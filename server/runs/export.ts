@@ -1,0 +1,201 @@
+// Exports of a test: every probe plus the summary as CSV (RFC 4180) or JSON,
+// streamed chunk by chunk.
+import type { HubEvent } from "../events/hub.ts";
+import { ApiError } from "../http/problem.ts";
+import type { TargetReport } from "../../model/run.ts";
+import type { StoredProbe } from "./samples.ts";
+
+export type ExportFormat = "csv" | "json";
+
+export function parseExportFormat(raw: string | undefined): ExportFormat {
+  const f = raw === undefined || raw === "" ? "csv" : raw;
+  if (f !== "csv" && f !== "json") {
+    throw new ApiError(400, 'format: must be "csv" or "json"', "format");
+  }
+  return f;
+}
+
+/** Probe columns of an export, in order. */
+export const PROBE_COLUMNS = [
+  "timestamp",
+  "target",
+  "address",
+  "index",
+  "seq",
+  "sent_at",
+  "rtt_ms",
+  "status",
+  "ttl",
+  "ts_source",
+  "icmp_type",
+  "icmp_code",
+  "icmp_from",
+  "icmp_text",
+  "error",
+] as const;
+
+/** Summary columns (every statistic) of a CSV export. */
+export const SUMMARY_COLUMNS = [
+  "sent",
+  "received",
+  "lost",
+  "loss_pct",
+  "duplicates",
+  "late",
+  "errors",
+  "reordered",
+  "pending",
+  "min_rtt_ms",
+  "avg_rtt_ms",
+  "max_rtt_ms",
+  "mdev_ms",
+  "median_rtt_ms",
+  "p95_rtt_ms",
+  "p99_rtt_ms",
+  "jitter_ms",
+  "jitter_rfc3550_ms",
+  "loss_bursts",
+  "longest_loss_burst",
+  "outages",
+  "outage_ms",
+  "mos",
+] as const;
+
+/** A probe as an export row: flat, ISO timestamp, the ICMP error spelled out. */
+export function exportProbe(p: StoredProbe): Record<string, unknown> {
+  return {
+    timestamp: p.timestamp ?? new Date(p.sent_at).toISOString(),
+    target: p.target,
+    address: p.address,
+    index: p.index,
+    seq: p.seq,
+    sent_at: p.sent_at,
+    rtt_ms: p.rtt_ms,
+    status: p.status,
+    ttl: p.ttl,
+    ts_source: p.ts_source,
+    icmp_type: p.icmp?.type ?? null,
+    icmp_code: p.icmp?.code ?? null,
+    icmp_from: p.icmp?.from ?? null,
+    icmp_text: p.icmp?.text ?? null,
+    error: p.error ?? null,
+  };
+}
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF. */
+export function csvField(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  const s = typeof v === "string" ? v : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+const CSV_HEADER = ["record", ...PROBE_COLUMNS, ...SUMMARY_COLUMNS].join(",");
+
+function csvProbeLine(p: StoredProbe): string {
+  const row = exportProbe(p);
+  return [
+    "probe",
+    ...PROBE_COLUMNS.map((k) => csvField(row[k])),
+    ...SUMMARY_COLUMNS.map(() => ""),
+  ].join(",");
+}
+
+function csvSummaryLine(s: TargetReport): string {
+  const row: Record<string, unknown> = {
+    timestamp: s.timestamp,
+    target: s.target,
+    address: s.address,
+  };
+  return [
+    "summary",
+    ...PROBE_COLUMNS.map((k) => csvField(row[k])),
+    ...SUMMARY_COLUMNS.map((k) => csvField(s[k])),
+  ].join(",");
+}
+
+/**
+ * CSV: a header row, then one row per probe (`record` = probe) and one per
+ * target summary (`record` = summary, probe columns empty except target and
+ * address); CRLF line ends.
+ */
+export function toCsv(
+  probes: StoredProbe[],
+  summary: TargetReport[] | null,
+): string {
+  const lines = [
+    CSV_HEADER,
+    ...probes.map(csvProbeLine),
+    ...(summary ?? []).map(csvSummaryLine),
+  ];
+  return lines.join("\r\n") + "\r\n";
+}
+
+/**
+ * The export as a byte stream, read from the stored events one chunk at a
+ * time: the same bytes as `toCsv` (CSV) or JSON.stringify of
+ * `{test, probes, summary}` (JSON), in bounded memory whatever the test's length.
+ */
+export function exportStream(
+  format: ExportFormat,
+  test: unknown,
+  chunks: AsyncIterable<HubEvent[]>,
+  summary: TargetReport[] | null,
+): ReadableStream<Uint8Array> {
+  async function* text(): AsyncGenerator<string> {
+    let first = true;
+    yield format === "csv"
+      ? CSV_HEADER + "\r\n"
+      : `{"test":${JSON.stringify(test)},"probes":[`;
+    for await (const chunk of chunks) {
+      const rows: string[] = [];
+      for (const ev of chunk) {
+        if (ev.type !== "probe") continue;
+        const p = ev.data as StoredProbe;
+        if (format === "csv") rows.push(csvProbeLine(p) + "\r\n");
+        else {
+          rows.push((first ? "" : ",") + JSON.stringify(exportProbe(p)));
+          first = false;
+        }
+      }
+      if (rows.length) yield rows.join("");
+    }
+    yield format === "csv"
+      ? (summary ?? []).map((s) => csvSummaryLine(s) + "\r\n").join("")
+      : `],"summary":${JSON.stringify(summary)}}`;
+  }
+  return ReadableStream.from(text()).pipeThrough(new TextEncoderStream());
+}
+
+/** Parses RFC 4180 CSV (for tests and round trips). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      row.push(field);
+      field = "";
+    } else if (c === "\r" && text[i + 1] === "\n") {
+      // handled by the \n
+    } else if (c === "\n") {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+    } else field += c;
+  }
+  if (field !== "" || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}

@@ -1,0 +1,86 @@
+// The body of POST /api/tests, validated against the schema, the target
+// policy and the config limits.
+import { z } from "zod";
+import { type ProbeSettings, probeSettings } from "../../model/probe.ts";
+import type { Config } from "../config/config.ts";
+import { checkRequestLimits } from "../policy/limits.ts";
+import { ApiError } from "../http/problem.ts";
+import type { PolicyTarget, TargetPolicy } from "../policy/target_policy.ts";
+
+const s = probeSettings.shape;
+export const testRequest = z.object({
+  /** Server ids; host names or IP addresses too when the config allows them. */
+  targets: z.array(
+    z.string().max(253),
+    "targets must be a list of server ids",
+  ).min(1, "targets must name at least one server").max(1000),
+  interval_ms: s.interval_ms.optional(),
+  duration_s: s.duration_s,
+  count: s.count,
+  timeout_ms: s.timeout_ms.optional(),
+  size: s.size.optional(),
+  ttl: s.ttl,
+}).strict();
+export type TestRequest = z.infer<typeof testRequest>;
+
+export interface ValidRequest {
+  targets: PolicyTarget[];
+  settings: ProbeSettings;
+}
+
+const fieldOf = (path: PropertyKey[]) =>
+  path.length ? path.map(String).join(".") : "body";
+
+/**
+ * Checks a parsed JSON body against the schema, the target policy (literals;
+ * names are resolved and checked by the runner) and the limits; throws
+ * ApiError 422 naming the field at fault.
+ */
+export function validateTestRequest(
+  body: unknown,
+  config: Config,
+  policy: TargetPolicy,
+): ValidRequest {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ApiError(422, "body must be a JSON object", "body");
+  }
+  const r = testRequest.safeParse(body);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const field = issue.code === "unrecognized_keys"
+      ? issue.keys[0]
+      : fieldOf(issue.path);
+    throw new ApiError(422, `${field}: ${issue.message}`, field);
+  }
+  const req = r.data;
+  const { limits, defaults } = config;
+  // Targets first: a forbidden address is refused whatever else is wrong.
+  const targets = req.targets.map((t, i) => policy.classify(t, i));
+  if (new Set(targets.map((t) => t.id)).size !== targets.length) {
+    throw new ApiError(422, "targets: a target is listed twice", "targets");
+  }
+  if (req.count !== undefined && req.duration_s !== undefined) {
+    throw new ApiError(
+      422,
+      "count: give either duration_s or count, not both",
+      "count",
+    );
+  }
+  if (req.count === undefined && req.duration_s === undefined) {
+    throw new ApiError(
+      422,
+      "duration_s: duration_s or count is required",
+      "duration_s",
+    );
+  }
+  const settings: ProbeSettings = {
+    interval_ms: req.interval_ms ?? defaults.interval_ms,
+    timeout_ms: req.timeout_ms ?? defaults.timeout_ms,
+    size: req.size ?? defaults.size,
+    ...(req.count !== undefined ? { count: req.count } : {}),
+    ...(req.duration_s !== undefined ? { duration_s: req.duration_s } : {}),
+    ...(req.ttl !== undefined ? { ttl: req.ttl } : {}),
+  };
+  checkRequestLimits(settings, targets.length, limits);
+  return { targets, settings };
+}

@@ -1,0 +1,383 @@
+// Starts and tracks tests: runs the engine, publishes to each test's hub
+// (probe, interval every second, status, summary, end) and persists to the store.
+import type { Engine, ProbeRun } from "../../probe/engine.ts";
+import type { ProbeRecord } from "../../model/probe.ts";
+import type { Config } from "../config/config.ts";
+import { type HubEventType, TestHub } from "../events/hub.ts";
+import { ApiError } from "../http/problem.ts";
+import type { HubEvent } from "../events/hub.ts";
+import type { KvStore } from "../store/kv_store.ts";
+import type { TargetReport, TestMeta, TestStatus } from "../../model/run.ts";
+import { validateTestRequest } from "./run_request.ts";
+import { checkAdmission, type RunningTest } from "../policy/limits.ts";
+import { TargetPolicy } from "../policy/target_policy.ts";
+
+export interface RunnerOptions {
+  engine: Engine;
+  config: Config;
+  store: KvStore;
+  /** Period of the `interval` events; default 1000 ms. */
+  reportEveryMs?: number;
+  /** Finished tests whose event log stays in memory for replay; default 100. */
+  keepFinished?: number;
+  /** Sees every published event (the /metrics collector). */
+  observe?: (testId: string, type: HubEventType, data: unknown) => void;
+  /** Newest events of a running test kept in memory; older replays read the store. */
+  hubKeep?: number;
+  /** What may be probed; default: built from the config. */
+  policy?: TargetPolicy;
+}
+
+interface LiveTest {
+  meta: TestMeta;
+  /** Resolved and checked addresses, one per target: what the engine probes. */
+  addresses: string[];
+  hub: TestHub;
+  run: ProbeRun | null;
+  stopRequested: boolean;
+  /** Set when the test's data could not be stored: it stops and ends `failed`. */
+  storageError?: string;
+  finished: Promise<void>;
+}
+
+function newId(): string {
+  // Sortable by creation time, unique by a random tail.
+  const t = Date.now().toString(36).padStart(9, "0");
+  const r = crypto.getRandomValues(new Uint8Array(4));
+  return t + [...r].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class Runner {
+  readonly #engine: Engine;
+  readonly #config: Config;
+  readonly #store: KvStore;
+  readonly #reportEveryMs: number;
+  readonly #keepFinished: number;
+  readonly #observe: RunnerOptions["observe"];
+  readonly #hubKeep: number;
+  readonly #tests = new Map<string, LiveTest>();
+  readonly #policy: TargetPolicy;
+
+  constructor(options: RunnerOptions) {
+    this.#engine = options.engine;
+    this.#config = options.config;
+    this.#store = options.store;
+    this.#reportEveryMs = options.reportEveryMs ?? 1000;
+    this.#keepFinished = options.keepFinished ?? 100;
+    this.#observe = options.observe;
+    this.#hubKeep = options.hubKeep ?? 1000;
+    this.#policy = options.policy ??
+      new TargetPolicy(options.config.targets, options.config.servers);
+    this.#store.onWriteError((id, e) => this.#storageFailed(id, e));
+  }
+
+  /** A test whose data cannot be written stops rather than record what would be lost. */
+  #storageFailed(id: string, e: Error): void {
+    const live = this.#tests.get(id);
+    if (!live || live.meta.status !== "running" || live.storageError) return;
+    live.storageError = `storage: cannot write the test's data (${e.message})`;
+    live.run?.stop();
+  }
+
+  get running(): number {
+    let n = 0;
+    for (const t of this.#tests.values()) if (t.meta.status === "running") n++;
+    return n;
+  }
+
+  #runningTests(): RunningTest[] {
+    return [...this.#tests.values()]
+      .filter((t) => t.meta.status === "running")
+      .map((t) => ({
+        who: t.meta.created_by ?? "anonymous",
+        targets: t.meta.targets.length,
+        settings: t.meta.settings,
+        startedAt: Date.parse(t.meta.created_at),
+      }));
+  }
+
+  /**
+   * Validates the request body, resolves and checks its targets, admits it
+   * under the limits and starts it; returns its metadata at once. `who` is the
+   * user it runs for (per-user limit, `created_by`).
+   */
+  async start(body: unknown, who = "anonymous"): Promise<TestMeta> {
+    const { targets, settings } = validateTestRequest(
+      body,
+      this.#config,
+      this.#policy,
+    );
+    const addresses = await this.#policy.resolve(targets);
+    // No await between admission and registration: concurrent starts see each other.
+    checkAdmission(
+      this.#runningTests(),
+      { who, targets: targets.length, settings },
+      this.#config.limits,
+    );
+    const meta: TestMeta = {
+      id: newId(),
+      status: "running",
+      created_at: new Date().toISOString(),
+      finished_at: null,
+      created_by: who,
+      settings,
+      targets: targets.map((s, i) => ({
+        id: s.id,
+        name: s.name,
+        host: s.host,
+        address: addresses[i].text,
+      })),
+    };
+    const live: LiveTest = {
+      meta,
+      addresses: addresses.map((a) => a.text),
+      hub: new TestHub({
+        keep: this.#hubKeep,
+        backfill: async (after, upTo) =>
+          (await this.#store.events(meta.id, after)).filter((e) =>
+            e.id <= upTo
+          ),
+      }),
+      run: null,
+      stopRequested: false,
+      finished: Promise.resolve(),
+    };
+    this.#tests.set(meta.id, live);
+    try {
+      await this.#store.saveTest(meta);
+    } catch (e) {
+      this.#tests.delete(meta.id);
+      throw new ApiError(
+        503,
+        `storage: cannot record a new test (${(e as Error).message})`,
+      );
+    }
+    this.#emit(live, "status", { id: meta.id, status: meta.status });
+    live.finished = this.#execute(live);
+    return structuredClone(meta);
+  }
+
+  /** Publishes to the test's hub and stores the event with the same id. */
+  #emit(live: LiveTest, type: HubEventType, data: unknown): void {
+    const ev = live.hub.publish(type, data);
+    this.#store.appendEvent(live.meta.id, ev);
+    this.#observe?.(live.meta.id, type, data);
+  }
+
+  async #execute(live: LiveTest): Promise<void> {
+    const { meta } = live;
+    const onProbe = (r: ProbeRecord) => {
+      this.#emit(live, "probe", {
+        timestamp: new Date(r.sent_at).toISOString(),
+        ...r,
+      });
+    };
+    let timer: ReturnType<typeof setInterval> | undefined;
+    let run: ProbeRun | null = null;
+    let error: string | undefined;
+    try {
+      run = await this.#engine.run(
+        meta.targets.map((t, i) => ({ target: t.id, host: live.addresses[i] })),
+        meta.settings,
+        { onProbe },
+      );
+      const started = live.run = run;
+      run.targets.forEach((t, i) => meta.targets[i].address = t.address);
+      if (live.stopRequested || live.storageError) run.stop();
+      timer = setInterval(() => {
+        for (const r of this.#reports(started)) {
+          this.#emit(live, "interval", r);
+        }
+      }, this.#reportEveryMs);
+      await this.#store.saveTest(meta);
+      await run.done;
+      clearInterval(timer);
+      const summary = this.#reports(run);
+      for (const r of summary) this.#emit(live, "summary", r);
+      await this.#store.saveSummary(meta.id, summary);
+    } catch (e) {
+      error = (e as Error).message;
+      // Nothing may be published after `end`: let the run wind down first.
+      run?.stop();
+      await run?.done;
+    } finally {
+      clearInterval(timer);
+    }
+    error = live.storageError ?? error;
+    const status: TestStatus = error
+      ? "failed"
+      : run?.stopped
+      ? "stopped"
+      : "completed";
+    if (error) meta.error = error;
+    meta.status = status;
+    meta.finished_at = new Date().toISOString();
+    this.#emit(live, "status", {
+      id: meta.id,
+      status,
+      ...(meta.error ? { error: meta.error } : {}),
+    });
+    this.#emit(live, "end", { id: meta.id, status });
+    await this.#store.flush();
+    // The store has it all now; replays of a finished test read from there,
+    // and the run's per-probe outcomes are let go.
+    live.hub.trim(0);
+    live.run = null;
+    try {
+      await this.#store.saveTest(meta);
+    } catch (e) {
+      // Still served from memory; after a restart it reads `interrupted`.
+      console.error(`test ${meta.id}: final status not stored:`, e);
+    }
+    this.#forgetOldFinished();
+  }
+
+  #reports(run: ProbeRun): TargetReport[] {
+    const timestamp = new Date().toISOString();
+    return run.targets.map((t, i) => ({
+      timestamp,
+      target: t.target,
+      address: t.address,
+      ...run.stats(i),
+    }));
+  }
+
+  #forgetOldFinished(): void {
+    const finished = [...this.#tests.values()].filter((t) =>
+      t.meta.status !== "running"
+    );
+    const excess = finished.length - this.#keepFinished;
+    for (const t of finished.slice(0, Math.max(0, excess))) {
+      this.#tests.delete(t.meta.id);
+    }
+  }
+
+  async get(id: string): Promise<TestMeta | null> {
+    const live = this.#tests.get(id);
+    if (live) return structuredClone(live.meta);
+    return await this.#store.getTest(id);
+  }
+
+  /** Every test, newest first. */
+  async list(): Promise<TestMeta[]> {
+    const stored = await this.#store.listTests();
+    return stored.map((m) => {
+      const live = this.#tests.get(m.id);
+      return live ? structuredClone(live.meta) : m;
+    });
+  }
+
+  async summary(id: string): Promise<TargetReport[] | null> {
+    return await this.#store.getSummary(id);
+  }
+
+  /** Live cumulative statistics per target of a running test, else null. */
+  liveStats(id: string): TargetReport[] | null {
+    const live = this.#tests.get(id);
+    if (!live || live.meta.status !== "running" || !live.run) return null;
+    return this.#reports(live.run);
+  }
+
+  /** Stored events of a test (probe, interval, status, summary, end) with their stream ids. */
+  async events(id: string, after = 0): Promise<HubEvent[]> {
+    return await this.#store.events(id, after);
+  }
+
+  /** Stored events one chunk at a time (for exports of long tests). */
+  eventChunks(id: string, after = 0): AsyncGenerator<HubEvent[]> {
+    return this.#store.eventChunks(id, after);
+  }
+
+  /**
+   * The live test's hub, or one rebuilt from storage for a finished test: the
+   * stored events with the ids the live stream used, in full.
+   */
+  async hub(id: string): Promise<TestHub | null> {
+    const live = this.#tests.get(id);
+    if (live) return live.hub;
+    const meta = await this.#store.getTest(id);
+    if (!meta) return null;
+    const hub = new TestHub();
+    for (const ev of await this.#store.events(id)) {
+      // Ids are contiguous from 1; stop at a gap so ids stay those of the log.
+      if (ev.id !== hub.lastId + 1) break;
+      hub.publish(ev.type, ev.data);
+      if (hub.ended) return hub;
+    }
+    hub.publish("status", { id, status: meta.status });
+    if (hub.lastId === 1) {
+      for (const r of (await this.#store.getSummary(id)) ?? []) {
+        hub.publish("summary", r);
+      }
+    }
+    hub.publish("end", { id, status: meta.status });
+    return hub;
+  }
+
+  /** Stops a running test; 404 unknown, 409 already finished. */
+  async stop(id: string): Promise<TestMeta> {
+    const live = this.#tests.get(id);
+    if (!live) {
+      const meta = await this.#store.getTest(id);
+      if (!meta) throw new ApiError(404, `no test with id "${id}"`, "id");
+      throw new ApiError(
+        409,
+        `test with id "${id}" is already ${meta.status}`,
+        "id",
+      );
+    }
+    if (live.meta.status !== "running" || live.stopRequested) {
+      throw new ApiError(
+        409,
+        `test with id "${id}" is already ${
+          live.meta.status === "running" ? "stopping" : live.meta.status
+        }`,
+        "id",
+      );
+    }
+    live.stopRequested = true;
+    live.run?.stop();
+    return structuredClone(live.meta);
+  }
+
+  /** Waits until the test has finished (for tests and shutdown). */
+  async finished(id: string): Promise<void> {
+    await this.#tests.get(id)?.finished;
+  }
+
+  /** Deletes a finished test and its data; 409 while it runs. */
+  async delete(id: string): Promise<void> {
+    const live = this.#tests.get(id);
+    if (live?.meta.status === "running") {
+      throw new ApiError(
+        409,
+        `test with id "${id}" is running; stop it first`,
+        "id",
+      );
+    }
+    if (!live && !(await this.#store.getTest(id))) {
+      throw new ApiError(404, `no test with id "${id}"`, "id");
+    }
+    this.#tests.delete(id);
+    await this.#store.deleteTest(id);
+  }
+
+  /** Deletes finished tests older than the config's retention_days; returns their ids. */
+  async prune(now = Date.now()): Promise<string[]> {
+    const cutoff = now - this.#config.retention_days * 86_400_000;
+    const gone = await this.#store.pruneFinishedBefore(cutoff);
+    for (const id of gone) this.#tests.delete(id);
+    return gone;
+  }
+
+  /** Stops every running test and waits for them to finish. */
+  async close(): Promise<void> {
+    for (const t of this.#tests.values()) {
+      if (t.meta.status === "running") {
+        t.stopRequested = true;
+        t.run?.stop();
+      }
+    }
+    await Promise.all([...this.#tests.values()].map((t) => t.finished));
+  }
+}

@@ -1,0 +1,110 @@
+// Shared by the API tests: the app over a real engine probing loopback only,
+// KV in memory, and an audit log on its own in-memory KV.
+import assert from "node:assert/strict";
+import type { Hono } from "hono";
+import { Engine } from "../probe/engine.ts";
+import { createApp } from "../server/app.ts";
+import { AuditLog } from "../server/store/audit_log.ts";
+import {
+  type Config,
+  loadConfig,
+  parseConfig,
+} from "../server/config/config.ts";
+import { Metrics } from "../server/ops/metrics.ts";
+import { KvStore } from "../server/store/kv_store.ts";
+import { Runner } from "../server/runs/runner.ts";
+
+export interface ApiKit {
+  app: Hono;
+  runner: Runner;
+  store: KvStore;
+  audit: AuditLog;
+  metrics: Metrics;
+  config: Config;
+}
+
+export interface ApiKitOptions {
+  /** Finished tests kept in memory; 0 reads them back from the store. */
+  keepFinished?: number;
+  heartbeatMs?: number;
+  /** YAML config instead of the embedded default (auth, policy, limits tests). */
+  configYaml?: string;
+}
+
+export async function withApiKit(
+  fn: (kit: ApiKit) => Promise<void>,
+  options: ApiKitOptions = {},
+) {
+  const engine = Engine.create();
+  const store = await KvStore.open(":memory:");
+  const kv = await Deno.openKv(":memory:");
+  const audit = new AuditLog(kv);
+  const config = options.configYaml
+    ? parseConfig(options.configYaml, "test.yaml")
+    : await loadConfig();
+  const metrics = new Metrics();
+  const runner = new Runner({
+    observe: (id, type, data) => metrics.observe(id, type, data),
+    engine,
+    config,
+    store,
+    reportEveryMs: 50,
+    keepFinished: options.keepFinished,
+  });
+  const app = createApp({
+    icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
+    kvHealth: () => store.getTest("__healthz__"),
+    api: {
+      config,
+      runner,
+      audit,
+      metrics,
+      heartbeatMs: options.heartbeatMs ?? 20,
+    },
+  });
+  try {
+    await fn({ app, runner, store, audit, metrics, config });
+  } finally {
+    await runner.close();
+    await engine.close();
+    await store.close();
+    kv.close();
+  }
+}
+
+export const postJson = async (app: Hono, path: string, body: unknown) =>
+  await app.request(path, {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
+
+/** Starts a one-probe loopback test and waits for it to finish. */
+export async function quickTest(
+  kit: ApiKit,
+  target = "localhost-v4",
+): Promise<string> {
+  const res = await postJson(kit.app, "/api/tests", {
+    targets: [target],
+    count: 1,
+    interval_ms: 10,
+    timeout_ms: 200,
+  });
+  assert.equal(res.status, 201);
+  const { id } = await res.json();
+  await kit.runner.finished(id);
+  return id;
+}
+
+export async function assertProblem(
+  res: Response,
+  status: number,
+  field: string,
+) {
+  assert.equal(res.status, status);
+  assert.equal(res.headers.get("content-type"), "application/problem+json");
+  const body = await res.json();
+  assert.equal(body.status, status);
+  assert.equal(body.field, field);
+  assert.ok(body.detail.includes(field), body.detail);
+}
