@@ -6,11 +6,8 @@ import { ApiError } from "./http/problem.ts";
 import type { Runner } from "./runs/runner.ts";
 import { exportStream, parseExportFormat } from "./runs/export.ts";
 import { parseSamplesQuery, samplesPage } from "./runs/samples.ts";
-import {
-  type AuditAction,
-  AuditLog,
-  clientAddress,
-} from "./store/audit_log.ts";
+import { type AuditAction, AuditLog } from "./store/audit_log.ts";
+import { clientAddress } from "./http/client_address.ts";
 import { openApiDocument } from "./http/openapi.ts";
 import { mountSeedAliases } from "./http/legacy_routes.ts";
 import { sseResponse } from "./http/sse_response.ts";
@@ -102,7 +99,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
         action,
         test_id,
         who: principalOf(c).name,
-        from: clientAddress(c.env),
+        from: clientAddress(c),
       });
     } catch (e) {
       console.error("audit: record failed:", e);
