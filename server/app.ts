@@ -1,6 +1,10 @@
 // The Hono app, built without a socket so tests drive it with app.request().
 import { type Context, Hono } from "hono";
-import type { SocketMode } from "../probe/icmp_socket.ts";
+import {
+  type ShimStatus,
+  shimStatus,
+  type SocketMode,
+} from "../probe/icmp_socket.ts";
 import type { Config } from "./config/config.ts";
 import { ApiError } from "./http/problem.ts";
 import type { Runner } from "./runs/runner.ts";
@@ -22,6 +26,8 @@ import { checkTestId } from "./runs/run_id.ts";
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
   icmpStatus: () => Record<"ipv4" | "ipv6", SocketMode | { error: string }>;
+  /** The native shim's state; default: the real one (probe/icmp_socket.ts). */
+  shimStatus?: () => ShimStatus;
   /** A cheap KV read (through the store); /healthz is 503 when it fails. */
   kvHealth?: () => Promise<unknown>;
   /** The test API; without it only /healthz and / are served. */
@@ -55,8 +61,10 @@ export function createApp(deps: AppDeps): Hono {
   // Security headers, body limit, auth and roles: before every route.
   mountSecurity(app, deps.api?.config, deps.api?.auth);
   app.get("/healthz", async (c) => {
+    const shim = (deps.shimStatus ?? shimStatus)();
     const icmp = deps.icmpStatus();
-    let ok = typeof icmp.ipv4 === "string" || typeof icmp.ipv6 === "string";
+    let ok = shim.state === "loaded" &&
+      (typeof icmp.ipv4 === "string" || typeof icmp.ipv6 === "string");
     let kv: "ok" | { error: string } | undefined;
     if (deps.kvHealth) {
       try {
@@ -70,7 +78,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.json(
       {
         status: ok ? "ok" : "degraded",
-        shim: "loaded",
+        shim,
         icmp,
         ...(kv !== undefined ? { kv } : {}),
       },

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { withApiKit } from "../testing/api_testkit.ts";
 import { createApp } from "./app.ts";
+import { SHIM_ABI_VERSION } from "../probe/native/ffi_symbols.ts";
 
 Deno.test("/healthz reports the ICMP socket modes", async () => {
   const app = createApp({
@@ -10,9 +11,23 @@ Deno.test("/healthz reports the ICMP socket modes", async () => {
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), {
     status: "ok",
-    shim: "loaded",
+    shim: { state: "loaded", abi: SHIM_ABI_VERSION },
     icmp: { ipv4: "raw", ipv6: { error: "no IPv6" } },
   });
+});
+
+Deno.test("/healthz reports a shim that failed to load (503)", async () => {
+  const error =
+    "cannot load the ICMP shim /x.so: gone. Build it with: deno task build";
+  const app = createApp({
+    icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
+    shimStatus: () => ({ state: "failed", error }),
+  });
+  const res = await app.request("/healthz");
+  assert.equal(res.status, 503);
+  const body = await res.json();
+  assert.equal(body.status, "degraded");
+  assert.deepEqual(body.shim, { state: "failed", error });
 });
 
 Deno.test("/healthz is 503 when no ICMP socket can be opened", async () => {

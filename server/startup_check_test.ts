@@ -106,6 +106,29 @@ Deno.test("main.ts: a config file it may not read gets a hint that works with th
   }
 });
 
+Deno.test("main.ts: without a loadable shim, one line saying to build it, exit 2", async () => {
+  // PLA_SHIM points the engine at the shared library: one that is not there,
+  // and a file that is no library (as a shim of the wrong build would be refused).
+  for (
+    const shim of [`${ROOT}probe/native/missing.so`, `${ROOT}README.md`]
+  ) {
+    const out = await runMain({
+      PORT: "0",
+      PLA_KV: ":memory:",
+      PLA_SHIM: shim,
+    });
+    assert.equal(out.code, 2, out.stderr);
+    assert.match(
+      out.stderr,
+      new RegExp(
+        `^pla: cannot load the ICMP shim ${shim}: .*Build it with: deno task build\n$`,
+      ),
+    );
+    assert.doesNotMatch(out.stderr, /\bat /);
+    assert.doesNotMatch(out.stdout, /listening/);
+  }
+});
+
 Deno.test("main.ts: a port in use is one line naming it, exit 2", async () => {
   using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (busy.addr as Deno.NetAddr).port;
