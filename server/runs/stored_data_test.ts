@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { withApiKit } from "../../testing/api_testkit.ts";
 import type { Hono } from "hono";
 import { csvRows, PROBE_COLUMNS } from "../../testing/csv.ts";
+import { parseSseJson } from "../../testing/sse.ts";
 import { parseSamplesQuery } from "./samples.ts";
 import { Runner } from "./runner.ts";
 import { ApiError } from "../http/problem.ts";
@@ -41,31 +42,6 @@ const withApi = (fn: (app: Hono, runner: Runner) => Promise<void>) =>
     heartbeatMs: 1000,
   });
 
-interface Ev {
-  id: number;
-  event: string;
-  data: Record<string, unknown>;
-}
-function parseSse(text: string): Ev[] {
-  const out: Ev[] = [];
-  for (const block of text.split("\n\n")) {
-    const ev: Partial<Record<string, string>> = {};
-    for (const line of block.split("\n")) {
-      if (!line || line.startsWith(":")) continue;
-      const at = line.indexOf(":");
-      ev[line.slice(0, at)] = line.slice(at + 1).trimStart();
-    }
-    if (ev.id) {
-      out.push({
-        id: Number(ev.id),
-        event: ev.event!,
-        data: JSON.parse(ev.data!),
-      });
-    }
-  }
-  return out;
-}
-
 const start = async (app: Hono, body: unknown) => {
   const res = await app.request("/api/tests", {
     method: "POST",
@@ -96,7 +72,7 @@ Deno.test("a finished test replays in full with the live event ids; samples; exp
         assert.ok(typeof again.stats[0].sent === "number");
       }
     }
-    const live = parseSse(
+    const live = parseSseJson(
       await (await app.request(`/api/tests/${id}/events`)).text(),
     );
     await runner.finished(id);
@@ -106,7 +82,7 @@ Deno.test("a finished test replays in full with the live event ids; samples; exp
     assert.equal(done.stats, undefined);
 
     // Not in memory any more: rebuilt from KV, identical.
-    const replay = parseSse(
+    const replay = parseSseJson(
       await (await app.request(`/api/tests/${id}/events`)).text(),
     );
     assert.deepEqual(replay, live);
@@ -115,7 +91,7 @@ Deno.test("a finished test replays in full with the live event ids; samples; exp
     assert.equal(types.filter((t) => t === "probe").length, 30);
     assert.ok(types.includes("interval"));
     assert.deepEqual(types.slice(-4), ["summary", "summary", "status", "end"]);
-    const resumed = parseSse(
+    const resumed = parseSseJson(
       await (await app.request(`/api/tests/${id}/events`, {
         headers: { "last-event-id": "10" },
       })).text(),
