@@ -4,39 +4,22 @@ import assert from "node:assert/strict";
 import { loadConfig, parseConfig } from "./config/config.ts";
 import { authNotice, isLoopbackHost } from "./startup_check.ts";
 import { authConfigYaml } from "../testing/auth_testkit.ts";
+import { runCommand } from "../testing/run_command.ts";
+import { startArgs } from "../testing/deno_flags.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /**
- * Runs server/main.ts with the start task's read permission and no write
+ * Runs server/main.ts with the start task's permissions but no write
  * permission, bounded in time (a server that did start is killed, and the
  * test fails on its exit code).
  */
-async function runMain(env: Record<string, string>, args: string[] = []) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      `--allow-read=${ROOT}`,
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=hostname",
-      "server/main.ts",
-      ...args,
-    ],
+const runMain = (env: Record<string, string>, args: string[] = []) =>
+  runCommand(Deno.execPath(), [...startArgs({ write: [] }), ...args], {
     cwd: ROOT,
     env,
-    stdout: "piped",
-    stderr: "piped",
     signal: AbortSignal.timeout(20_000),
-  }).output();
-  const text = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: text.decode(out.stdout),
-    stderr: text.decode(out.stderr),
-  };
-}
+  });
 
 Deno.test("loopback hosts", () => {
   for (const h of ["127.0.0.1", "127.1.2.3", "::1", "localhost", "LOCALHOST"]) {

@@ -2,6 +2,7 @@
 // loopback port, and small HTTP/SSE helpers for the cross-process tests.
 import assert from "node:assert/strict";
 import { readSse } from "./sse.ts";
+import { startArgs } from "./deno_flags.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -57,17 +58,14 @@ export async function startServer(opts: ServerOptions): Promise<Server> {
     );
     args.push("--config", `${opts.dir}/config.yaml`);
   }
+  // The start task's permissions, reading and writing `dir` besides.
   const cmd = [
     Deno.execPath(),
-    "run",
-    "--allow-ffi",
-    `--allow-read=${ROOT},${opts.dir}`,
-    `--allow-write=${opts.dir}`,
-    "--allow-net",
-    "--allow-env",
-    "--allow-sys=hostname",
-    ...(opts.v8Flags ? [`--v8-flags=${opts.v8Flags}`] : []),
-    "server/main.ts",
+    ...startArgs({
+      read: [opts.dir],
+      write: [opts.dir],
+      v8Flags: opts.v8Flags,
+    }),
     ...args,
   ];
   const [exe, ...rest] = opts.wrap ? opts.wrap(cmd) : cmd;
