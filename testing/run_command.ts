@@ -11,8 +11,9 @@ export interface CommandResult {
 
 export interface CommandOptions {
   cwd?: string;
-  /** Added to (not replacing) this process's environment. */
+  /** Added to this process's environment (or, with clearEnv, the whole of it). */
   env?: Record<string, string>;
+  clearEnv?: boolean;
   /** Ends the command (SIGTERM) when aborted, e.g. AbortSignal.timeout(ms). */
   signal?: AbortSignal;
 }
@@ -28,6 +29,7 @@ export async function runCommand(
     args,
     cwd: options.cwd,
     env: options.env,
+    clearEnv: options.clearEnv,
     signal: options.signal,
     stdin: "null",
     stdout: "piped",

@@ -12,6 +12,7 @@ import {
   stopServer,
 } from "../testing/server_process.ts";
 import { readSse } from "../testing/sse.ts";
+import { runCommand } from "../testing/run_command.ts";
 
 const TESTS = 20;
 const CLIENTS_PER_TEST = 10;
@@ -59,12 +60,9 @@ async function follow(url: string): Promise<ClientResult> {
 
 /** Resident set size of a process, in MiB (Deno guards /proc behind --allow-all: ask ps). */
 async function rssMiB(pid: number): Promise<number> {
-  const out = await new Deno.Command("ps", {
-    args: ["-o", "rss=", "-p", String(pid)],
-    stdout: "piped",
-  }).output();
-  const kb = Number(new TextDecoder().decode(out.stdout).trim());
-  if (!out.success || !Number.isFinite(kb)) {
+  const out = await runCommand("ps", ["-o", "rss=", "-p", String(pid)]);
+  const kb = Number(out.stdout.trim());
+  if (out.code !== 0 || !Number.isFinite(kb)) {
     throw new Error(`ps: no RSS for ${pid}`);
   }
   return kb / 1024;

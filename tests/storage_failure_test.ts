@@ -20,7 +20,7 @@ import {
   onTmpfs,
 } from "../testing/mount_namespace.ts";
 import { gate } from "../testing/gate.ts";
-import { runCommand } from "../testing/run_command.ts";
+import { mustRun, runCommand } from "../testing/run_command.ts";
 import { startArgs } from "../testing/deno_flags.ts";
 
 const noMountNs = gate(
@@ -29,11 +29,7 @@ const noMountNs = gate(
 );
 
 async function run(cmd: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, stderr: "piped" }).output();
-  assert.ok(
-    out.success,
-    `${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
-  );
+  await mustRun(cmd, args);
 }
 
 /** Runs a shell command inside the server's mount namespace. */
