@@ -10,7 +10,8 @@ import {
 } from "../testing/testbed/testbed.ts";
 import { median, quantile } from "./quantile.ts";
 import { type BenchRow, num, ratio, skippedRows, verdict } from "./report.ts";
-import { runCommand } from "./run_command.ts";
+import { runCommand } from "../testing/run_command.ts";
+import { taskPermissions } from "../testing/deno_flags.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 
 const REPO = decodeURIComponent(new URL("..", import.meta.url).pathname);
@@ -44,11 +45,7 @@ interface ToolResult {
 async function runPla(target: string): Promise<Reading> {
   const r = await runCommand(Deno.execPath(), [
     "run",
-    "--allow-ffi",
-    "--allow-read",
-    "--allow-net",
-    "--allow-env",
-    "--allow-sys",
+    ...taskPermissions("probe"),
     "probe/cli.ts",
     "--host",
     target,

@@ -1,7 +1,7 @@
 // Benchmark 4: 1,000 SSE clients on one running test, the service in its own
 // process: its CPU and memory, and whether every client got every event.
 import { type BenchRow, num, ratio, verdict } from "./report.ts";
-import { readSse } from "./sse_reader.ts";
+import { readSse } from "../testing/sse.ts";
 import { postTest, rssOf, startServer, waitForTest } from "./server_process.ts";
 import { LOOPBACK_CONFIG } from "./live_path.ts";
 import { median } from "./quantile.ts";

@@ -10,7 +10,7 @@ import {
   type Testbed,
   usedRanges,
 } from "../testing/testbed/testbed.ts";
-import { runCommand } from "./run_command.ts";
+import { runCommand } from "../testing/run_command.ts";
 
 const BASE = ipToInt("198.18.0.0");
 const BLOCKS = (1 << 17) / 1024;

@@ -5,7 +5,7 @@
 import { median, quantile } from "./quantile.ts";
 import { type BenchRow, num, verdict } from "./report.ts";
 import { realtimeUs } from "./realtime_clock.ts";
-import { readSse } from "./sse_reader.ts";
+import { readSse } from "../testing/sse.ts";
 import { postTest, startServer } from "./server_process.ts";
 import { Engine } from "../probe/engine.ts";
 

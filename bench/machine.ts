@@ -1,6 +1,6 @@
 // The machine description that goes above the table.
 import type { Peers } from "./peers.ts";
-import { runCommand } from "./run_command.ts";
+import { runCommand } from "../testing/run_command.ts";
 
 async function sh(cmd: string, args: string[]): Promise<string> {
   try {

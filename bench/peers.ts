@@ -1,5 +1,5 @@
 // The peers measured in the same run: iputils ping and fping (Debian packages).
-import { runCommand } from "./run_command.ts";
+import { runCommand } from "../testing/run_command.ts";
 
 export interface Peers {
   /** Version line, or null when the tool is missing. */

@@ -2,6 +2,7 @@
 // starts it (server/main.ts on a free loopback port, temporary KV file, a
 // bench config); this adds its RSS and CPU from /proc.
 export { postTest } from "../testing/server_process.ts";
+import { runCommand } from "../testing/run_command.ts";
 import {
   startServer as startChild,
   stopServer,
@@ -23,9 +24,8 @@ export interface ServerProcess {
 let ticks: number | undefined;
 async function clockTicks(): Promise<number> {
   if (ticks) return ticks;
-  const out = await new Deno.Command("getconf", { args: ["CLK_TCK"] })
-    .output();
-  return ticks = Number(new TextDecoder().decode(out.stdout).trim()) || 100;
+  const out = await runCommand("getconf", ["CLK_TCK"]);
+  return ticks = Number(out.stdout.trim()) || 100;
 }
 
 export async function rssOf(pid: number): Promise<number> {

@@ -9,7 +9,7 @@ import {
 import { kernelSubnet } from "./kernel_subnet.ts";
 import { median } from "./quantile.ts";
 import { type BenchRow, num, ratio, skippedRows, verdict } from "./report.ts";
-import { runTimed } from "./run_command.ts";
+import { runTimed } from "./run_timed.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 
 const REPO = decodeURIComponent(new URL("..", import.meta.url).pathname);

@@ -2,29 +2,22 @@
 import assert from "node:assert/strict";
 import { testbedUnavailableReason } from "../testing/testbed/testbed.ts";
 import { gate } from "../testing/gate.ts";
+import { runCommand } from "../testing/run_command.ts";
+import { taskPermissions } from "../testing/deno_flags.ts";
 
 const cli = new URL("cli.ts", import.meta.url).pathname;
-const PERMS = [
-  "--allow-ffi",
-  "--allow-read",
-  "--allow-net",
-  "--allow-env",
-  "--allow-sys",
-];
 
-async function probe(args: string[], wrap: string[] = []) {
-  const argv = [...wrap, Deno.execPath(), "run", ...PERMS, cli, ...args];
-  const out = await new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
+/** The CLI as `deno task probe` runs it (its permissions), optionally wrapped. */
+function probe(args: string[], wrap: string[] = []) {
+  const argv = [
+    ...wrap,
+    Deno.execPath(),
+    "run",
+    ...taskPermissions("probe"),
+    cli,
+    ...args,
+  ];
+  return runCommand(argv[0], argv.slice(1));
 }
 
 Deno.test("--output json prints NDJSON with the seed fields and a summary", async () => {
@@ -89,24 +82,18 @@ Deno.test("--output json prints NDJSON with the seed fields and a summary", asyn
 Deno.test("`deno task probe --output json`: stdout is NDJSON only, build messages included", async () => {
   // The task builds the shim and the page first; what they print must not
   // end up among the JSON lines a user pipes into another tool.
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "task",
-      "probe",
-      "--host",
-      "127.0.0.1",
-      "--count",
-      "1",
-      "--output",
-      "json",
-    ],
-    cwd: new URL("..", import.meta.url).pathname,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, stderr);
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const out = await runCommand(Deno.execPath(), [
+    "task",
+    "probe",
+    "--host",
+    "127.0.0.1",
+    "--count",
+    "1",
+    "--output",
+    "json",
+  ], { cwd: new URL("..", import.meta.url).pathname });
+  assert.equal(out.code, 0, out.stderr);
+  const lines = out.stdout.trim().split("\n");
   for (const line of lines) {
     assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line}`);
   }

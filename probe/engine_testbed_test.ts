@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { Engine, type ProbeRun } from "./engine.ts";
 import { computeStats } from "./statistics.ts";
+import { runCommand } from "../testing/run_command.ts";
+import { taskPermissions } from "../testing/deno_flags.ts";
 import type {
   ProbeOutcome,
   ProbeRecord,
@@ -152,36 +154,25 @@ Deno.test({
       jitterMs: 1,
       seed: 4242,
     });
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-ffi",
-        "--allow-read",
-        "--allow-net",
-        "--allow-env",
-        "--allow-sys",
-        "probe/cli.ts",
-        "--host",
-        bed.targetAddress,
-        "--interval",
-        "5ms",
-        "--count",
-        String(count),
-        "--timeout",
-        "200ms",
-        "--output",
-        "json",
-        "--per-probe",
-      ],
-      cwd: REPO,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const out = await runCommand(Deno.execPath(), [
+      "run",
+      ...taskPermissions("probe"),
+      "probe/cli.ts",
+      "--host",
+      bed.targetAddress,
+      "--interval",
+      "5ms",
+      "--count",
+      String(count),
+      "--timeout",
+      "200ms",
+      "--output",
+      "json",
+      "--per-probe",
+    ], { cwd: REPO });
     const truth = await resp.stop();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, `CLI exit ${out.code}: ${stderr}`);
-    const lines = new TextDecoder().decode(out.stdout).split("\n")
+    assert.equal(out.code, 0, `CLI exit ${out.code}: ${out.stderr}`);
+    const lines = out.stdout.split("\n")
       .filter((l) => l.trim()).map((l) => JSON.parse(l));
     // Records come as probes resolve (a loss only at its timeout): send order.
     const probes = (lines.filter((l) => l.type === "probe") as ProbeRecord[])

@@ -21,6 +21,20 @@ const BATCH = 256;
 type ShimLib = Deno.DynamicLibrary<typeof shimSymbols>;
 let shared: ShimLib | null = null;
 
+/** The shim as this process found it: loaded, with its ABI version, or why not. */
+export type ShimStatus =
+  | { state: "loaded"; abi: number }
+  | { state: "failed"; error: string };
+
+/** Loads the shim if it is not yet (as the engine would) and says how that went. */
+export function shimStatus(): ShimStatus {
+  try {
+    return { state: "loaded", abi: loadShim().symbols.pla_abi_version() };
+  } catch (e) {
+    return { state: "failed", error: (e as Error).message };
+  }
+}
+
 function loadShim(): ShimLib {
   if (shared) return shared;
   const path = shimLibraryPath();

@@ -11,6 +11,7 @@ import { dashboardPage } from "./dashboard_page.tsx";
 import { historyPage } from "./history_page.tsx";
 import { type Page, renderPage } from "./layout.tsx";
 import { notFoundPage } from "./not_found_page.tsx";
+import { TEST_ID } from "../server/runs/run_id.ts";
 import { signedIn } from "./signed_in.ts";
 import { testPage } from "./test_page.tsx";
 
@@ -93,9 +94,12 @@ export function mountPages(
 
   app.get("/tests/:id", async (c) => {
     const id = c.req.param("id");
-    const meta = await runner.get(id);
+    // Not an id this service makes (e.g. too long for a KV key): 404 before
+    // storage is asked, as the API's checkTestId does.
+    const meta = TEST_ID.test(id) ? await runner.get(id) : null;
     if (!meta) {
-      return html(c, notFoundPage(`There is no test with id “${id}”.`), 404);
+      const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
+      return html(c, notFoundPage(`There is no test with id “${shown}”.`), 404);
     }
     const reports = await runner.summary(id) ?? runner.liveStats(id);
     return html(c, testPage(meta, reports, c.req.url, readOnly(c)), 200);

@@ -88,6 +88,14 @@ Deno.test("unknown test id: HTML 404; bad history filter: 400 naming it", async 
   await withApiKit(async ({ app }) => {
     const html = await page(await app.request("/tests/nope"), 404);
     assert.match(html, /There is no test with id “nope”/);
+    // An id no test can have (too long for a KV key) is the same 404, as in
+    // the API, not a storage error.
+    const long = "a".repeat(5000);
+    const tooLong = await page(await app.request(`/tests/${long}`), 404);
+    assert.match(tooLong, new RegExp(`no test with id “a{64}…”`));
+    const api = await app.request(`/api/tests/${long}`);
+    assert.equal(api.status, 404);
+    await api.body?.cancel();
     const bad = await page(await app.request("/tests?from=yesterday"), 400);
     assert.match(
       bad,

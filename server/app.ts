@@ -1,16 +1,17 @@
 // The Hono app, built without a socket so tests drive it with app.request().
 import { type Context, Hono } from "hono";
-import type { SocketMode } from "../probe/icmp_socket.ts";
+import {
+  type ShimStatus,
+  shimStatus,
+  type SocketMode,
+} from "../probe/icmp_socket.ts";
 import type { Config } from "./config/config.ts";
 import { ApiError } from "./http/problem.ts";
 import type { Runner } from "./runs/runner.ts";
 import { exportStream, parseExportFormat } from "./runs/export.ts";
 import { parseSamplesQuery, samplesPage } from "./runs/samples.ts";
-import {
-  type AuditAction,
-  AuditLog,
-  clientAddress,
-} from "./store/audit_log.ts";
+import { type AuditAction, AuditLog } from "./store/audit_log.ts";
+import { clientAddress } from "./http/client_address.ts";
 import { openApiDocument } from "./http/openapi.ts";
 import { mountSeedAliases } from "./http/legacy_routes.ts";
 import { sseResponse } from "./http/sse_response.ts";
@@ -25,6 +26,8 @@ import { checkTestId } from "./runs/run_id.ts";
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
   icmpStatus: () => Record<"ipv4" | "ipv6", SocketMode | { error: string }>;
+  /** The native shim's state; default: the real one (probe/icmp_socket.ts). */
+  shimStatus?: () => ShimStatus;
   /** A cheap KV read (through the store); /healthz is 503 when it fails. */
   kvHealth?: () => Promise<unknown>;
   /** The test API; without it only /healthz and / are served. */
@@ -58,8 +61,10 @@ export function createApp(deps: AppDeps): Hono {
   // Security headers, body limit, auth and roles: before every route.
   mountSecurity(app, deps.api?.config, deps.api?.auth);
   app.get("/healthz", async (c) => {
+    const shim = (deps.shimStatus ?? shimStatus)();
     const icmp = deps.icmpStatus();
-    let ok = typeof icmp.ipv4 === "string" || typeof icmp.ipv6 === "string";
+    let ok = shim.state === "loaded" &&
+      (typeof icmp.ipv4 === "string" || typeof icmp.ipv6 === "string");
     let kv: "ok" | { error: string } | undefined;
     if (deps.kvHealth) {
       try {
@@ -73,7 +78,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.json(
       {
         status: ok ? "ok" : "degraded",
-        shim: "loaded",
+        shim,
         icmp,
         ...(kv !== undefined ? { kv } : {}),
       },
@@ -102,7 +107,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
         action,
         test_id,
         who: principalOf(c).name,
-        from: clientAddress(c.env),
+        from: clientAddress(c),
       });
     } catch (e) {
       console.error("audit: record failed:", e);

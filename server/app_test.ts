@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { withApiKit } from "../testing/api_testkit.ts";
+import { parseSseText } from "../testing/sse.ts";
 import { createApp } from "./app.ts";
+import { SHIM_ABI_VERSION } from "../probe/native/ffi_symbols.ts";
 
 Deno.test("/healthz reports the ICMP socket modes", async () => {
   const app = createApp({
@@ -10,9 +12,23 @@ Deno.test("/healthz reports the ICMP socket modes", async () => {
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), {
     status: "ok",
-    shim: "loaded",
+    shim: { state: "loaded", abi: SHIM_ABI_VERSION },
     icmp: { ipv4: "raw", ipv6: { error: "no IPv6" } },
   });
+});
+
+Deno.test("/healthz reports a shim that failed to load (503)", async () => {
+  const error =
+    "cannot load the ICMP shim /x.so: gone. Build it with: deno task build";
+  const app = createApp({
+    icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
+    shimStatus: () => ({ state: "failed", error }),
+  });
+  const res = await app.request("/healthz");
+  assert.equal(res.status, 503);
+  const body = await res.json();
+  assert.equal(body.status, "degraded");
+  assert.deepEqual(body.shim, { state: "failed", error });
 });
 
 Deno.test("/healthz is 503 when no ICMP socket can be opened", async () => {
@@ -38,30 +54,6 @@ const post = async (app: Hono, path: string, body: string) =>
     body,
     headers: { "content-type": "application/json" },
   });
-
-interface SseEvent {
-  id?: string;
-  event?: string;
-  data?: string;
-}
-function parseSse(text: string): { events: SseEvent[]; comments: number } {
-  const events: SseEvent[] = [];
-  let comments = 0;
-  for (const block of text.split("\n\n")) {
-    if (!block.trim()) continue;
-    const ev: SseEvent = {};
-    for (const line of block.split("\n")) {
-      if (line.startsWith(":")) comments++;
-      else {
-        const at = line.indexOf(":");
-        const k = line.slice(0, at) as keyof SseEvent;
-        ev[k] = line.slice(at + 1).trimStart();
-      }
-    }
-    if (ev.event || ev.data) events.push(ev);
-  }
-  return { events, comments };
-}
 
 async function problem(res: Response, status: number, field: string) {
   assert.equal(res.status, status);
@@ -104,24 +96,24 @@ Deno.test("POST /api/tests, live events over SSE, then the stored result", async
 
     const sse = await app.request(created.links.events);
     assert.equal(sse.headers.get("content-type"), "text/event-stream");
-    const { events, comments } = parseSse(await sse.text());
+    const { events, comments } = parseSseText(await sse.text());
     assert.deepEqual(
-      events.map((e) => Number(e.id)),
+      events.map((e) => e.id),
       events.map((_, i) => i + 1),
     );
     assert.equal(events.filter((e) => e.event === "probe").length, 16);
     assert.ok(events.some((e) => e.event === "interval"));
     assert.equal(events.filter((e) => e.event === "summary").length, 2);
     assert.equal(events.at(-1)?.event, "end");
-    assert.equal(JSON.parse(events.at(-1)!.data!).status, "completed");
+    assert.equal(JSON.parse(events.at(-1)!.data).status, "completed");
     assert.ok(comments >= 1, "a heartbeat comment");
 
     // Replay after a Last-Event-ID, without probes.
     const again = await app.request(`${created.links.events}?probes=0`, {
       headers: { "last-event-id": "3" },
     });
-    const replay = parseSse(await again.text()).events;
-    assert.ok(replay.every((e) => e.event !== "probe" && Number(e.id) > 3));
+    const replay = parseSseText(await again.text()).events;
+    assert.ok(replay.every((e) => e.event !== "probe" && e.id > 3));
     assert.equal(replay.at(-1)?.event, "end");
 
     const one = await (await app.request(created.links.self)).json();

@@ -11,6 +11,7 @@ import { authNotice } from "./startup_check.ts";
 import { KvStore } from "./store/kv_store.ts";
 import { Runner } from "./runs/runner.ts";
 import { Engine } from "../probe/engine.ts";
+import { ShimLoadError } from "../probe/icmp_errors.ts";
 import type { Family } from "../probe/ip_address.ts";
 
 let options;
@@ -43,7 +44,18 @@ if (!notice.ok) {
 }
 console.log(notice.message);
 
-const engine = Engine.create();
+let engine: Engine;
+try {
+  engine = Engine.create();
+} catch (e) {
+  // The shim missing, or built from other sources (its ABI): one line, not a
+  // trace; ShimLoadError's message says to run `deno task build`.
+  const what = e instanceof ShimLoadError
+    ? e.message
+    : `cannot start the probe engine: ${(e as Error).message}`;
+  console.error(`pla: ${what}`);
+  Deno.exit(2);
+}
 const modeOf = (family: Family) => {
   try {
     return engine.socketMode(family);

@@ -1,5 +1,22 @@
 // Where the service takes its settings from: flags and environment.
+import { parseArgs } from "node:util";
 import { parseAddress } from "../probe/ip_address.ts";
+
+/** node:util's error as one line naming the problem (its text goes on about positionals). */
+function argumentError(e: Error & { code?: string }): string {
+  switch (e.code) {
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return "--config needs a file";
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL": {
+      const arg = /'([^']*)'/.exec(e.message)?.[1] ?? "";
+      return `unknown argument "${arg}" (the only flag is --config FILE)`;
+    }
+    default:
+      return e.message.split(/\n|\. /)[0];
+  }
+}
+
 export interface MainOptions {
   port: number;
   /** Address to listen on; default 127.0.0.1 (loopback only). */
@@ -15,17 +32,19 @@ export function mainOptions(
   args: string[],
   env: (name: string) => string | undefined,
 ): MainOptions {
-  let configFile = env("PLA_CONFIG") || undefined;
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--config") {
-      if (i + 1 >= args.length) throw new Error("--config needs a file");
-      configFile = args[++i];
-    } else if (args[i].startsWith("--config=")) {
-      configFile = args[i].slice("--config=".length);
-    } else {
-      throw new Error(`unknown argument "${args[i]}"`);
-    }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: { config: { type: "string" } },
+    }));
+  } catch (e) {
+    throw new Error(argumentError(e as Error & { code?: string }));
   }
+  if (values.config === "") throw new Error("--config needs a file");
+  const configFile = values.config ?? (env("PLA_CONFIG") || undefined);
   const portText = env("PORT") || "8080";
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -31,7 +31,16 @@ Deno.test("environment and --config", () => {
 
 Deno.test("bad arguments and ports throw", () => {
   assert.throws(() => mainOptions(["--config"], envOf({})), /needs a file/);
-  assert.throws(() => mainOptions(["-x"], envOf({})), /unknown argument/);
+  assert.throws(() => mainOptions(["--config="], envOf({})), /needs a file/);
+  assert.throws(
+    () => mainOptions(["-x"], envOf({})),
+    /^Error: unknown argument "-x" \(the only flag is --config FILE\)$/,
+  );
+  assert.throws(
+    () => mainOptions(["--config=a.yaml", "--port=1"], envOf({})),
+    /^Error: unknown argument "--port"/,
+  );
+  assert.throws(() => mainOptions(["a.yaml"], envOf({})), /unknown argument/);
   assert.throws(() => mainOptions([], envOf({ PORT: "http" })), /PORT/);
   assert.throws(
     () => mainOptions([], envOf({ HOST: "evil.example; rm -rf" })),

@@ -4,39 +4,22 @@ import assert from "node:assert/strict";
 import { loadConfig, parseConfig } from "./config/config.ts";
 import { authNotice, isLoopbackHost } from "./startup_check.ts";
 import { authConfigYaml } from "../testing/auth_testkit.ts";
+import { runCommand } from "../testing/run_command.ts";
+import { startArgs } from "../testing/deno_flags.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /**
- * Runs server/main.ts with the start task's read permission and no write
+ * Runs server/main.ts with the start task's permissions but no write
  * permission, bounded in time (a server that did start is killed, and the
  * test fails on its exit code).
  */
-async function runMain(env: Record<string, string>, args: string[] = []) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      `--allow-read=${ROOT}`,
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=hostname",
-      "server/main.ts",
-      ...args,
-    ],
+const runMain = (env: Record<string, string>, args: string[] = []) =>
+  runCommand(Deno.execPath(), [...startArgs({ write: [] }), ...args], {
     cwd: ROOT,
     env,
-    stdout: "piped",
-    stderr: "piped",
     signal: AbortSignal.timeout(20_000),
-  }).output();
-  const text = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: text.decode(out.stdout),
-    stderr: text.decode(out.stderr),
-  };
-}
+  });
 
 Deno.test("loopback hosts", () => {
   for (const h of ["127.0.0.1", "127.1.2.3", "::1", "localhost", "LOCALHOST"]) {
@@ -103,6 +86,29 @@ Deno.test("main.ts: a config file it may not read gets a hint that works with th
     assert.doesNotMatch(stderr, /run again with the --allow-read flag/);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("main.ts: without a loadable shim, one line saying to build it, exit 2", async () => {
+  // PLA_SHIM points the engine at the shared library: one that is not there,
+  // and a file that is no library (as a shim of the wrong build would be refused).
+  for (
+    const shim of [`${ROOT}probe/native/missing.so`, `${ROOT}README.md`]
+  ) {
+    const out = await runMain({
+      PORT: "0",
+      PLA_KV: ":memory:",
+      PLA_SHIM: shim,
+    });
+    assert.equal(out.code, 2, out.stderr);
+    assert.match(
+      out.stderr,
+      new RegExp(
+        `^pla: cannot load the ICMP shim ${shim}: .*Build it with: deno task build\n$`,
+      ),
+    );
+    assert.doesNotMatch(out.stderr, /\bat /);
+    assert.doesNotMatch(out.stdout, /listening/);
   }
 });
 

@@ -1,22 +1,19 @@
 // A gated suite that cannot run skips with its reason, except under CI=true,
 // where the run fails instead (checked through a real `deno test` child).
 import assert from "node:assert/strict";
+import { runCommand } from "./run_command.ts";
 
 const SUITE = new URL("./gate_fixture.ts", import.meta.url).pathname;
 
 async function runSuite(ci: string | null) {
   const env: Record<string, string> = {};
   if (ci !== null) env.CI = ci;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "--allow-env", SUITE],
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) +
-    new TextDecoder().decode(out.stderr);
-  return { code: out.code, text };
+  const out = await runCommand(Deno.execPath(), [
+    "test",
+    "--allow-env",
+    SUITE,
+  ], { env, clearEnv: true });
+  return { code: out.code, text: out.stdout + out.stderr };
 }
 
 Deno.test("outside CI a gated suite that cannot run is skipped with its reason", async () => {

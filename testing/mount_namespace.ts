@@ -2,18 +2,21 @@
 // script (tmpfs or bind mounts), so tests can change what one server process
 // sees of the file system without touching the host's. Needs root.
 
+import { runCommand } from "./run_command.ts";
+
 /** null when private mount namespaces can be made here; otherwise why not. */
 export async function mountNamespaceUnavailable(): Promise<string | null> {
   if (Deno.build.os !== "linux") return "needs Linux";
   try {
-    const id = await new Deno.Command("id", { args: ["-u"], stdout: "piped" })
-      .output();
-    if (new TextDecoder().decode(id.stdout).trim() !== "0") return "needs root";
-    const probe = await new Deno.Command("unshare", {
-      args: ["-m", "--propagation", "private", "true"],
-      stderr: "null",
-    }).output();
-    if (!probe.success) return "unshare -m (mount namespaces) not permitted";
+    const id = await runCommand("id", ["-u"]);
+    if (id.stdout.trim() !== "0") return "needs root";
+    const probe = await runCommand("unshare", [
+      "-m",
+      "--propagation",
+      "private",
+      "true",
+    ]);
+    if (probe.code !== 0) return "unshare -m (mount namespaces) not permitted";
     return null;
   } catch (e) {
     return `cannot run id/unshare: ${(e as Error).message}`;

@@ -1,6 +1,8 @@
 // TEST-ONLY: the real server (server/main.ts) as a child process on a free
 // loopback port, and small HTTP/SSE helpers for the cross-process tests.
 import assert from "node:assert/strict";
+import { readSse } from "./sse.ts";
+import { startArgs } from "./deno_flags.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -56,17 +58,14 @@ export async function startServer(opts: ServerOptions): Promise<Server> {
     );
     args.push("--config", `${opts.dir}/config.yaml`);
   }
+  // The start task's permissions, reading and writing `dir` besides.
   const cmd = [
     Deno.execPath(),
-    "run",
-    "--allow-ffi",
-    `--allow-read=${ROOT},${opts.dir}`,
-    `--allow-write=${opts.dir}`,
-    "--allow-net",
-    "--allow-env",
-    "--allow-sys=hostname",
-    ...(opts.v8Flags ? [`--v8-flags=${opts.v8Flags}`] : []),
-    "server/main.ts",
+    ...startArgs({
+      read: [opts.dir],
+      write: [opts.dir],
+      v8Flags: opts.v8Flags,
+    }),
     ...args,
   ];
   const [exe, ...rest] = opts.wrap ? opts.wrap(cmd) : cmd;
@@ -172,26 +171,6 @@ export interface SseEvent {
   data: Record<string, unknown>;
 }
 
-/** Parses complete SSE blocks out of `buf`; returns the events and the unparsed rest. */
-export function parseSse(buf: string): { events: SseEvent[]; rest: string } {
-  const events: SseEvent[] = [];
-  let cut;
-  while ((cut = buf.indexOf("\n\n")) >= 0) {
-    const block = buf.slice(0, cut);
-    buf = buf.slice(cut + 2);
-    const id = /^id: ?(\d+)$/m.exec(block);
-    const event = /^event: ?(\w+)$/m.exec(block);
-    const data = /^data: ?(.*)$/m.exec(block);
-    if (!id || !event) continue;
-    events.push({
-      id: Number(id[1]),
-      event: event[1],
-      data: JSON.parse(data?.[1] ?? "null"),
-    });
-  }
-  return { events, rest: buf };
-}
-
 /**
  * Reads SSE events until `end`, `max` events or the stream closes; `onEvent`
  * sees each as it arrives.
@@ -207,36 +186,33 @@ export async function readEvents(
 ): Promise<SseEvent[]> {
   const ac = new AbortController();
   opts.signal?.addEventListener("abort", () => ac.abort());
-  const res = await fetch(url, {
-    signal: ac.signal,
-    headers: opts.lastEventId !== undefined
-      ? { "last-event-id": String(opts.lastEventId) }
-      : {},
-  });
-  assert.equal(res.status, 200);
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   const out: SseEvent[] = [];
-  let buf = "";
   const max = opts.max ?? Infinity;
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      const parsed = parseSse(buf + value);
-      buf = parsed.rest;
-      for (const e of parsed.events) {
-        out.push(e);
-        opts.onEvent?.(e);
-        if (e.event === "end" || out.length >= max) return out;
-      }
-    }
+    await readSse(
+      url,
+      (events) => {
+        for (const m of events) {
+          const e = { ...m, data: JSON.parse(m.data) };
+          out.push(e);
+          opts.onEvent?.(e);
+          if (e.event === "end" || out.length >= max) return true;
+        }
+      },
+      undefined,
+      {
+        signal: ac.signal,
+        headers: opts.lastEventId !== undefined
+          ? { "last-event-id": String(opts.lastEventId) }
+          : {},
+      },
+    );
     return out;
   } catch (e) {
     if (ac.signal.aborted) return out;
     throw e;
   } finally {
     ac.abort();
-    await reader.cancel().catch(() => {});
   }
 }
 

@@ -14,30 +14,20 @@ import {
   newToken,
   sha256Hex,
 } from "../server/auth/password.ts";
+import { startServer, stopServer } from "../testing/server_process.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const PASSWORD = "a long enough password";
 const TOKEN = newToken();
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-interface Server {
+interface AuthServer {
   base: string;
   startup: string;
   stop: () => Promise<void>;
 }
 
-async function startServer(): Promise<Server> {
+async function startAuthServer(): Promise<AuthServer> {
   const dir = await Deno.makeTempDir();
-  const config = `${dir}/pla.yaml`;
-  await Deno.writeTextFile(
-    config,
-    `servers:
+  const config = `servers:
   - { id: localhost-v4, name: Localhost, host: 127.0.0.1 }
 auth:
   users:
@@ -46,61 +36,28 @@ auth:
       password_hash: "${await hashPassword(PASSWORD, MIN_ITERATIONS)}"
   tokens:
     - { name: ci, user: build-bot, role: operator, sha256: "${await sha256Hex(
-      TOKEN,
-    )}" }
-`,
-  );
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      `--allow-read=${ROOT},${dir}`,
-      `--allow-write=${dir}`,
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=hostname,networkInterfaces",
-      "server/main.ts",
-      "--config",
-      config,
-    ],
-    cwd: ROOT,
-    env: { PORT: String(port), HOST: "127.0.0.1", PLA_KV: `${dir}/pla.kv` },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  const deadline = Date.now() + 30_000;
-  while (!text.includes('"listening"')) {
-    if (Date.now() > deadline) throw new Error("server did not start");
-    const { value, done } = await reader.read();
-    if (done) {
-      const err = await new Response(child.stderr).text();
-      throw new Error(`server exited before listening:\n${text}\n${err}`);
-    }
-    text += value;
+    TOKEN,
+  )}" }
+`;
+  let server;
+  try {
+    server = await startServer({ dir, config });
+  } catch (e) {
+    await Deno.remove(dir, { recursive: true });
+    throw e;
   }
-  const drain = (async () => {
-    try {
-      while (!(await reader.read()).done) { /* drain */ }
-    } catch { /* killed */ }
-  })();
-  child.stderr.cancel();
   return {
-    base: `http://127.0.0.1:${port}`,
-    startup: text,
+    base: server.base,
+    startup: server.output(),
     stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-      await drain;
+      await stopServer(server);
       await Deno.remove(dir, { recursive: true });
     },
   };
 }
 
 Deno.test("real server, auth required: tokens, sign-in form, cookie, CSRF", async () => {
-  const s = await startServer();
+  const s = await startAuthServer();
   try {
     const authLine = s.startup.split("\n").find((l) => l.includes('"auth"'))!;
     assert.deepEqual(JSON.parse(authLine), {
@@ -144,7 +101,11 @@ Deno.test("real server, auth required: tokens, sign-in form, cookie, CSRF", asyn
     assert.equal(login.status, 303);
     assert.equal(login.headers.get("location"), `/api/tests/${id}`);
     const setCookie = login.headers.get("set-cookie")!;
-    assert.match(setCookie, /HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
+    const attrs = setCookie.split("; ").slice(1);
+    for (const a of ["HttpOnly", "SameSite=Strict", "Path=/", "Secure"]) {
+      assert.ok(attrs.includes(a), `${a} in ${setCookie}`);
+    }
+    assert.ok(attrs.some((a) => /^Max-Age=\d+$/.test(a)), setCookie);
     const cookie = setCookie.split(";")[0];
     const audit = await fetch(`${s.base}/api/audit`, { headers: { cookie } });
     assert.equal(audit.status, 200);
@@ -172,7 +133,7 @@ Deno.test({
     "browser: a page redirects to the form; sign-in sets a cookie the browser keeps on 127.0.0.1; no CSP violation",
   ignore: noBrowser,
   async fn() {
-    const s = await startServer();
+    const s = await startAuthServer();
     const browser = await launchBrowser();
     const page = await browser.newPage();
     try {

@@ -14,6 +14,7 @@ import {
 import { newToken, sha256Hex } from "../server/auth/password.ts";
 import { testbedUnavailableReason } from "../testing/testbed/testbed.ts";
 import { gate } from "../testing/gate.ts";
+import { runCommand } from "../testing/run_command.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const read = (f: string) => Deno.readTextFileSync(`${ROOT}/${f}`);
@@ -191,11 +192,12 @@ Deno.test({
         assert.match(log, /"msg":"icmp","ipv4":"dgram","ipv6":"dgram"/, log);
 
         const health = execForm("HEALTHCHECK", {});
-        const hc = await new Deno.Command(inNs[0], {
-          args: [...inNs.slice(1), ...noCaps, ...health],
-          env,
-        }).output();
-        assert.equal(hc.code, 0, new TextDecoder().decode(hc.stderr));
+        const hc = await runCommand(
+          inNs[0],
+          [...inNs.slice(1), ...noCaps, ...health],
+          { env },
+        );
+        assert.equal(hc.code, 0, hc.stderr);
 
         // A short loopback test through the API, from inside the namespace.
         const client = `
@@ -217,11 +219,15 @@ Deno.test({
         const served = await Promise.all(assets.map(async ([, a]) =>
           (await fetch(base + a)).status));
         console.log(JSON.stringify({ test, served }));`;
-        const c = await new Deno.Command(inNs[0], {
-          args: [...inNs.slice(1), ...noCaps, Deno.execPath(), "eval", client],
-        }).output();
-        assert.equal(c.code, 0, new TextDecoder().decode(c.stderr));
-        const { test, served } = JSON.parse(new TextDecoder().decode(c.stdout));
+        const c = await runCommand(inNs[0], [
+          ...inNs.slice(1),
+          ...noCaps,
+          Deno.execPath(),
+          "eval",
+          client,
+        ]);
+        assert.equal(c.code, 0, c.stderr);
+        const { test, served } = JSON.parse(c.stdout);
         assert.equal(test.status, "completed");
         assert.ok(served.length >= 2, "the page links its script and styles");
         assert.deepEqual(served, served.map(() => 200));

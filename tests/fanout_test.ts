@@ -6,6 +6,7 @@ import { createApp } from "../server/app.ts";
 import { parseConfig } from "../server/config/config.ts";
 import { KvStore } from "../server/store/kv_store.ts";
 import { Runner } from "../server/runs/runner.ts";
+import { readSse } from "../testing/sse.ts";
 
 const CONFIG = `
 servers:
@@ -23,15 +24,10 @@ auth: { mode: open }
 
 /** Reads an SSE stream to its end; returns the event ids and types in order. */
 async function readAll(url: string): Promise<{ id: number; event: string }[]> {
-  const res = await fetch(url);
-  assert.equal(res.status, 200);
-  const text = await res.text();
   const events: { id: number; event: string }[] = [];
-  for (const block of text.split("\n\n")) {
-    const id = /^id: (\d+)$/m.exec(block);
-    const event = /^event: (\w+)$/m.exec(block);
-    if (id && event) events.push({ id: Number(id[1]), event: event[1] });
-  }
+  await readSse(url, (chunk) => {
+    for (const { id, event } of chunk) events.push({ id, event });
+  });
   return events;
 }
 

@@ -6,12 +6,13 @@
 import assert from "node:assert/strict";
 import {
   getJson,
-  parseSse,
   postTest,
   sleep,
   startServer,
   stopServer,
 } from "../testing/server_process.ts";
+import { readSse } from "../testing/sse.ts";
+import { runCommand } from "../testing/run_command.ts";
 
 const TESTS = 20;
 const CLIENTS_PER_TEST = 10;
@@ -45,32 +46,23 @@ interface ClientResult {
 
 /** Follows one test's stream to its end, checking ids run 1, 2, 3, ... */
 async function follow(url: string): Promise<ClientResult> {
-  const res = await fetch(url);
-  assert.equal(res.status, 200);
   const r: ClientResult = { events: 0, probes: 0, inOrder: true, last: "" };
-  const dec = new TextDecoder();
-  let buf = "";
-  for await (const chunk of res.body!) {
-    const parsed = parseSse(buf + dec.decode(chunk, { stream: true }));
-    buf = parsed.rest;
-    for (const e of parsed.events) {
+  await readSse(url, (events) => {
+    for (const e of events) {
       if (e.id !== r.events + 1) r.inOrder = false;
       r.events++;
       if (e.event === "probe") r.probes++;
       r.last = e.event;
     }
-  }
+  });
   return r;
 }
 
 /** Resident set size of a process, in MiB (Deno guards /proc behind --allow-all: ask ps). */
 async function rssMiB(pid: number): Promise<number> {
-  const out = await new Deno.Command("ps", {
-    args: ["-o", "rss=", "-p", String(pid)],
-    stdout: "piped",
-  }).output();
-  const kb = Number(new TextDecoder().decode(out.stdout).trim());
-  if (!out.success || !Number.isFinite(kb)) {
+  const out = await runCommand("ps", ["-o", "rss=", "-p", String(pid)]);
+  const kb = Number(out.stdout.trim());
+  if (out.code !== 0 || !Number.isFinite(kb)) {
     throw new Error(`ps: no RSS for ${pid}`);
   }
   return kb / 1024;

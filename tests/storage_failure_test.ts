@@ -20,6 +20,8 @@ import {
   onTmpfs,
 } from "../testing/mount_namespace.ts";
 import { gate } from "../testing/gate.ts";
+import { mustRun, runCommand } from "../testing/run_command.ts";
+import { startArgs } from "../testing/deno_flags.ts";
 
 const noMountNs = gate(
   "storage failure tests",
@@ -27,11 +29,7 @@ const noMountNs = gate(
 );
 
 async function run(cmd: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, stderr: "piped" }).output();
-  assert.ok(
-    out.success,
-    `${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
-  );
+  await mustRun(cmd, args);
 }
 
 /** Runs a shell command inside the server's mount namespace. */
@@ -151,26 +149,24 @@ Deno.test({
   fn: fillMidTest,
 });
 
-/** Runs server/main.ts with KV at `kvPath` until it exits; its code and stderr. */
+/**
+ * Runs server/main.ts (the start task's permissions, reading and writing
+ * `dir`) with KV at `kvPath` until it exits; its code and stderr.
+ */
 async function startupFailure(
   kvPath: string,
+  dir: string,
   wrap = (cmd: string[]) => cmd,
 ): Promise<{ code: number; stderr: string }> {
   const [exe, ...args] = wrap([
     Deno.execPath(),
-    "run",
-    "--allow-all",
-    "server/main.ts",
+    ...startArgs({ read: [dir], write: [dir] }),
   ]);
-  const out = await new Deno.Command(exe, {
-    args,
+  const { code, stderr } = await runCommand(exe, args, {
     cwd: ROOT,
     env: { PORT: "0", PLA_KV: kvPath },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  });
+  return { code, stderr };
 }
 
 Deno.test("unusable KV path at startup: a clear message and exit code 2", async () => {
@@ -178,7 +174,7 @@ Deno.test("unusable KV path at startup: a clear message and exit code 2", async 
   try {
     await Deno.writeTextFile(`${dir}/file`, "not a directory");
     const kv = `${dir}/file/pla.kv`;
-    const { code, stderr } = await startupFailure(kv);
+    const { code, stderr } = await startupFailure(kv, dir);
     assert.equal(code, 2, stderr);
     assert.match(
       stderr,
@@ -200,6 +196,7 @@ Deno.test({
       const kv = `${mnt}/pla.kv`;
       const { code, stderr } = await startupFailure(
         kv,
+        dir,
         onTmpfs(mnt, "size=1m,ro"),
       );
       assert.equal(code, 2, stderr);

@@ -25,6 +25,7 @@ import {
   mountNamespaceUnavailable,
 } from "../testing/mount_namespace.ts";
 import { gate } from "../testing/gate.ts";
+import { mustRun } from "../testing/run_command.ts";
 
 const noBed = gate("target fault tests", await testbedUnavailableReason());
 const noMountNs = gate("DNS fault test", await mountNamespaceUnavailable());
@@ -32,11 +33,7 @@ const noMountNs = gate("DNS fault test", await mountNamespaceUnavailable());
 type Probe = { index: number; status: string; error?: string };
 
 async function ip(args: string[]): Promise<void> {
-  const out = await new Deno.Command("ip", { args, stderr: "piped" }).output();
-  assert.ok(
-    out.success,
-    `ip ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
-  );
+  await mustRun("ip", args);
 }
 
 /** The server with one configured target, `bed` at the bed's address. */

@@ -2,15 +2,15 @@
 // reverse proxy's user header; roles viewer < operator < admin. Everything but
 // /healthz, /static/* and /login needs a principal when auth is required.
 import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
 import { parseAddress } from "../../probe/ip_address.ts";
-import { clientAddress } from "../store/audit_log.ts";
+import { peerAddress, TrustedProxies } from "../http/client_address.ts";
 import {
   type AuthConfig,
   type Role,
   roleAtLeast,
   USER_NAME,
 } from "./auth_config.ts";
-import { cidrContains, parseCidr } from "../policy/cidr.ts";
 import { crossSiteReason, UNSAFE_METHODS } from "../http/csrf.ts";
 import {
   constantTimeEqualText,
@@ -77,14 +77,15 @@ const unauthorized = (detail: string, error?: string) =>
 
 export class Auth {
   readonly sessions: SessionStore;
-  readonly #trusted;
+  /** The reverse proxies whose user header and X-Forwarded-For count. */
+  readonly proxies: TrustedProxies;
   /** A hash to verify against for unknown users, so timing does not tell who exists. */
   readonly #decoy: string;
 
   constructor(readonly config: AuthConfig, sessions?: SessionStore) {
     this.sessions = sessions ??
       new SessionStore(config.session_hours * 3_600_000);
-    this.#trusted = (config.proxy?.trusted ?? []).map((t) => parseCidr(t)!);
+    this.proxies = new TrustedProxies(config.proxy?.trusted);
     this.#decoy = config.users.find((u) => u.password_hash)?.password_hash ??
       "";
   }
@@ -103,27 +104,12 @@ export class Auth {
       : null;
   }
 
-  #trustedProxy(remote: string): boolean {
-    const from = parseAddress(remote);
-    return !!from && this.#trusted.some((n) => cidrContains(n, from));
-  }
-
-  /**
-   * The client's address: behind a trusted proxy, the last X-Forwarded-For
-   * entry (the one the proxy added), so clients are not all one address.
-   */
-  clientOf(req: Request, remote: string): string {
-    if (!this.#trustedProxy(remote)) return remote;
-    const last = req.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
-    return last && parseAddress(last) ? last : remote;
-  }
-
   #fromProxy(req: Request, remote: string): Principal | null | undefined {
     const proxy = this.config.proxy;
     const value = proxy && req.headers.get(proxy.header);
     if (!proxy || value === null || value === undefined) return undefined;
     // Anyone else could set the header too: ignored unless the proxy sent it.
-    if (!this.#trustedProxy(remote)) return undefined;
+    if (!this.proxies.trusts(remote)) return undefined;
     if (!USER_NAME.test(value)) {
       throw unauthorized(`${proxy.header}: not a valid user name`);
     }
@@ -132,8 +118,15 @@ export class Auth {
     return { name: value, role, via: "proxy" };
   }
 
-  /** Who sent `req`: null when nobody; throws 401 for a bad credential. */
-  async identify(req: Request, remote: string): Promise<Principal | null> {
+  /**
+   * Who sent `req` (from the peer `remote`, with the session cookie's value
+   * `sessionId`): null when nobody; throws 401 for a bad credential.
+   */
+  async identify(
+    req: Request,
+    remote: string,
+    sessionId?: string,
+  ): Promise<Principal | null> {
     if (this.open) return OPEN;
     const authz = req.headers.get("authorization");
     if (authz !== null) {
@@ -156,8 +149,7 @@ export class Auth {
     }
     const proxied = this.#fromProxy(req, remote);
     if (proxied !== undefined) return proxied;
-    const id = getCookieFrom(req, SESSION_COOKIE);
-    return id ? this.sessions.get(id) : null;
+    return sessionId ? this.sessions.get(sessionId) : null;
   }
 
   /**
@@ -186,9 +178,11 @@ export class Auth {
         if (why) throw new ApiError(403, why);
       }
       const pub = isPublicPath(path);
-      const who = pub
-        ? null
-        : await this.identify(c.req.raw, clientAddress(c.env));
+      const who = pub ? null : await this.identify(
+        c.req.raw,
+        peerAddress(c.env),
+        getCookie(c, SESSION_COOKIE),
+      );
       if (UNSAFE_METHODS.has(method)) {
         const ambient = pub || who?.via === "session" || who?.via === "proxy";
         const why = crossSiteReason(c.req.raw, ambient);
@@ -219,16 +213,4 @@ export class Auth {
       await next();
     };
   }
-}
-
-export function getCookieFrom(req: Request, name: string): string | undefined {
-  const header = req.headers.get("cookie");
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      return part.slice(eq + 1).trim();
-    }
-  }
-  return undefined;
 }

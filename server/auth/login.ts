@@ -2,9 +2,10 @@
 // POST /logout. The session cookie is HttpOnly, SameSite=Strict, Path=/, and
 // Secure (see secureCookie).
 import type { Context, Hono } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
 import { renderLoginPage } from "../../routes/login.tsx";
-import { clientAddress } from "../store/audit_log.ts";
-import { type Auth, getCookieFrom, safeNext, SESSION_COOKIE } from "./auth.ts";
+import { clientAddress } from "../http/client_address.ts";
+import { type Auth, safeNext, SESSION_COOKIE } from "./auth.ts";
 import { LoginLimiter } from "./login_limiter.ts";
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
@@ -22,9 +23,20 @@ export function secureCookie(req: Request, mode: "auto" | "always" | "never") {
     LOOPBACK_HOST.test(url.hostname);
 }
 
-function cookie(value: string, maxAge: number, secure: boolean): string {
-  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}` +
-    (secure ? "; Secure" : "");
+/** Sets (or, with maxAge 0, clears) the session cookie. */
+function setSessionCookie(
+  c: Context,
+  auth: Auth,
+  value: string,
+  maxAge: number,
+): void {
+  setCookie(c, SESSION_COOKIE, value, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "Strict",
+    maxAge,
+    secure: secureCookie(c.req.raw, auth.config.cookie_secure),
+  });
 }
 
 function page(
@@ -42,7 +54,7 @@ export function mountLogin(
 ): void {
   app.get("/login", (c) => {
     const next = safeNext(c.req.query("next"));
-    const id = getCookieFrom(c.req.raw, SESSION_COOKIE);
+    const id = getCookie(c, SESSION_COOKIE);
     if (auth.open || (id && auth.sessions.get(id))) {
       return c.redirect(next, 303);
     }
@@ -65,8 +77,7 @@ export function mountLogin(
     ) {
       return page(c, 401, { next, error: "Enter a user name and a password." });
     }
-    const client = auth.clientOf(c.req.raw, clientAddress(c.env));
-    const keys = [`addr:${client}`, `user:${username}`];
+    const keys = [`addr:${clientAddress(c)}`, `user:${username}`];
     const wait = limiter.retryAfter(keys);
     if (wait > 0) {
       c.header("retry-after", String(wait));
@@ -88,20 +99,14 @@ export function mountLogin(
     limiter.succeed(keys);
     const id = auth.sessions.create(who);
     const maxAge = Math.floor(auth.sessions.lifetimeMs / 1000);
-    c.header(
-      "set-cookie",
-      cookie(id, maxAge, secureCookie(c.req.raw, auth.config.cookie_secure)),
-    );
+    setSessionCookie(c, auth, id, maxAge);
     return c.redirect(next, 303);
   });
 
   app.post("/logout", (c) => {
-    const id = getCookieFrom(c.req.raw, SESSION_COOKIE);
+    const id = getCookie(c, SESSION_COOKIE);
     if (id) auth.sessions.delete(id);
-    c.header(
-      "set-cookie",
-      cookie("", 0, secureCookie(c.req.raw, auth.config.cookie_secure)),
-    );
+    setSessionCookie(c, auth, "", 0);
     return c.redirect("/login", 303);
   });
 }

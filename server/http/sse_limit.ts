@@ -2,7 +2,7 @@
 // address): a slot is taken when a stream starts and given back when it ends,
 // however it ends (finished, client gone, server closing).
 import type { MiddlewareHandler } from "hono";
-import { clientAddress } from "../store/audit_log.ts";
+import { clientAddress } from "./client_address.ts";
 import { principalOf } from "../auth/auth.ts";
 import { ApiError } from "./problem.ts";
 
@@ -61,7 +61,7 @@ export function streamLimit(slots: StreamSlots): MiddlewareHandler {
   return async (c, next) => {
     const who = principalOf(c);
     const key = who.via === "open"
-      ? `addr:${clientAddress(c.env)}`
+      ? `addr:${clientAddress(c)}`
       : `user:${who.name}`;
     const release = slots.take(key);
     if (!release) {

@@ -62,7 +62,7 @@ export const SUMMARY_COLUMNS = [
 ] as const;
 
 /** A probe as an export row: flat, ISO timestamp, the ICMP error spelled out. */
-export function exportProbe(p: StoredProbe): Record<string, unknown> {
+function exportProbe(p: StoredProbe): Record<string, unknown> {
   return {
     timestamp: p.timestamp ?? new Date(p.sent_at).toISOString(),
     target: p.target,
@@ -83,7 +83,7 @@ export function exportProbe(p: StoredProbe): Record<string, unknown> {
 }
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF. */
-export function csvField(v: unknown): string {
+function csvField(v: unknown): string {
   if (v === null || v === undefined) return "";
   const s = typeof v === "string" ? v : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
@@ -114,26 +114,11 @@ function csvSummaryLine(s: TargetReport): string {
 }
 
 /**
- * CSV: a header row, then one row per probe (`record` = probe) and one per
- * target summary (`record` = summary, probe columns empty except target and
- * address); CRLF line ends.
- */
-export function toCsv(
-  probes: StoredProbe[],
-  summary: TargetReport[] | null,
-): string {
-  const lines = [
-    CSV_HEADER,
-    ...probes.map(csvProbeLine),
-    ...(summary ?? []).map(csvSummaryLine),
-  ];
-  return lines.join("\r\n") + "\r\n";
-}
-
-/**
  * The export as a byte stream, read from the stored events one chunk at a
- * time: the same bytes as `toCsv` (CSV) or JSON.stringify of
- * `{test, probes, summary}` (JSON), in bounded memory whatever the test's length.
+ * time, in bounded memory whatever the test's length. CSV (RFC 4180, CRLF
+ * line ends): a header row, then one row per probe (`record` = probe) and one
+ * per target summary (`record` = summary, probe columns empty except
+ * timestamp, target and address). JSON: `{test, probes, summary}`.
  */
 export function exportStream(
   format: ExportFormat,
@@ -164,38 +149,4 @@ export function exportStream(
       : `],"summary":${JSON.stringify(summary)}}`;
   }
   return ReadableStream.from(text()).pipeThrough(new TextEncoderStream());
-}
-
-/** Parses RFC 4180 CSV (for tests and round trips). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(field);
-      field = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      // handled by the \n
-    } else if (c === "\n") {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-    } else field += c;
-  }
-  if (field !== "" || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
 }

@@ -1,21 +1,98 @@
-// The streamed export (test_data.ts exportStream) gives the same bytes as the
-// whole-in-memory forms, across several stored chunks and with other events mixed in.
+// The export, read back with an independent CSV parser (testing/csv.ts) and
+// JSON.parse, against values computed here from the probe records: across
+// several stored chunks, with other events mixed in, and with fields that
+// need quoting.
 import assert from "node:assert/strict";
-import { exportProbe, exportStream, toCsv } from "./export.ts";
+import { exportStream } from "./export.ts";
 import type { StoredProbe } from "./samples.ts";
 import type { HubEvent } from "../events/hub.ts";
 import type { TargetReport } from "../../model/run.ts";
+import {
+  csvRecords,
+  csvRows,
+  PROBE_COLUMNS,
+  STAT_COLUMNS,
+} from "../../testing/csv.ts";
 
-const probe = (i: number): StoredProbe => ({
-  target: i % 2 ? "a,b" : "lo",
-  address: "127.0.0.1",
-  index: i,
-  seq: i + 1,
-  sent_at: 1_700_000_000_000 + i * 1000.5,
-  rtt_ms: i % 5 === 0 ? null : 0.05 * i,
-  status: i % 5 === 0 ? "lost" : "ok",
-  ttl: i % 5 === 0 ? null : 64,
-  ts_source: "kernel",
+const HEADER = ["record", ...PROBE_COLUMNS, ...STAT_COLUMNS];
+
+const T0 = 1_700_000_000_000;
+const probe = (i: number): StoredProbe => {
+  const base = {
+    target: i % 2 ? 'a,"b"' : "lo",
+    address: "127.0.0.1",
+    index: i,
+    seq: i + 1,
+    sent_at: T0 + i * 1000.5,
+    ts_source: "kernel" as const,
+  };
+  if (i % 5 === 0) {
+    return { ...base, rtt_ms: null, status: "lost", ttl: null };
+  }
+  if (i % 11 === 0) {
+    return {
+      ...base,
+      rtt_ms: null,
+      status: "error",
+      ttl: null,
+      icmp: { type: 3, code: 1, from: "10.0.0.1", text: "host\nunreachable" },
+    };
+  }
+  if (i === 7) {
+    return {
+      ...base,
+      rtt_ms: null,
+      status: "error",
+      ttl: null,
+      error: "ENETUNREACH",
+    };
+  }
+  return { ...base, rtt_ms: 0.05 * i, status: "ok", ttl: 64 };
+};
+
+/** The CSV fields a probe should have, worked out from the record itself. */
+function expectedCsv(p: StoredProbe): Record<string, string> {
+  const row: Record<string, string> = Object.fromEntries(
+    HEADER.map((k) => [k, ""]),
+  );
+  row.record = "probe";
+  row.timestamp = new Date(p.sent_at).toISOString();
+  row.target = p.target;
+  row.address = p.address;
+  row.index = `${p.index}`;
+  row.seq = `${p.seq}`;
+  row.sent_at = `${p.sent_at}`;
+  row.rtt_ms = p.rtt_ms === null ? "" : `${p.rtt_ms}`;
+  row.status = p.status;
+  row.ttl = p.ttl === null ? "" : `${p.ttl}`;
+  row.ts_source = p.ts_source;
+  if (p.icmp) {
+    row.icmp_type = `${p.icmp.type}`;
+    row.icmp_code = `${p.icmp.code}`;
+    row.icmp_from = p.icmp.from;
+    row.icmp_text = p.icmp.text;
+  }
+  if (p.error) row.error = p.error;
+  return row;
+}
+
+/** The JSON form of a probe: every column, absent values null. */
+const expectedJson = (p: StoredProbe) => ({
+  timestamp: new Date(p.sent_at).toISOString(),
+  target: p.target,
+  address: p.address,
+  index: p.index,
+  seq: p.seq,
+  sent_at: p.sent_at,
+  rtt_ms: p.rtt_ms,
+  status: p.status,
+  ttl: p.ttl,
+  ts_source: p.ts_source,
+  icmp_type: p.icmp?.type ?? null,
+  icmp_code: p.icmp?.code ?? null,
+  icmp_from: p.icmp?.from ?? null,
+  icmp_text: p.icmp?.text ?? null,
+  error: p.error ?? null,
 });
 
 async function* chunks(events: HubEvent[], size: number) {
@@ -24,7 +101,9 @@ async function* chunks(events: HubEvent[], size: number) {
   }
 }
 
-Deno.test("exportStream: CSV and JSON equal the in-memory export, chunk by chunk", async () => {
+const read = (s: ReadableStream<Uint8Array>) => new Response(s).text();
+
+Deno.test("export: CSV and JSON hold every probe and summary, chunk by chunk", async () => {
   const probes = Array.from({ length: 25 }, (_, i) => probe(i));
   const events: HubEvent[] = [{ id: 1, type: "status", data: {} }];
   for (const p of probes) {
@@ -33,41 +112,56 @@ Deno.test("exportStream: CSV and JSON equal the in-memory export, chunk by chunk
       events.push({ id: events.length + 1, type: "interval", data: {} });
     }
   }
+  const stats = Object.fromEntries(
+    STAT_COLUMNS.map((k, i) => [k, i % 4 === 3 ? null : i * 1.25]),
+  );
   const summary = [{
+    ...stats,
     target: "lo",
     address: "127.0.0.1",
-    timestamp: "t",
-    sent: 25,
+    timestamp: new Date(T0 + 30_000).toISOString(),
   }] as unknown as TargetReport[];
   const meta = { id: "x", status: "completed" };
   for (const [size, sum] of [[4, summary], [1000, null]] as const) {
-    const csv = await new Response(
+    const csv = await read(
       exportStream("csv", meta, chunks(events, size), sum),
-    ).text();
-    assert.equal(csv, toCsv(probes, sum));
-    const json = await new Response(
-      exportStream("json", meta, chunks(events, size), sum),
-    ).text();
-    assert.equal(
-      json,
-      JSON.stringify({
-        test: meta,
-        probes: probes.map(exportProbe),
-        summary: sum,
-      }),
     );
+    assert.ok(csv.endsWith("\r\n"));
+    assert.deepEqual(csvRows(csv)[0], HEADER);
+    const rows = csvRecords(csv);
+    const want = probes.map(expectedCsv);
+    for (const s of sum ?? []) {
+      const row: Record<string, string> = Object.fromEntries(
+        HEADER.map((k) => [k, ""]),
+      );
+      row.record = "summary";
+      row.timestamp = s.timestamp;
+      row.target = s.target;
+      row.address = s.address;
+      for (const k of STAT_COLUMNS) {
+        const v = (s as unknown as Record<string, number | null>)[k];
+        row[k] = v === null ? "" : `${v}`;
+      }
+      want.push(row);
+    }
+    assert.deepEqual(rows, want);
+
+    const json = JSON.parse(
+      await read(exportStream("json", meta, chunks(events, size), sum)),
+    );
+    assert.deepEqual(json, {
+      test: meta,
+      probes: probes.map(expectedJson),
+      summary: sum,
+    });
   }
 });
 
-Deno.test("exportStream: a test without probes is a header (CSV) or an empty list (JSON)", async () => {
-  const none = chunks([], 10);
-  assert.equal(
-    await new Response(exportStream("csv", {}, none, null)).text(),
-    toCsv([], null),
-  );
-  const j = await new Response(
-    exportStream("json", { id: "y" }, chunks([], 1), null),
-  ).text();
+Deno.test("export: a test without probes is a header (CSV) or an empty list (JSON)", async () => {
+  const csv = await read(exportStream("csv", {}, chunks([], 10), null));
+  assert.deepEqual(csvRows(csv), [HEADER]);
+  assert.equal(csv, HEADER.join(",") + "\r\n");
+  const j = await read(exportStream("json", { id: "y" }, chunks([], 1), null));
   assert.deepEqual(JSON.parse(j), {
     test: { id: "y" },
     probes: [],

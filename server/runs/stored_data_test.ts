@@ -3,39 +3,11 @@
 import assert from "node:assert/strict";
 import { withApiKit } from "../../testing/api_testkit.ts";
 import type { Hono } from "hono";
-import { csvField, parseCsv, PROBE_COLUMNS, toCsv } from "./export.ts";
+import { csvRows, PROBE_COLUMNS } from "../../testing/csv.ts";
+import { parseSseJson } from "../../testing/sse.ts";
 import { parseSamplesQuery } from "./samples.ts";
 import { Runner } from "./runner.ts";
 import { ApiError } from "../http/problem.ts";
-
-Deno.test("CSV fields are quoted as RFC 4180 asks", () => {
-  assert.equal(csvField("plain"), "plain");
-  assert.equal(csvField('a "b", c'), '"a ""b"", c"');
-  assert.equal(csvField("x\ny"), '"x\ny"');
-  assert.equal(csvField(null), "");
-  assert.equal(csvField(0.25), "0.25");
-  const csv = toCsv([{
-    target: "t,1",
-    address: "127.0.0.1",
-    index: 0,
-    seq: 1,
-    sent_at: 1_700_000_000_000.5,
-    rtt_ms: null,
-    status: "error",
-    ttl: null,
-    ts_source: "user",
-    icmp: { type: 3, code: 3, from: "10.0.0.1", text: 'unreachable "port"' },
-  }], null);
-  assert.ok(csv.endsWith("\r\n"));
-  const rows = parseCsv(csv);
-  assert.equal(rows.length, 2);
-  assert.equal(rows[0].length, rows[1].length);
-  const row = Object.fromEntries(rows[0].map((k, i) => [k, rows[1][i]]));
-  assert.equal(row.target, "t,1");
-  assert.equal(row.icmp_text, 'unreachable "port"');
-  assert.equal(row.timestamp, new Date(1_700_000_000_000.5).toISOString());
-  assert.equal(row.sent_at, "1700000000000.5");
-});
 
 Deno.test("bad limit and cursor are 400 naming the parameter", () => {
   for (
@@ -70,31 +42,6 @@ const withApi = (fn: (app: Hono, runner: Runner) => Promise<void>) =>
     heartbeatMs: 1000,
   });
 
-interface Ev {
-  id: number;
-  event: string;
-  data: Record<string, unknown>;
-}
-function parseSse(text: string): Ev[] {
-  const out: Ev[] = [];
-  for (const block of text.split("\n\n")) {
-    const ev: Partial<Record<string, string>> = {};
-    for (const line of block.split("\n")) {
-      if (!line || line.startsWith(":")) continue;
-      const at = line.indexOf(":");
-      ev[line.slice(0, at)] = line.slice(at + 1).trimStart();
-    }
-    if (ev.id) {
-      out.push({
-        id: Number(ev.id),
-        event: ev.event!,
-        data: JSON.parse(ev.data!),
-      });
-    }
-  }
-  return out;
-}
-
 const start = async (app: Hono, body: unknown) => {
   const res = await app.request("/api/tests", {
     method: "POST",
@@ -125,7 +72,7 @@ Deno.test("a finished test replays in full with the live event ids; samples; exp
         assert.ok(typeof again.stats[0].sent === "number");
       }
     }
-    const live = parseSse(
+    const live = parseSseJson(
       await (await app.request(`/api/tests/${id}/events`)).text(),
     );
     await runner.finished(id);
@@ -135,7 +82,7 @@ Deno.test("a finished test replays in full with the live event ids; samples; exp
     assert.equal(done.stats, undefined);
 
     // Not in memory any more: rebuilt from KV, identical.
-    const replay = parseSse(
+    const replay = parseSseJson(
       await (await app.request(`/api/tests/${id}/events`)).text(),
     );
     assert.deepEqual(replay, live);
@@ -144,7 +91,7 @@ Deno.test("a finished test replays in full with the live event ids; samples; exp
     assert.equal(types.filter((t) => t === "probe").length, 30);
     assert.ok(types.includes("interval"));
     assert.deepEqual(types.slice(-4), ["summary", "summary", "status", "end"]);
-    const resumed = parseSse(
+    const resumed = parseSseJson(
       await (await app.request(`/api/tests/${id}/events`, {
         headers: { "last-event-id": "10" },
       })).text(),
@@ -199,7 +146,7 @@ Deno.test("a finished test replays in full with the live event ids; samples; exp
       csvRes.headers.get("content-disposition")!,
       /^attachment; filename="[^"]+\.csv"$/,
     );
-    const rows = parseCsv(await csvRes.text());
+    const rows = csvRows(await csvRes.text());
     assert.deepEqual(rows[0].slice(0, PROBE_COLUMNS.length + 1), [
       "record",
       ...PROBE_COLUMNS,

@@ -87,10 +87,3 @@ export class AuditLog {
     return { entries, next_cursor: next };
   }
 }
-
-/** The client address Deno.serve passed as the handler's info, else "unknown". */
-export function clientAddress(env: unknown): string {
-  const addr = (env as { remoteAddr?: { hostname?: string } } | undefined)
-    ?.remoteAddr;
-  return typeof addr?.hostname === "string" ? addr.hostname : "unknown";
-}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AuditLog, clientAddress } from "./audit_log.ts";
+import { AuditLog } from "./audit_log.ts";
 import {
   assertProblem,
   postJson,
@@ -130,15 +130,4 @@ Deno.test("AuditLog keeps entries in time order and pages exactly", async () => 
   } finally {
     kv.close();
   }
-});
-
-Deno.test("clientAddress reads Deno.serve's remoteAddr", () => {
-  assert.equal(
-    clientAddress({
-      remoteAddr: { transport: "tcp", hostname: "::1", port: 5 },
-    }),
-    "::1",
-  );
-  assert.equal(clientAddress(undefined), "unknown");
-  assert.equal(clientAddress({}), "unknown");
 });

@@ -20,6 +20,8 @@
  * ```
  */
 
+import { mustRun, runCommand } from "../run_command.ts";
+
 const HERE = new URL(".", import.meta.url);
 const RESPONDER_SRC = pathOf(new URL("responder.c", HERE));
 const RESPONDER_BIN = pathOf(new URL("responder", HERE));
@@ -141,37 +143,6 @@ export interface Testbed {
 
 // ---------------------------------------------------------------- commands
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(cmd: string, args: string[]): Promise<RunResult> {
-  const out = await new Deno.Command(cmd, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
-
-async function must(cmd: string, args: string[]): Promise<string> {
-  const r = await run(cmd, args);
-  if (r.code !== 0) {
-    throw new Error(
-      `${cmd} ${args.join(" ")} failed (${r.code}): ${r.stderr.trim()}`,
-    );
-  }
-  return r.stdout;
-}
-
 function randomHex(bytes: number): string {
   const b = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -197,14 +168,14 @@ async function checkAvailability(): Promise<string | null> {
   }
   // Deno guards /proc/self behind --allow-all, so ask `id` instead.
   try {
-    const uid = (await run("id", ["-u"])).stdout.trim();
+    const uid = (await runCommand("id", ["-u"])).stdout.trim();
     if (uid !== "0") return `needs root (effective uid ${uid || "unknown"})`;
   } catch (e) {
     return `cannot run 'id -u': ${(e as Error).message}`;
   }
   for (const [cmd, args] of [["ip", ["-V"]], ["cc", ["--version"]]] as const) {
     try {
-      const r = await run(cmd, [...args]);
+      const r = await runCommand(cmd, [...args]);
       if (r.code !== 0) return `'${cmd}' does not work: ${r.stderr.trim()}`;
     } catch (e) {
       return `'${cmd}' not found: ${(e as Error).message}`;
@@ -213,9 +184,9 @@ async function checkAvailability(): Promise<string | null> {
   // The real test: a namespace with a veth pair inside it.
   const ns = `${NS_PREFIX}${Deno.pid}-chk${randomHex(3)}`;
   try {
-    const add = await run("ip", ["netns", "add", ns]);
+    const add = await runCommand("ip", ["netns", "add", ns]);
     if (add.code !== 0) return `'ip netns add' failed: ${add.stderr.trim()}`;
-    const veth = await run("ip", [
+    const veth = await runCommand("ip", [
       "-n",
       ns,
       "link",
@@ -230,7 +201,7 @@ async function checkAvailability(): Promise<string | null> {
     if (veth.code !== 0) return `cannot create veth: ${veth.stderr.trim()}`;
     return null;
   } finally {
-    await run("ip", ["netns", "del", ns]).catch(() => {});
+    await runCommand("ip", ["netns", "del", ns]).catch(() => {});
   }
 }
 
@@ -258,7 +229,7 @@ function build(src: string, bin: string): Promise<string> {
       // Compile to a private name, then rename: parallel test files never
       // see a half-written binary.
       const tmp = `${bin}.tmp-${Deno.pid}-${randomHex(4)}`;
-      const r = await run("cc", [...CFLAGS, "-o", tmp, src]);
+      const r = await runCommand("cc", [...CFLAGS, "-o", tmp, src]);
       if (r.code !== 0) {
         await Deno.remove(tmp).catch(() => {});
         throw new Error(`cc ${src} failed:\n${r.stderr}`);
@@ -328,7 +299,9 @@ function rangeOf(addr: string, prefix: number): { start: number; end: number } {
 /** Every IPv4 address range and route in the root namespace. */
 export async function usedRanges(): Promise<Range[]> {
   const ranges: Range[] = [];
-  const addrs = JSON.parse(await must("ip", ["-4", "-j", "addr", "show"])) as {
+  const addrs = JSON.parse(
+    await mustRun("ip", ["-4", "-j", "addr", "show"]),
+  ) as {
     ifname: string;
     addr_info?: { local: string; prefixlen: number }[];
   }[];
@@ -338,7 +311,7 @@ export async function usedRanges(): Promise<Range[]> {
     }
   }
   const routes = JSON.parse(
-    await must("ip", ["-4", "-j", "route", "show", "table", "all"]),
+    await mustRun("ip", ["-4", "-j", "route", "show", "table", "all"]),
   ) as {
     dst: string;
     dev?: string;
@@ -413,7 +386,7 @@ function hookUnload() {
 
 /** Deletes pla-tb-<pid>-* namespaces whose creating process is gone. */
 async function removeStaleNamespaces(): Promise<void> {
-  const r = await run("ip", ["netns", "list"]);
+  const r = await runCommand("ip", ["netns", "list"]);
   if (r.code !== 0) return;
   for (const line of r.stdout.split("\n")) {
     const name = line.split(/\s/)[0];
@@ -421,8 +394,10 @@ async function removeStaleNamespaces(): Promise<void> {
     if (!m || Number(m[1]) === Deno.pid) continue;
     // Deno guards /proc behind --allow-all: ask test(1). Only a definite
     // "no such directory" (exit 1) counts as dead; any doubt keeps it.
-    const alive = await run("test", ["-d", `/proc/${m[1]}`]).catch(() => null);
-    if (alive?.code === 1) await run("ip", ["netns", "del", name]);
+    const alive = await runCommand("test", ["-d", `/proc/${m[1]}`]).catch(() =>
+      null
+    );
+    if (alive?.code === 1) await runCommand("ip", ["netns", "del", name]);
   }
 }
 
@@ -450,7 +425,7 @@ export async function createTestbed(
     const nsName = `${NS_PREFIX}${Deno.pid}-${tag}`;
     const hostIf = `plh${tag}`; // 11 chars (limit 15)
     const targetIf = `plt${tag}`;
-    const add = await run("ip", ["netns", "add", nsName]);
+    const add = await runCommand("ip", ["netns", "add", nsName]);
     if (add.code !== 0) {
       lastError = new Error(`ip netns add ${nsName}: ${add.stderr.trim()}`);
       continue;
@@ -459,14 +434,13 @@ export async function createTestbed(
     live.set(nsName, info);
     const teardown = async () => {
       live.delete(nsName);
-      await run("ip", ["netns", "del", nsName]).catch(() => {});
+      await runCommand("ip", ["netns", "del", nsName]).catch(() => {});
       // Deleting the namespace deletes the pair; this only matters if the
       // target end never made it into the namespace.
-      const gone = await run("ip", ["link", "show", "dev", hostIf]).catch(() =>
-        null
-      );
+      const gone = await runCommand("ip", ["link", "show", "dev", hostIf])
+        .catch(() => null);
       if (gone?.code === 0) {
-        await run("ip", ["link", "del", hostIf]).catch(() => {});
+        await runCommand("ip", ["link", "del", hostIf]).catch(() => {});
       }
     };
     try {
@@ -475,7 +449,7 @@ export async function createTestbed(
       const targetAddress = intToIp(start + 2);
       const subnet = `${intToIp(start)}/30`;
       const ns = ["-n", nsName];
-      await must("ip", [
+      await mustRun("ip", [
         "link",
         "add",
         hostIf,
@@ -488,8 +462,11 @@ export async function createTestbed(
         nsName,
       ]);
       // IPv6 off on both ends: no router solicitations / DAD on the link.
-      await run("sysctl", ["-qw", `net.ipv6.conf.${hostIf}.disable_ipv6=1`]);
-      await run("ip", [
+      await runCommand("sysctl", [
+        "-qw",
+        `net.ipv6.conf.${hostIf}.disable_ipv6=1`,
+      ]);
+      await runCommand("ip", [
         "netns",
         "exec",
         nsName,
@@ -497,8 +474,8 @@ export async function createTestbed(
         "-qw",
         `net.ipv6.conf.${targetIf}.disable_ipv6=1`,
       ]);
-      await must("ip", ["addr", "add", `${hostAddress}/30`, "dev", hostIf]);
-      await must("ip", [
+      await mustRun("ip", ["addr", "add", `${hostAddress}/30`, "dev", hostIf]);
+      await mustRun("ip", [
         ...ns,
         "addr",
         "add",
@@ -506,12 +483,12 @@ export async function createTestbed(
         "dev",
         targetIf,
       ]);
-      await must("ip", [...ns, "link", "set", "lo", "up"]);
-      await must("ip", [...ns, "link", "set", targetIf, "up"]);
-      await must("ip", ["link", "set", hostIf, "up"]);
+      await mustRun("ip", [...ns, "link", "set", "lo", "up"]);
+      await mustRun("ip", [...ns, "link", "set", targetIf, "up"]);
+      await mustRun("ip", ["link", "set", hostIf, "up"]);
       const hostMac = await macOf([], hostIf);
       const targetMac = await macOf(ns, targetIf);
-      await must("ip", [
+      await mustRun("ip", [
         "neigh",
         "replace",
         targetAddress,
@@ -522,7 +499,7 @@ export async function createTestbed(
         "nud",
         "permanent",
       ]);
-      await must("ip", [
+      await mustRun("ip", [
         ...ns,
         "neigh",
         "replace",
@@ -556,7 +533,7 @@ export async function createTestbed(
         }
       }
       if (!opts.kernelEcho) {
-        await must("ip", [
+        await mustRun("ip", [
           "netns",
           "exec",
           nsName,
@@ -590,7 +567,7 @@ export async function createTestbed(
 
 async function macOf(nsArgs: string[], ifname: string): Promise<string> {
   const j = JSON.parse(
-    await must("ip", [...nsArgs, "-j", "link", "show", "dev", ifname]),
+    await mustRun("ip", [...nsArgs, "-j", "link", "show", "dev", ifname]),
   ) as { address?: string }[];
   const mac = j[0]?.address;
   if (!mac) throw new Error(`no MAC address for ${ifname}`);
@@ -903,7 +880,7 @@ export async function runEchoClient(
   if (o.corruptSeq !== undefined) {
     args.push("--corrupt-seq", String(o.corruptSeq));
   }
-  const r = await run(bin, args);
+  const r = await runCommand(bin, args);
   if (r.code !== 0) {
     throw new Error(`echo_client failed (${r.code}): ${r.stderr.trim()}`);
   }

@@ -12,6 +12,7 @@ import {
   type TruthRecord,
 } from "./testbed.ts";
 import { gate } from "../gate.ts";
+import { runCommand } from "../run_command.ts";
 
 const ignore = gate("testbed tests", await testbedUnavailableReason());
 
@@ -111,20 +112,12 @@ Deno.test({
       await bed.destroy();
       await bed.destroy(); // idempotent
     }
-    const list = await new Deno.Command("ip", {
-      args: ["netns", "list"],
-      stdout: "piped",
-    }).output();
+    const list = await runCommand("ip", ["netns", "list"]);
     assert.ok(
-      !new TextDecoder().decode(list.stdout).includes(bed.nsName),
+      !list.stdout.includes(bed.nsName),
       "namespace still listed",
     );
-    const link = await new Deno.Command("ip", {
-      args: ["link", "show", "dev", bed.hostIf],
-      stdout: "null",
-      stderr: "null",
-    })
-      .output();
+    const link = await runCommand("ip", ["link", "show", "dev", bed.hostIf]);
     assert.notEqual(link.code, 0, "host veth end still exists");
   },
 });

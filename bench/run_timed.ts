@@ -1,33 +1,6 @@
-// Runs a command to completion, with its output as text and wall time.
-
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  wallMs: number;
-}
-
-export async function runCommand(
-  cmd: string,
-  args: string[],
-  options: { cwd?: string } = {},
-): Promise<CommandResult> {
-  const t0 = performance.now();
-  const out = await new Deno.Command(cmd, {
-    args,
-    cwd: options.cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-    wallMs: performance.now() - t0,
-  };
-}
+// Runs a command under /usr/bin/time for its whole-process CPU and memory; the
+// command runner itself is testing/run_command.ts, shared with the tests.
+import { type CommandResult, runCommand } from "../testing/run_command.ts";
 
 /** /usr/bin/time's report appended to stderr: user and system CPU seconds, wall. */
 export const TIME_FORMAT = "PLA-TIME %U %S %e %M";

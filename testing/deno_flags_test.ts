@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { startArgs, taskCommand, taskPermissions } from "./deno_flags.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+Deno.test("start task permissions: paths made absolute, extra read, write replaced", () => {
+  const task = taskCommand("start").split(/\s+/).filter((w) =>
+    w.startsWith("--allow-")
+  );
+  const names = (flags: string[]) => flags.map((f) => f.split("=")[0]);
+  const plain = taskPermissions("start");
+  assert.deepEqual(names(plain), names(task));
+  for (const f of plain) {
+    const [name, value] = f.split("=");
+    if (name === "--allow-read" || name === "--allow-write") {
+      assert.ok(value.split(",").every((p) => p.startsWith("/")), f);
+    }
+  }
+  const dir = "/tmp/pla-x";
+  const args = startArgs({ read: [dir], write: [dir] });
+  assert.equal(args[0], "run");
+  assert.equal(args.at(-1), "server/main.ts");
+  assert.ok(args.includes(`--allow-read=${ROOT},${dir}`), args.join(" "));
+  assert.ok(args.includes(`--allow-write=${dir}`), args.join(" "));
+  assert.ok(
+    !startArgs({ write: [] }).some((a) => a.startsWith("--allow-write")),
+  );
+  assert.throws(() => taskCommand("nope"), /no task "nope"/);
+});
