@@ -1,12 +1,7 @@
-// RFC 9457 problem details: the one error shape of the API.
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  /** The request field at fault, when there is one. */
-  field?: string;
-}
+// RFC 9457 problem details: the one error shape of the API (model/problem.ts).
+import type { ProblemBody } from "../../model/problem.ts";
+
+export type { ProblemBody } from "../../model/problem.ts";
 
 const TITLES: Record<number, string> = {
   400: "Bad Request",
