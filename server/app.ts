@@ -2,7 +2,8 @@
 import { type Context, Hono } from "hono";
 import type { SocketMode } from "../probe/icmp_socket.ts";
 import type { Config } from "./config/config.ts";
-import { ApiError } from "./http/problem.ts";
+import { ApiError, internalError, problemResponse } from "./http/problem.ts";
+import { MalformedRequestError, NotFoundError } from "./errors.ts";
 import type { Runner } from "./runs/runner.ts";
 import { exportStream, parseExportFormat } from "./runs/export.ts";
 import { parseSamplesQuery, samplesPage } from "./runs/samples.ts";
@@ -50,10 +51,12 @@ const linksOf = (id: string) => ({
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  // Every error is answered here: problem+json, mapped once (http/problem.ts).
   app.onError((err) => {
-    if (err instanceof ApiError) return err.toResponse();
+    const res = problemResponse(err);
+    if (res) return res;
     console.error(err);
-    return new ApiError(500, "internal error").toResponse();
+    return internalError();
   });
   // Security headers, body limit, auth and roles: before every route.
   mountSecurity(app, deps.api?.config, deps.api?.auth);
@@ -116,8 +119,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     try {
       body = JSON.parse(await c.req.text());
     } catch (e) {
-      throw new ApiError(
-        400,
+      throw new MalformedRequestError(
         `body: malformed JSON (${(e as Error).message})`,
         "body",
       );
@@ -162,7 +164,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
 
   const mustGet = async (id: string) => {
     const meta = await runner.get(id);
-    if (!meta) throw new ApiError(404, `no test with id "${id}"`, "id");
+    if (!meta) throw new NotFoundError(`no test with id "${id}"`, "id");
     return meta;
   };
 
@@ -226,7 +228,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
   app.get("/api/tests/:id/events", async (c) => {
     const id = c.req.param("id");
     const hub = await runner.hub(id);
-    if (!hub) throw new ApiError(404, `no test with id "${id}"`, "id");
+    if (!hub) throw new NotFoundError(`no test with id "${id}"`, "id");
     const lastRaw = c.req.header("last-event-id") ??
       c.req.query("last_event_id");
     let after = 0;
@@ -234,8 +236,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       after = Number(lastRaw);
       // Digits only: no " 1", "0x10", "1e3" or values past 2^53.
       if (!/^\d{1,15}$/.test(lastRaw)) {
-        throw new ApiError(
-          400,
+        throw new MalformedRequestError(
           "Last-Event-ID: must be a non-negative integer",
           "Last-Event-ID",
         );
@@ -243,7 +244,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     }
     const probesRaw = c.req.query("probes");
     if (probesRaw !== undefined && probesRaw !== "0" && probesRaw !== "1") {
-      throw new ApiError(400, "probes: must be 0 or 1", "probes");
+      throw new MalformedRequestError("probes: must be 0 or 1", "probes");
     }
     const probes = probesRaw !== "0";
     api.metrics?.sseOpened();

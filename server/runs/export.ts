@@ -1,7 +1,7 @@
 // Exports of a test: every probe plus the summary as CSV (RFC 4180) or JSON,
 // streamed chunk by chunk.
 import type { HubEvent } from "../events/hub.ts";
-import { ApiError } from "../http/problem.ts";
+import { MalformedRequestError } from "../errors.ts";
 import type { TargetReport } from "../../model/run.ts";
 import type { StoredProbe } from "./samples.ts";
 
@@ -10,7 +10,10 @@ export type ExportFormat = "csv" | "json";
 export function parseExportFormat(raw: string | undefined): ExportFormat {
   const f = raw === undefined || raw === "" ? "csv" : raw;
   if (f !== "csv" && f !== "json") {
-    throw new ApiError(400, 'format: must be "csv" or "json"', "format");
+    throw new MalformedRequestError(
+      'format: must be "csv" or "json"',
+      "format",
+    );
   }
   return f;
 }

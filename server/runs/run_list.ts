@@ -1,7 +1,7 @@
 // GET /api/tests query: filters (target, status, from, to) and cursor pagination
 // over the runner's newest-first list.
 import type { Config } from "../config/config.ts";
-import { ApiError } from "../http/problem.ts";
+import { MalformedRequestError } from "../errors.ts";
 import { type TestMeta, testStatus } from "../../model/run.ts";
 
 export const DEFAULT_LIMIT = 50;
@@ -21,7 +21,7 @@ const ISO_TIME =
   /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
 function bad(field: string, message: string): never {
-  throw new ApiError(400, `${field}: ${message}`, field);
+  throw new MalformedRequestError(`${field}: ${message}`, field);
 }
 
 /** Parses a positive integer `limit` (default, at most MAX_LIMIT). */
@@ -58,7 +58,7 @@ function parseTime(field: string, raw: string): number {
   return ms;
 }
 
-/** Validates the query parameters; throws ApiError 400 naming the parameter. */
+/** Validates the query parameters; throws MalformedRequestError (400) naming the parameter. */
 export function parseTestListQuery(
   q: Record<string, string | undefined>,
   config: Config,

@@ -2,7 +2,7 @@
 // cursor, with its per-second interval series.
 import type { ProbeRecord } from "../../model/probe.ts";
 import type { HubEvent } from "../events/hub.ts";
-import { ApiError } from "../http/problem.ts";
+import { MalformedRequestError } from "../errors.ts";
 import type { TargetReport } from "../../model/run.ts";
 
 export const DEFAULT_SAMPLES_LIMIT = 1000;
@@ -38,8 +38,7 @@ export function parseSamplesQuery(
       !/^\d+$/.test(limitRaw) || !Number.isSafeInteger(limit) || limit < 1 ||
       limit > MAX_SAMPLES_LIMIT
     ) {
-      throw new ApiError(
-        400,
+      throw new MalformedRequestError(
         `limit: must be an integer from 1 to ${MAX_SAMPLES_LIMIT}`,
         "limit",
       );
@@ -49,8 +48,7 @@ export function parseSamplesQuery(
   if (cursorRaw !== undefined && cursorRaw !== "") {
     after = Number(cursorRaw);
     if (!/^\d+$/.test(cursorRaw) || !Number.isSafeInteger(after)) {
-      throw new ApiError(
-        400,
+      throw new MalformedRequestError(
         "cursor: must be a next_cursor value from a previous page",
         "cursor",
       );

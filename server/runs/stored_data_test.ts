@@ -6,7 +6,7 @@ import type { Hono } from "hono";
 import { csvField, parseCsv, PROBE_COLUMNS, toCsv } from "./export.ts";
 import { parseSamplesQuery } from "./samples.ts";
 import { Runner } from "./runner.ts";
-import { ApiError } from "../http/problem.ts";
+import { problemOf } from "../http/problem.ts";
 
 Deno.test("CSV fields are quoted as RFC 4180 asks", () => {
   assert.equal(csvField("plain"), "plain");
@@ -54,7 +54,7 @@ Deno.test("bad limit and cursor are 400 naming the parameter", () => {
   ) {
     assert.throws(
       () => parseSamplesQuery(l, c),
-      (e) => e instanceof ApiError && e.status === 400 && e.field === field,
+      (e) => problemOf(e)?.status === 400 && problemOf(e)?.body.field === field,
     );
   }
   assert.deepEqual(parseSamplesQuery(undefined, undefined), {
