@@ -4,7 +4,9 @@ import type { Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Config } from "../server/config/config.ts";
 import { problemOf } from "../server/http/problem.ts";
-import { pageTests, parseTestListQuery } from "../server/runs/run_list.ts";
+import { listQueryOf, testListQuery } from "../server/http/api_routes.ts";
+import { parseQuery } from "../server/http/validation.ts";
+import { pageTests } from "../server/runs/run_list.ts";
 import type { TestMeta } from "../model/run.ts";
 import type { Runner } from "../server/runs/runner.ts";
 import { mountAssets } from "./assets.ts";
@@ -64,6 +66,8 @@ export function mountPages(
     return html(c, dashboardPage(config, recent, readOnly(c)));
   });
 
+  // The same query schema as GET /api/tests, errors mapped as the API maps them.
+  const listQuery = testListQuery(config.servers);
   app.get("/tests", async (c) => {
     const filters: Record<string, string> = {};
     for (const k of FILTERS) {
@@ -77,13 +81,13 @@ export function mountPages(
     let view;
     let status: ContentfulStatusCode = 200;
     try {
-      const q = parseTestListQuery({
+      const q = parseQuery(listQuery, {
         ...filters,
         ...(to ? { to } : {}),
         limit: String(HISTORY_PAGE),
         cursor: c.req.query("cursor"),
-      }, config);
-      const page = pageTests(await runner.list(), q);
+      });
+      const page = pageTests(await runner.list(), listQueryOf(q));
       const rows = await withSummaries(page.tests);
       view = { rows, filters, next_cursor: page.next_cursor, error: null };
     } catch (e) {

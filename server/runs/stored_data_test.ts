@@ -4,9 +4,10 @@ import assert from "node:assert/strict";
 import { withApiKit } from "../../testing/api_testkit.ts";
 import type { Hono } from "hono";
 import { csvField, parseCsv, PROBE_COLUMNS, toCsv } from "./export.ts";
-import { parseSamplesQuery } from "./samples.ts";
 import { Runner } from "./runner.ts";
+import { samplesQuery } from "../http/api_routes.ts";
 import { problemOf } from "../http/problem.ts";
+import { parseQuery } from "../http/validation.ts";
 
 Deno.test("CSV fields are quoted as RFC 4180 asks", () => {
   assert.equal(csvField("plain"), "plain");
@@ -53,14 +54,11 @@ Deno.test("bad limit and cursor are 400 naming the parameter", () => {
     ]
   ) {
     assert.throws(
-      () => parseSamplesQuery(l, c),
+      () => parseQuery(samplesQuery, { limit: l, cursor: c }),
       (e) => problemOf(e)?.status === 400 && problemOf(e)?.body.field === field,
     );
   }
-  assert.deepEqual(parseSamplesQuery(undefined, undefined), {
-    limit: 1000,
-    after: 0,
-  });
+  assert.deepEqual(parseQuery(samplesQuery, {}), { limit: 1000, cursor: 0 });
 });
 
 // keepFinished 0: a finished test is read back from the store only.
