@@ -131,7 +131,7 @@ const exportProbe = z.object({
   error: z.string().nullable(),
 });
 
-export const exportJson = z.object({
+const exportJson = z.object({
   test: TestMeta,
   probes: z.array(exportProbe),
   summary: z.array(TargetReport).nullable(),
@@ -499,7 +499,10 @@ export function apiRoutes(servers: readonly { id: string }[]) {
         },
         400: problem("bad Last-Event-ID or probes"),
         404: problem("no such test"),
-        429: problem("too many open event streams for this client"),
+        429: {
+          ...problem("too many open event streams for this client"),
+          headers: z.object({ "Retry-After": z.string() }),
+        },
       },
     }),
     audit: secured({
