@@ -1,9 +1,12 @@
 // The HTML pages: rendered here from the runner and config (no API round
 // trip); the islands in them then use the JSON API and SSE.
 import type { Context, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Config } from "../server/config/config.ts";
-import { ApiError } from "../server/http/problem.ts";
-import { pageTests, parseTestListQuery } from "../server/runs/run_list.ts";
+import { problemOf } from "../server/http/problem.ts";
+import { listQueryOf, testListQuery } from "../server/http/api_routes.ts";
+import { parseQuery } from "../server/http/validation.ts";
+import { pageTests } from "../server/runs/run_list.ts";
 import type { TestMeta } from "../model/run.ts";
 import type { Runner } from "../server/runs/runner.ts";
 import { mountAssets } from "./assets.ts";
@@ -23,7 +26,7 @@ const FILTERS = ["target", "status", "from", "to"];
 /** Viewers may look but not start or stop (the API refuses them anyway). */
 const readOnly = (c: Context) => signedIn(c)?.role === "viewer";
 
-const html = (c: Context, page: Page, status: 200 | 400 | 404 = 200) => {
+const html = (c: Context, page: Page, status: ContentfulStatusCode = 200) => {
   c.header("cache-control", "no-store");
   return c.html(renderPage(page, signedIn(c)), status);
 };
@@ -64,6 +67,8 @@ export function mountPages(
     return html(c, dashboardPage(config, recent, readOnly(c)));
   });
 
+  // The same query schema as GET /api/tests, errors mapped as the API maps them.
+  const listQuery = testListQuery(config.servers);
   app.get("/tests", async (c) => {
     const filters: Record<string, string> = {};
     for (const k of FILTERS) {
@@ -75,21 +80,30 @@ export function mountPages(
       ? `${filters.to}T23:59:59.999Z`
       : filters.to;
     let view;
+    let status: ContentfulStatusCode = 200;
     try {
-      const q = parseTestListQuery({
+      const q = parseQuery(listQuery, {
         ...filters,
         ...(to ? { to } : {}),
         limit: String(HISTORY_PAGE),
         cursor: c.req.query("cursor"),
-      }, config);
-      const page = pageTests(await runner.list(), q);
+      });
+      const page = pageTests(await runner.list(), listQueryOf(q));
       const rows = await withSummaries(page.tests);
       view = { rows, filters, next_cursor: page.next_cursor, error: null };
     } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      view = { rows: [], filters, next_cursor: null, error: e.message };
+      // The API's mapping: the same status and message as GET /api/tests.
+      const problem = problemOf(e);
+      if (!problem) throw e;
+      status = problem.status as ContentfulStatusCode;
+      view = {
+        rows: [],
+        filters,
+        next_cursor: null,
+        error: problem.body.detail,
+      };
     }
-    return html(c, historyPage(config, view), view.error ? 400 : 200);
+    return html(c, historyPage(config, view), status);
   });
 
   app.get("/tests/:id", async (c) => {

@@ -1,27 +1,35 @@
 // The Hono app, built without a socket so tests drive it with app.request().
-import { type Context, Hono } from "hono";
+import type { Context, Hono } from "hono";
+import type { BlankEnv } from "hono/types";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import {
   type ShimStatus,
   shimStatus,
   type SocketMode,
 } from "../probe/icmp_socket.ts";
 import type { Config } from "./config/config.ts";
-import { ApiError } from "./http/problem.ts";
+import { ApiError, internalError, problemResponse } from "./http/problem.ts";
+import { MalformedRequestError, NotFoundError } from "./errors.ts";
 import type { Runner } from "./runs/runner.ts";
-import { exportStream, parseExportFormat } from "./runs/export.ts";
-import { parseSamplesQuery, samplesPage } from "./runs/samples.ts";
+import { exportStream } from "./runs/export.ts";
+import { samplesPage } from "./runs/samples.ts";
 import { type AuditAction, AuditLog } from "./store/audit_log.ts";
 import { clientAddress } from "./http/client_address.ts";
-import { openApiDocument } from "./http/openapi.ts";
+import {
+  apiRoutes,
+  COMPONENTS,
+  listQueryOf,
+  SECURITY_SCHEMES,
+} from "./http/api_routes.ts";
+import { validationHook } from "./http/validation.ts";
 import { mountSeedAliases } from "./http/legacy_routes.ts";
 import { sseResponse } from "./http/sse_response.ts";
 import { mountPages } from "../routes/mount_pages.tsx";
-import { pageTests, parseLimit, parseTestListQuery } from "./runs/run_list.ts";
+import { pageTests } from "./runs/run_list.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import { type Auth, principalOf } from "./auth/auth.ts";
 import { mountSecurity } from "./http/security.ts";
 import { streamLimit, StreamSlots } from "./http/sse_limit.ts";
-import { checkTestId } from "./runs/run_id.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -52,11 +60,16 @@ const linksOf = (id: string) => ({
 });
 
 export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+  // Validation failures are thrown (validationHook) and, like every error,
+  // answered here: problem+json, mapped once (server/http/problem.ts).
+  const app = new OpenAPIHono<BlankEnv>({
+    defaultHook: validationHook,
+  });
   app.onError((err) => {
-    if (err instanceof ApiError) return err.toResponse();
+    const res = problemResponse(err);
+    if (res) return res;
     console.error(err);
-    return new ApiError(500, "internal error").toResponse();
+    return internalError();
   });
   // Security headers, body limit, auth and roles: before every route.
   mountSecurity(app, deps.api?.config, deps.api?.auth);
@@ -97,9 +110,13 @@ export function createApp(deps: AppDeps): Hono {
   return app;
 }
 
-function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
+function mountApi(
+  app: OpenAPIHono<BlankEnv>,
+  api: NonNullable<AppDeps["api"]>,
+): void {
   const { config, runner } = api;
   const heartbeatMs = api.heartbeatMs ?? 15_000;
+  const routes = apiRoutes(config.servers);
   const audit = async (c: Context, action: AuditAction, test_id: string) => {
     if (!api.audit) return;
     try {
@@ -114,15 +131,14 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     }
   };
 
-  app.get("/api/servers", (c) => c.json({ servers: config.servers }));
+  app.openapi(routes.servers, (c) => c.json({ servers: config.servers }, 200));
 
-  app.post("/api/tests", async (c) => {
+  app.openapi(routes.startTest, async (c) => {
     let body: unknown;
     try {
       body = JSON.parse(await c.req.text());
     } catch (e) {
-      throw new ApiError(
-        400,
+      throw new MalformedRequestError(
         `body: malformed JSON (${(e as Error).message})`,
         "body",
       );
@@ -133,22 +149,27 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     return c.json({ ...meta, links: linksOf(meta.id) }, 201);
   });
 
-  app.get("/api/tests", async (c) => {
-    const q = parseTestListQuery(c.req.query(), config);
+  app.openapi(routes.listTests, async (c) => {
+    const q = listQueryOf(c.req.valid("query"));
     const page = pageTests(await runner.list(), q);
     return c.json({
       tests: page.tests.map((t) => ({ ...t, links: linksOf(t.id) })),
       next_cursor: page.next_cursor,
-    });
+    }, 200);
   });
 
-  app.get("/api/audit", async (c) => {
-    const limit = parseLimit(c.req.query("limit"));
-    if (!api.audit) return c.json({ entries: [], next_cursor: null });
-    return c.json(await api.audit.list(limit, c.req.query("cursor")));
+  app.openapi(routes.audit, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    if (!api.audit) return c.json({ entries: [], next_cursor: null }, 200);
+    return c.json(await api.audit.list(limit, cursor), 200);
   });
 
-  app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
+  // Built on first request, once every route is registered.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.openapi(routes.openapi, (c) => {
+    document ??= openApiDocument(app);
+    return c.json(document, 200);
+  });
 
   if (api.metrics) {
     const metrics = api.metrics;
@@ -157,22 +178,19 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       return c.body(metrics.render(runner.running));
     });
   }
-  app.get("/api/me", (c) => {
+  app.openapi(routes.me, (c) => {
     const { name, role, via } = principalOf(c);
-    return c.json({ name, role, via, auth: config.auth.mode });
+    return c.json({ name, role, via, auth: config.auth.mode }, 200);
   });
-
-  app.use("/api/tests/:id", checkTestId);
-  app.use("/api/tests/:id/*", checkTestId);
 
   const mustGet = async (id: string) => {
     const meta = await runner.get(id);
-    if (!meta) throw new ApiError(404, `no test with id "${id}"`, "id");
+    if (!meta) throw new NotFoundError(`no test with id "${id}"`, "id");
     return meta;
   };
 
-  app.get("/api/tests/:id", async (c) => {
-    const meta = await mustGet(c.req.param("id"));
+  app.openapi(routes.getTest, async (c) => {
+    const meta = await mustGet(c.req.valid("param").id);
     const summary = await runner.summary(meta.id);
     const stats = runner.liveStats(meta.id);
     return c.json({
@@ -180,34 +198,32 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       summary,
       ...(stats ? { stats } : {}),
       links: linksOf(meta.id),
-    });
+    }, 200);
   });
 
-  app.post("/api/tests/:id/stop", async (c) => {
-    const meta = await runner.stop(c.req.param("id"));
+  app.openapi(routes.stopTest, async (c) => {
+    const meta = await runner.stop(c.req.valid("param").id);
     await audit(c, "stop", meta.id);
     return c.json({ ...meta, links: linksOf(meta.id) }, 202);
   });
 
-  app.delete("/api/tests/:id", async (c) => {
-    await runner.delete(c.req.param("id"));
-    await audit(c, "delete", c.req.param("id"));
+  app.openapi(routes.deleteTest, async (c) => {
+    const { id } = c.req.valid("param");
+    await runner.delete(id);
+    await audit(c, "delete", id);
     return c.body(null, 204);
   });
 
-  app.get("/api/tests/:id/samples", async (c) => {
-    const meta = await mustGet(c.req.param("id"));
-    const { limit, after } = parseSamplesQuery(
-      c.req.query("limit"),
-      c.req.query("cursor"),
-    );
-    const page = samplesPage(await runner.events(meta.id), after, limit);
-    return c.json({ id: meta.id, status: meta.status, ...page });
+  app.openapi(routes.samples, async (c) => {
+    const meta = await mustGet(c.req.valid("param").id);
+    const { limit, cursor } = c.req.valid("query");
+    const page = samplesPage(await runner.events(meta.id), cursor, limit);
+    return c.json({ id: meta.id, status: meta.status, ...page }, 200);
   });
 
-  app.get("/api/tests/:id/export", async (c) => {
-    const format = parseExportFormat(c.req.query("format"));
-    const meta = await mustGet(c.req.param("id"));
+  app.openapi(routes.exportTest, async (c) => {
+    const { format } = c.req.valid("query");
+    const meta = await mustGet(c.req.valid("param").id);
     await audit(c, "export", meta.id);
     const summary = await runner.summary(meta.id);
     const filename = `pla-test-${meta.id}.${format}`;
@@ -228,34 +244,34 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
     "/api/tests/:id/events",
     streamLimit(new StreamSlots(config.limits.max_sse_per_client)),
   );
-  app.get("/api/tests/:id/events", async (c) => {
-    const id = c.req.param("id");
+  app.openapi(routes.events, async (c) => {
+    const { id } = c.req.valid("param");
+    const query = c.req.valid("query");
+    const after = c.req.valid("header")["Last-Event-ID"] ??
+      query.last_event_id ?? 0;
     const hub = await runner.hub(id);
-    if (!hub) throw new ApiError(404, `no test with id "${id}"`, "id");
-    const lastRaw = c.req.header("last-event-id") ??
-      c.req.query("last_event_id");
-    let after = 0;
-    if (lastRaw !== undefined && lastRaw !== "") {
-      after = Number(lastRaw);
-      // Digits only: no " 1", "0x10", "1e3" or values past 2^53.
-      if (!/^\d{1,15}$/.test(lastRaw)) {
-        throw new ApiError(
-          400,
-          "Last-Event-ID: must be a non-negative integer",
-          "Last-Event-ID",
-        );
-      }
-    }
-    const probesRaw = c.req.query("probes");
-    if (probesRaw !== undefined && probesRaw !== "0" && probesRaw !== "1") {
-      throw new ApiError(400, "probes: must be 0 or 1", "probes");
-    }
-    const probes = probesRaw !== "0";
+    if (!hub) throw new NotFoundError(`no test with id "${id}"`, "id");
     api.metrics?.sseOpened();
     return sseResponse(hub.subscribe({ after }), {
-      probes,
+      probes: query.probes !== "0",
       heartbeatMs,
       onClose: () => api.metrics?.sseClosed(),
     });
+  });
+}
+
+/** The OpenAPI 3.1 document of every route registered with app.openapi. */
+function openApiDocument(app: OpenAPIHono<BlankEnv>) {
+  for (const [name, schema] of Object.entries(COMPONENTS)) {
+    app.openAPIRegistry.register(name, schema);
+  }
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
+    app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
+  }
+  return app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: { title: "packet-loss-analyzer", version: "1" },
+    // A Bearer token or the session cookie from /login (none when auth is open).
+    security: [{ bearerAuth: [] }, { sessionCookie: [] }],
   });
 }

@@ -1,5 +1,5 @@
 // The few JSON API calls the islands make; errors come back as RFC 9457 problems.
-import type { ProblemBody } from "../../server/http/problem.ts";
+import type { ProblemBody } from "../../model/problem.ts";
 import type { TestMeta } from "../../model/run.ts";
 
 async function problemOf(res: Response): Promise<ProblemBody> {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { withApiKit } from "../../testing/api_testkit.ts";
+import { postJson, quickTest, withApiKit } from "../../testing/api_testkit.ts";
+import { checkResponse, schemaErrors } from "../../testing/openapi_check.ts";
 
 Deno.test("GET /api/openapi.json documents every /api route from the zod schemas", async () => {
   await withApiKit(async ({ app }) => {
@@ -19,6 +20,18 @@ Deno.test("GET /api/openapi.json documents every /api route from the zod schemas
       );
     }
     assert.ok(checked >= 9, `${checked} routes checked`);
+    // And everything documented is served.
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(ops as object)) {
+        const route = path.replace(/\{(\w+)\}/g, ":$1");
+        assert.ok(
+          app.routes.some((r) =>
+            r.path === route && r.method === method.toUpperCase()
+          ),
+          `${method} ${path} is served`,
+        );
+      }
+    }
     for (
       const p of [
         "/api/audit",
@@ -83,5 +96,144 @@ Deno.test("GET /api/openapi.json documents every /api route from the zod schemas
       /"\$ref":"#\/components\/schemas\/(\w+)"/g,
     );
     for (const [, name] of refs) assert.ok(s[name], name);
+  });
+});
+
+Deno.test("the document's checker flags undocumented and missing properties", () => {
+  const doc = {
+    components: {
+      schemas: {
+        A: {
+          type: "object",
+          properties: { a: { type: "integer" } },
+          required: ["a"],
+        },
+      },
+    },
+  };
+  const withB = {
+    allOf: [{ $ref: "#/components/schemas/A" }, {
+      type: "object",
+      properties: { b: { type: ["string", "null"] } },
+    }],
+  };
+  assert.deepEqual(schemaErrors(doc, withB, { a: 1, b: null }), []);
+  assert.deepEqual(schemaErrors(doc, withB, { a: 1, b: "x", c: 2 }), [
+    "$.c: not in the schema",
+  ]);
+  assert.deepEqual(schemaErrors(doc, { $ref: "#/components/schemas/A" }, {}), [
+    "$.a: required but missing",
+  ]);
+  assert.equal(schemaErrors(doc, withB, { a: 1.5 }).length, 1);
+});
+
+Deno.test("real responses of every /api route match the document", async () => {
+  await withApiKit(async (kit) => {
+    const { app, runner } = kit;
+    const doc = await (await app.request("/api/openapi.json")).json();
+    const check = (method: string, path: string, res: Response) =>
+      checkResponse(doc, method, path, res);
+
+    await check(
+      "get",
+      "/api/openapi.json",
+      await app.request("/api/openapi.json"),
+    );
+    await check("get", "/api/me", await app.request("/api/me"));
+    await check("get", "/api/servers", await app.request("/api/servers"));
+
+    // A finished test: detail with summary, samples over two pages, exports.
+    const id = await quickTest(kit);
+    const t = "/api/tests/{id}";
+    await check("get", t, await app.request(`/api/tests/${id}`));
+    await check("get", "/api/tests", await app.request("/api/tests?limit=1"));
+    const page = await check(
+      "get",
+      `${t}/samples`,
+      await app.request(`/api/tests/${id}/samples?limit=1`),
+    ) as { has_more: boolean; next_cursor: string };
+    await check(
+      "get",
+      `${t}/samples`,
+      await app.request(`/api/tests/${id}/samples?cursor=${page.next_cursor}`),
+    );
+    await check(
+      "get",
+      `${t}/export`,
+      await app.request(`/api/tests/${id}/export?format=json`),
+    );
+    await check(
+      "get",
+      `${t}/export`,
+      await app.request(`/api/tests/${id}/export`),
+    );
+    await check(
+      "get",
+      `${t}/events`,
+      await app.request(`/api/tests/${id}/events`),
+    );
+    await check("get", "/api/audit", await app.request("/api/audit"));
+
+    // A running test: live stats, then stop (202), then delete (204).
+    const started = await postJson(app, "/api/tests", {
+      targets: ["localhost-v4", "localhost-v6"],
+      interval_ms: 20,
+      count: 500,
+      timeout_ms: 200,
+    });
+    const running = await check("post", "/api/tests", started) as {
+      id: string;
+    };
+    await new Promise((r) => setTimeout(r, 150));
+    const live = await check(
+      "get",
+      t,
+      await app.request(`/api/tests/${running.id}`),
+    ) as { stats?: unknown };
+    assert.ok(live.stats, "a running test has live stats");
+    await check(
+      "post",
+      `${t}/stop`,
+      await app.request(`/api/tests/${running.id}/stop`, { method: "POST" }),
+    );
+    await runner.finished(running.id);
+    await check(
+      "delete",
+      t,
+      await app.request(`/api/tests/${running.id}`, { method: "DELETE" }),
+    );
+
+    // Errors: each status is documented for its operation, as a Problem.
+    await check("get", "/api/tests", await app.request("/api/tests?limit=0"));
+    await check("get", t, await app.request("/api/tests/nope"));
+    await check(
+      "get",
+      `${t}/samples`,
+      await app.request(`/api/tests/${id}/samples?cursor=x`),
+    );
+    await check(
+      "get",
+      `${t}/export`,
+      await app.request(`/api/tests/${id}/export?format=xml`),
+    );
+    await check(
+      "get",
+      `${t}/events`,
+      await app.request(`/api/tests/${id}/events`, {
+        headers: { "last-event-id": "x" },
+      }),
+    );
+    await check("post", "/api/tests", await postJson(app, "/api/tests", "{"));
+    await check(
+      "post",
+      "/api/tests",
+      await postJson(app, "/api/tests", { targets: ["mars"], count: 1 }),
+    );
+    await check(
+      "post",
+      `${t}/stop`,
+      await app.request(`/api/tests/${id}/stop`, { method: "POST" }),
+    );
+    await check("get", "/api/audit", await app.request("/api/audit?cursor=x"));
   });
 });

@@ -4,7 +4,7 @@
 import type { MiddlewareHandler } from "hono";
 import { clientAddress } from "./client_address.ts";
 import { principalOf } from "../auth/auth.ts";
-import { ApiError } from "./problem.ts";
+import { LimitError } from "../errors.ts";
 
 export class StreamSlots {
   readonly #open = new Map<string, number>();
@@ -65,11 +65,9 @@ export function streamLimit(slots: StreamSlots): MiddlewareHandler {
       : `user:${who.name}`;
     const release = slots.take(key);
     if (!release) {
-      throw new ApiError(
-        429,
+      throw new LimitError(
         `at most ${slots.max} open event streams per client (limits.max_sse_per_client); close one first`,
-        undefined,
-        { "retry-after": "5" },
+        5,
       );
     }
     try {

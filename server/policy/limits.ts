@@ -3,7 +3,7 @@
 // too big, 429 with Retry-After when it must wait for running tests to end.
 import { z } from "zod";
 import type { ProbeSettings } from "../../model/probe.ts";
-import { ApiError } from "../http/problem.ts";
+import { InvalidRequestError, LimitError } from "../errors.ts";
 
 export const limitsSchema = z.object({
   min_interval_ms: z.number().min(1).max(3_600_000).default(10),
@@ -23,7 +23,7 @@ export const limitsSchema = z.object({
 export type Limits = z.infer<typeof limitsSchema>;
 
 const tooBig = (field: string, message: string): never => {
-  throw new ApiError(422, `${field}: ${message}`, field);
+  throw new InvalidRequestError(`${field}: ${message}`, field);
 };
 
 /** Probes per second a test sends while it runs. */
@@ -105,22 +105,18 @@ export function checkAdmission(
   const wait = (list: RunningTest[]) => {
     const soonest = Math.min(...list.map(expectedEnd));
     const s = Math.ceil((soonest - now) / 1000);
-    return { "retry-after": String(Math.max(1, Math.min(s, 86400))) };
+    return Math.max(1, Math.min(s, 86400));
   };
   if (running.length >= limits.max_concurrent_tests) {
-    throw new ApiError(
-      429,
+    throw new LimitError(
       `at most ${limits.max_concurrent_tests} tests may run at once (limits.max_concurrent_tests)`,
-      undefined,
       wait(running),
     );
   }
   const mine = running.filter((t) => t.who === next.who);
   if (mine.length >= limits.max_tests_per_user) {
-    throw new ApiError(
-      429,
+    throw new LimitError(
       `at most ${limits.max_tests_per_user} tests per user may run at once (limits.max_tests_per_user); ${next.who} has ${mine.length}`,
-      undefined,
       wait(mine),
     );
   }
@@ -130,10 +126,8 @@ export function checkAdmission(
   );
   const want = ppsOf(next.targets, next.settings.interval_ms);
   if (busy + want > limits.max_pps) {
-    throw new ApiError(
-      429,
+    throw new LimitError(
       `running tests send ${busy} probes/s; ${want} more would exceed ${limits.max_pps} (limits.max_pps)`,
-      undefined,
       wait(running),
     );
   }

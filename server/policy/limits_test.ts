@@ -7,7 +7,8 @@ import type { ProbeSettings } from "../../model/probe.ts";
 import { postJson, withApiKit } from "../../testing/api_testkit.ts";
 import { authConfigYaml, bearer } from "../../testing/auth_testkit.ts";
 import { checkAdmission, checkRequestLimits, limitsSchema } from "./limits.ts";
-import { ApiError } from "../http/problem.ts";
+import { DomainError } from "../errors.ts";
+import { problemOf } from "../http/problem.ts";
 
 const limits = limitsSchema.parse({
   min_interval_ms: 10,
@@ -37,11 +38,12 @@ function refused(
     fn();
     assert.fail("should throw");
   } catch (e) {
-    assert.ok(e instanceof ApiError, String(e));
-    assert.equal(e.status, status);
+    const problem = problemOf(e);
+    assert.ok(e instanceof DomainError && problem, String(e));
+    assert.equal(problem.status, status);
     assert.equal(e.field, field);
     assert.match(e.message, re);
-    return e;
+    return problem;
   }
 }
 

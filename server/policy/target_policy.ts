@@ -12,7 +12,7 @@ import {
   parseCidr,
   unmapped,
 } from "./cidr.ts";
-import { ApiError } from "../http/problem.ts";
+import { InvalidRequestError } from "../errors.ts";
 
 const HOST_NAME =
   /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?)*\.?$/;
@@ -116,8 +116,7 @@ export class TargetPolicy {
     if (server) return server;
     const field = `targets.${i}`;
     if (!this.config.allow_arbitrary) {
-      throw new ApiError(
-        422,
+      throw new InvalidRequestError(
         `${field}: unknown server "${entry}" (see GET /api/servers)`,
         field,
       );
@@ -128,8 +127,7 @@ export class TargetPolicy {
       return { id: literal.text, name: literal.text, host: literal.text };
     }
     if (!isHostName(entry)) {
-      throw new ApiError(
-        422,
+      throw new InvalidRequestError(
         `${field}: "${
           entry.slice(0, 100)
         }" is neither a server id, an IP address nor a host name`,
@@ -138,8 +136,7 @@ export class TargetPolicy {
     }
     const name = entry.toLowerCase().replace(/\.$/, "");
     if (!this.#nameAllowed(name)) {
-      throw new ApiError(
-        422,
+      throw new InvalidRequestError(
         `${field}: host name "${name}" is not in the allowed host names (targets.allow_hosts)`,
         field,
       );
@@ -167,11 +164,13 @@ export class TargetPolicy {
     const shown = host === a.text ? `"${host}"` : `"${host}" (${a.text})`;
     const why = forbiddenReason(a, this.#broadcasts);
     if (why) {
-      throw new ApiError(422, `${field}: ${shown} ${why}; never probed`, field);
+      throw new InvalidRequestError(
+        `${field}: ${shown} ${why}; never probed`,
+        field,
+      );
     }
     if (!server && !this.#cidrs.some((c) => cidrContains(c, a))) {
-      throw new ApiError(
-        422,
+      throw new InvalidRequestError(
         `${field}: ${shown} is outside the allowed networks (targets.allow_cidrs)`,
         field,
       );
@@ -190,7 +189,7 @@ export class TargetPolicy {
         a = await resolveTarget(t.host);
       } catch (e) {
         if (!(e instanceof HostResolveError)) throw e;
-        throw new ApiError(422, `${field}: ${e.message}`, field);
+        throw new InvalidRequestError(`${field}: ${e.message}`, field);
       }
       this.#checkAddress(a, t.host, field, this.#isServer(t));
       return a;

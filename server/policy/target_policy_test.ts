@@ -12,7 +12,7 @@ import {
 import { broadcastOf, cidrContains, parseCidr } from "./cidr.ts";
 import { ConfigError, parseConfig } from "../config/config.ts";
 import { forbiddenReason, TargetPolicy } from "./target_policy.ts";
-import { ApiError } from "../http/problem.ts";
+import { InvalidRequestError } from "../errors.ts";
 
 const addr = (s: string) => parseAddress(s)!;
 
@@ -210,7 +210,7 @@ Deno.test("the last address of an allowed IPv4 network is its broadcast address"
   assert.throws(
     () => policy.classify("10.9.8.255", 0),
     (e) =>
-      e instanceof ApiError && e.field === "targets.0" &&
+      e instanceof InvalidRequestError && e.field === "targets.0" &&
       /"10\.9\.8\.255" is a network's broadcast address; never probed/.test(
         e.message,
       ),

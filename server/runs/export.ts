@@ -1,19 +1,11 @@
 // Exports of a test: every probe plus the summary as CSV (RFC 4180) or JSON,
 // streamed chunk by chunk.
 import type { HubEvent } from "../events/hub.ts";
-import { ApiError } from "../http/problem.ts";
 import type { TargetReport } from "../../model/run.ts";
 import type { StoredProbe } from "./samples.ts";
 
-export type ExportFormat = "csv" | "json";
-
-export function parseExportFormat(raw: string | undefined): ExportFormat {
-  const f = raw === undefined || raw === "" ? "csv" : raw;
-  if (f !== "csv" && f !== "json") {
-    throw new ApiError(400, 'format: must be "csv" or "json"', "format");
-  }
-  return f;
-}
+export const EXPORT_FORMATS = ["csv", "json"] as const;
+export type ExportFormat = typeof EXPORT_FORMATS[number];
 
 /** Probe columns of an export, in order. */
 export const PROBE_COLUMNS = [

@@ -1,8 +1,7 @@
-// GET /api/tests query: filters (target, status, from, to) and cursor pagination
-// over the runner's newest-first list.
-import type { Config } from "../config/config.ts";
-import { ApiError } from "../http/problem.ts";
-import { type TestMeta, testStatus } from "../../model/run.ts";
+// GET /api/tests: filters (target, status, from, to) and cursor pagination
+// over the runner's newest-first list. The query is validated by its zod
+// schema (server/http/api_routes.ts).
+import type { TestMeta } from "../../model/run.ts";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
@@ -17,74 +16,21 @@ export interface TestListQuery {
   toMs?: number;
 }
 
-const ISO_TIME =
-  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
-function bad(field: string, message: string): never {
-  throw new ApiError(400, `${field}: ${message}`, field);
-}
-
-/** Parses a positive integer `limit` (default, at most MAX_LIMIT). */
-export function parseLimit(raw: string | undefined): number {
-  if (raw === undefined || raw === "") return DEFAULT_LIMIT;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_LIMIT) {
-    bad("limit", `must be an integer from 1 to ${MAX_LIMIT}`);
-  }
-  return n;
-}
-
 export function encodeCursor(meta: TestMeta): string {
   return btoa(JSON.stringify([meta.created_at, meta.id]))
     .replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
 }
 
-function decodeCursor(raw: string): [string, string] {
+/** The position an encodeCursor value stands for, or null when it is not one. */
+export function decodeCursor(raw: string): [string, string] | null {
   try {
     const v = JSON.parse(atob(raw.replaceAll("-", "+").replaceAll("_", "/")));
     if (
       Array.isArray(v) && v.length === 2 && typeof v[0] === "string" &&
       typeof v[1] === "string"
     ) return [v[0], v[1]];
-  } catch { /* reported below */ }
-  return bad("cursor", "not a cursor returned by this API");
-}
-
-function parseTime(field: string, raw: string): number {
-  const ms = Date.parse(raw);
-  if (!ISO_TIME.test(raw) || Number.isNaN(ms)) {
-    bad(field, `"${raw}" is not an ISO 8601 time`);
-  }
-  return ms;
-}
-
-/** Validates the query parameters; throws ApiError 400 naming the parameter. */
-export function parseTestListQuery(
-  q: Record<string, string | undefined>,
-  config: Config,
-): TestListQuery {
-  const out: TestListQuery = { limit: parseLimit(q.limit), after: null };
-  if (q.cursor !== undefined && q.cursor !== "") {
-    out.after = decodeCursor(q.cursor);
-  }
-  if (q.target !== undefined) {
-    if (!config.servers.some((s) => s.id === q.target)) {
-      bad("target", `unknown server "${q.target}" (see GET /api/servers)`);
-    }
-    out.target = q.target;
-  }
-  if (q.status !== undefined) {
-    if (!testStatus.safeParse(q.status).success) {
-      bad("status", `must be one of ${testStatus.options.join(", ")}`);
-    }
-    out.status = q.status;
-  }
-  if (q.from !== undefined) out.fromMs = parseTime("from", q.from);
-  if (q.to !== undefined) out.toMs = parseTime("to", q.to);
-  if (
-    out.fromMs !== undefined && out.toMs !== undefined && out.fromMs > out.toMs
-  ) bad("to", "must not be before from");
-  return out;
+  } catch { /* not base64 or not JSON */ }
+  return null;
 }
 
 /** Newest first in, one page out: filters, then the items after the cursor. */

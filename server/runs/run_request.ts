@@ -4,7 +4,7 @@ import { z } from "zod";
 import { type ProbeSettings, probeSettings } from "../../model/probe.ts";
 import type { Config } from "../config/config.ts";
 import { checkRequestLimits } from "../policy/limits.ts";
-import { ApiError } from "../http/problem.ts";
+import { InvalidRequestError } from "../errors.ts";
 import type { PolicyTarget, TargetPolicy } from "../policy/target_policy.ts";
 
 const s = probeSettings.shape;
@@ -34,7 +34,7 @@ const fieldOf = (path: PropertyKey[]) =>
 /**
  * Checks a parsed JSON body against the schema, the target policy (literals;
  * names are resolved and checked by the runner) and the limits; throws
- * ApiError 422 naming the field at fault.
+ * InvalidRequestError (422) naming the field at fault.
  */
 export function validateTestRequest(
   body: unknown,
@@ -42,7 +42,7 @@ export function validateTestRequest(
   policy: TargetPolicy,
 ): ValidRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(422, "body must be a JSON object", "body");
+    throw new InvalidRequestError("body must be a JSON object", "body");
   }
   const r = testRequest.safeParse(body);
   if (!r.success) {
@@ -50,25 +50,26 @@ export function validateTestRequest(
     const field = issue.code === "unrecognized_keys"
       ? issue.keys[0]
       : fieldOf(issue.path);
-    throw new ApiError(422, `${field}: ${issue.message}`, field);
+    throw new InvalidRequestError(`${field}: ${issue.message}`, field);
   }
   const req = r.data;
   const { limits, defaults } = config;
   // Targets first: a forbidden address is refused whatever else is wrong.
   const targets = req.targets.map((t, i) => policy.classify(t, i));
   if (new Set(targets.map((t) => t.id)).size !== targets.length) {
-    throw new ApiError(422, "targets: a target is listed twice", "targets");
+    throw new InvalidRequestError(
+      "targets: a target is listed twice",
+      "targets",
+    );
   }
   if (req.count !== undefined && req.duration_s !== undefined) {
-    throw new ApiError(
-      422,
+    throw new InvalidRequestError(
       "count: give either duration_s or count, not both",
       "count",
     );
   }
   if (req.count === undefined && req.duration_s === undefined) {
-    throw new ApiError(
-      422,
+    throw new InvalidRequestError(
       "duration_s: duration_s or count is required",
       "duration_s",
     );

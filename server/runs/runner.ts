@@ -4,7 +4,7 @@ import type { Engine, ProbeRun } from "../../probe/engine.ts";
 import type { ProbeRecord } from "../../model/probe.ts";
 import type { Config } from "../config/config.ts";
 import { type HubEventType, TestHub } from "../events/hub.ts";
-import { ApiError } from "../http/problem.ts";
+import { ConflictError, NotFoundError, UnavailableError } from "../errors.ts";
 import type { HubEvent } from "../events/hub.ts";
 import type { KvStore } from "../store/kv_store.ts";
 import type { TargetReport, TestMeta, TestStatus } from "../../model/run.ts";
@@ -147,8 +147,7 @@ export class Runner {
       await this.#store.saveTest(meta);
     } catch (e) {
       this.#tests.delete(meta.id);
-      throw new ApiError(
-        503,
+      throw new UnavailableError(
         `storage: cannot record a new test (${(e as Error).message})`,
       );
     }
@@ -319,16 +318,14 @@ export class Runner {
     const live = this.#tests.get(id);
     if (!live) {
       const meta = await this.#store.getTest(id);
-      if (!meta) throw new ApiError(404, `no test with id "${id}"`, "id");
-      throw new ApiError(
-        409,
+      if (!meta) throw new NotFoundError(`no test with id "${id}"`, "id");
+      throw new ConflictError(
         `test with id "${id}" is already ${meta.status}`,
         "id",
       );
     }
     if (live.meta.status !== "running" || live.stopRequested) {
-      throw new ApiError(
-        409,
+      throw new ConflictError(
         `test with id "${id}" is already ${
           live.meta.status === "running" ? "stopping" : live.meta.status
         }`,
@@ -349,14 +346,13 @@ export class Runner {
   async delete(id: string): Promise<void> {
     const live = this.#tests.get(id);
     if (live?.meta.status === "running") {
-      throw new ApiError(
-        409,
+      throw new ConflictError(
         `test with id "${id}" is running; stop it first`,
         "id",
       );
     }
     if (!live && !(await this.#store.getTest(id))) {
-      throw new ApiError(404, `no test with id "${id}"`, "id");
+      throw new NotFoundError(`no test with id "${id}"`, "id");
     }
     this.#tests.delete(id);
     await this.#store.deleteTest(id);

@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import { Engine } from "../../probe/engine.ts";
 import { loadConfig } from "../config/config.ts";
 import type { HubEvent } from "../events/hub.ts";
-import { ApiError } from "../http/problem.ts";
+import {
+  ConflictError,
+  InvalidRequestError,
+  LimitError,
+  NotFoundError,
+} from "../errors.ts";
+import { problemOf } from "../http/problem.ts";
 import { KvStore } from "../store/kv_store.ts";
 import { Runner } from "./runner.ts";
 
@@ -102,11 +108,11 @@ Deno.test("stop() ends a running test as stopped; a second stop is 409", async (
     assert.equal(done?.status, "stopped");
     await assert.rejects(
       runner.stop(meta.id),
-      (e) => e instanceof ApiError && e.status === 409,
+      (e) => e instanceof ConflictError && problemOf(e)?.status === 409,
     );
     await assert.rejects(
       runner.stop("nope"),
-      (e) => e instanceof ApiError && e.status === 404,
+      (e) => e instanceof NotFoundError && problemOf(e)?.status === 404,
     );
     await runner.delete(meta.id);
     assert.equal(await runner.get(meta.id), null);
@@ -117,8 +123,8 @@ Deno.test("requests are checked against the config limits", async () => {
   await withRunner(async (runner) => {
     const bad = async (body: unknown, status: number, field: string) => {
       await assert.rejects(runner.start(body), (e) => {
-        assert.ok(e instanceof ApiError);
-        assert.equal(e.status, status);
+        assert.ok(e instanceof InvalidRequestError, String(e));
+        assert.equal(problemOf(e)?.status, status);
         assert.equal(e.field, field);
         assert.ok(e.message.includes(field.split(".")[0]), e.message);
         return true;
@@ -166,7 +172,8 @@ Deno.test("an invalid configured host is refused before probing (422)", async ()
     await assert.rejects(
       runner.start({ targets: ["bad"], count: 1 }),
       (e) =>
-        e instanceof ApiError && e.status === 422 && e.field === "targets.0" &&
+        e instanceof InvalidRequestError && problemOf(e)?.status === 422 &&
+        e.field === "targets.0" &&
         /cannot resolve host 'not a host!'/.test(e.message),
     );
     assert.deepEqual(await runner.list(), []);
@@ -192,7 +199,7 @@ Deno.test("max_concurrent_tests is enforced with 429; old tests are pruned", asy
     });
     await assert.rejects(
       runner.start({ targets: ["localhost-v6"], count: 1 }),
-      (e) => e instanceof ApiError && e.status === 429,
+      (e) => e instanceof LimitError && problemOf(e)?.status === 429,
     );
     await runner.stop(first.id);
     await runner.finished(first.id);

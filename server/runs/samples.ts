@@ -2,7 +2,6 @@
 // cursor, with its per-second interval series.
 import type { ProbeRecord } from "../../model/probe.ts";
 import type { HubEvent } from "../events/hub.ts";
-import { ApiError } from "../http/problem.ts";
 import type { TargetReport } from "../../model/run.ts";
 
 export const DEFAULT_SAMPLES_LIMIT = 1000;
@@ -24,39 +23,6 @@ export interface SamplesPage {
   has_more: boolean;
   /** The per-second cumulative `interval` reports, every target, in order. */
   series: TargetReport[];
-}
-
-/** Parses `limit` and `cursor` query values; 400 naming the parameter when bad. */
-export function parseSamplesQuery(
-  limitRaw: string | undefined,
-  cursorRaw: string | undefined,
-): { limit: number; after: number } {
-  let limit = DEFAULT_SAMPLES_LIMIT;
-  if (limitRaw !== undefined && limitRaw !== "") {
-    limit = Number(limitRaw);
-    if (
-      !/^\d+$/.test(limitRaw) || !Number.isSafeInteger(limit) || limit < 1 ||
-      limit > MAX_SAMPLES_LIMIT
-    ) {
-      throw new ApiError(
-        400,
-        `limit: must be an integer from 1 to ${MAX_SAMPLES_LIMIT}`,
-        "limit",
-      );
-    }
-  }
-  let after = 0;
-  if (cursorRaw !== undefined && cursorRaw !== "") {
-    after = Number(cursorRaw);
-    if (!/^\d+$/.test(cursorRaw) || !Number.isSafeInteger(after)) {
-      throw new ApiError(
-        400,
-        "cursor: must be a next_cursor value from a previous page",
-        "cursor",
-      );
-    }
-  }
-  return { limit, after };
 }
 
 /** One page of probes after event id `after`, and the full series. */

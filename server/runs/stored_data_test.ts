@@ -5,9 +5,10 @@ import { withApiKit } from "../../testing/api_testkit.ts";
 import type { Hono } from "hono";
 import { csvRows, PROBE_COLUMNS } from "../../testing/csv.ts";
 import { parseSseJson } from "../../testing/sse.ts";
-import { parseSamplesQuery } from "./samples.ts";
 import { Runner } from "./runner.ts";
-import { ApiError } from "../http/problem.ts";
+import { samplesQuery } from "../http/api_routes.ts";
+import { problemOf } from "../http/problem.ts";
+import { parseQuery } from "../http/validation.ts";
 
 Deno.test("bad limit and cursor are 400 naming the parameter", () => {
   for (
@@ -25,14 +26,11 @@ Deno.test("bad limit and cursor are 400 naming the parameter", () => {
     ]
   ) {
     assert.throws(
-      () => parseSamplesQuery(l, c),
-      (e) => e instanceof ApiError && e.status === 400 && e.field === field,
+      () => parseQuery(samplesQuery, { limit: l, cursor: c }),
+      (e) => problemOf(e)?.status === 400 && problemOf(e)?.body.field === field,
     );
   }
-  assert.deepEqual(parseSamplesQuery(undefined, undefined), {
-    limit: 1000,
-    after: 0,
-  });
+  assert.deepEqual(parseQuery(samplesQuery, {}), { limit: 1000, cursor: 0 });
 });
 
 // keepFinished 0: a finished test is read back from the store only.

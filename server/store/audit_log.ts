@@ -1,6 +1,6 @@
 // Audit trail in Deno KV: who started, stopped, deleted or exported which test,
 // from where. Keys ["audit", <time-sortable id>] so a reverse list is newest first.
-import { ApiError } from "../http/problem.ts";
+import { MalformedRequestError } from "../errors.ts";
 
 export type AuditAction = "start" | "stop" | "delete" | "export";
 
@@ -60,8 +60,7 @@ export class AuditLog {
    */
   async list(limit: number, cursor?: string): Promise<AuditPage> {
     if (cursor && !AUDIT_KEY.test(cursor)) {
-      throw new ApiError(
-        400,
+      throw new MalformedRequestError(
         "cursor: not a cursor returned by this API",
         "cursor",
       );
