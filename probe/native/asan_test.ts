@@ -2,9 +2,18 @@
 // UBSan and runs it: decoder fuzz loop, bad arguments, loopback echo round
 // trip. Any sanitizer report or failed check fails the test.
 import assert from "node:assert/strict";
-import { shimSource } from "./library_path.ts";
+import { compileIfStale } from "./build.ts";
+import { shimHeader, shimSource } from "./library_path.ts";
 
-const SELFTEST = new URL("shim_selftest.c", import.meta.url).pathname;
+const SELFTEST = decodeURIComponent(
+  new URL("shim_selftest.c", import.meta.url).pathname,
+);
+/** The sanitized binary, kept between runs and rebuilt when any input is newer. */
+const SELFTEST_BIN = decodeURIComponent(
+  new URL("shim_selftest", import.meta.url).pathname,
+);
+/** This file: it holds the flags. */
+const THIS_FILE = decodeURIComponent(new URL(import.meta.url).pathname);
 const FLAGS = [
   "-fsanitize=address,undefined",
   "-fno-sanitize-recover=all",
@@ -96,21 +105,14 @@ async function selftest(
   return r.stderr;
 }
 
-let built: Promise<string> | null = null;
-/** Compiles the self-test with the shim once per run; returns the binary. */
-function build(): Promise<string> {
-  built ??= (async () => {
-    const dir = await Deno.makeTempDir();
-    addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
-    const bin = `${dir}/shim_selftest`;
-    const out = await cc([...FLAGS, "-o", bin, SELFTEST, shimSource]);
-    assert.ok(
-      out.success,
-      `cc failed:\n${new TextDecoder().decode(out.stderr)}`,
-    );
-    return bin;
-  })();
-  return built;
+/** Compiles the self-test with the shim when stale; returns the binary. */
+async function build(): Promise<string> {
+  await compileIfStale(
+    SELFTEST_BIN,
+    [SELFTEST, shimSource, shimHeader, THIS_FILE],
+    FLAGS,
+  );
+  return SELFTEST_BIN;
 }
 
 Deno.test({

@@ -44,19 +44,22 @@ struct pla_sent {
 
 struct pla_ctx;
 
-int32_t pla_abi_version(void);
-struct pla_ctx *pla_create(const uint8_t *cookie);
-int32_t pla_open(struct pla_ctx *ctx, int32_t family);
-int32_t pla_ident(struct pla_ctx *ctx, int32_t family);
-int64_t pla_base_ms(struct pla_ctx *ctx);
-int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr,
+/* The library is built with -fvisibility=hidden: only these are exported. */
+#define PLA_EXPORT __attribute__((visibility("default")))
+
+PLA_EXPORT int32_t pla_abi_version(void);
+PLA_EXPORT struct pla_ctx *pla_create(const uint8_t *cookie);
+PLA_EXPORT int32_t pla_open(struct pla_ctx *ctx, int32_t family);
+PLA_EXPORT int32_t pla_ident(struct pla_ctx *ctx, int32_t family);
+PLA_EXPORT int64_t pla_base_ms(struct pla_ctx *ctx);
+PLA_EXPORT int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr,
                  uint32_t scope_id, uint16_t seq, uint64_t token,
                  uint32_t size, int32_t ttl, uint8_t *out);
-int32_t pla_wait(struct pla_ctx *ctx, int32_t timeout_us, int32_t linger_us);
-int32_t pla_wake(struct pla_ctx *ctx);
-int32_t pla_recv(struct pla_ctx *ctx, uint8_t *events, uint32_t capacity);
-int32_t pla_decode(struct pla_ctx *ctx, int32_t family, int32_t mode,
+PLA_EXPORT int32_t pla_wait(struct pla_ctx *ctx, int32_t timeout_us, int32_t linger_us);
+PLA_EXPORT int32_t pla_wake(struct pla_ctx *ctx);
+PLA_EXPORT int32_t pla_recv(struct pla_ctx *ctx, uint8_t *events, uint32_t capacity);
+PLA_EXPORT int32_t pla_decode(struct pla_ctx *ctx, int32_t family, int32_t mode,
                    const uint8_t *pkt, uint32_t len, uint8_t *event);
-void pla_destroy(struct pla_ctx *ctx);
+PLA_EXPORT void pla_destroy(struct pla_ctx *ctx);
 
 #endif
