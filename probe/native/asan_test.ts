@@ -3,7 +3,12 @@
 // trip. Any sanitizer report or failed check fails the test.
 import assert from "node:assert/strict";
 import { compileIfStale } from "./build.ts";
-import { shimHeader, shimSource } from "./library_path.ts";
+import {
+  nativeDir,
+  shimHeader,
+  shimSource,
+  wireHeader,
+} from "./library_path.ts";
 
 const SELFTEST = decodeURIComponent(
   new URL("shim_selftest.c", import.meta.url).pathname,
@@ -23,6 +28,7 @@ const FLAGS = [
   "-Wall",
   "-Wextra",
   "-Werror",
+  "-std=gnu11",
 ];
 const SAN_ENV = {
   ASAN_OPTIONS: "halt_on_error=1:detect_leaks=1:abort_on_error=0",
@@ -109,8 +115,8 @@ async function selftest(
 async function build(): Promise<string> {
   await compileIfStale(
     SELFTEST_BIN,
-    [SELFTEST, shimSource, shimHeader, THIS_FILE],
-    FLAGS,
+    [SELFTEST, shimSource, shimHeader, wireHeader, THIS_FILE],
+    [...FLAGS, "-I", nativeDir],
   );
   return SELFTEST_BIN;
 }

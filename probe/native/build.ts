@@ -2,7 +2,12 @@
 // the one compile-if-stale step for every C program of the project (the test
 // bed's responder and echo client, the ASan self-test).
 // Run by `deno task build`, which `start`, `test` and `probe` depend on.
-import { shimHeader, shimLibraryPath, shimSource } from "./library_path.ts";
+import {
+  shimHeader,
+  shimLibraryPath,
+  shimSource,
+  wireHeader,
+} from "./library_path.ts";
 
 /** This file: it holds the flags, so editing it rebuilds everything. */
 const BUILD_SCRIPT = new URL(import.meta.url).pathname;
@@ -120,7 +125,7 @@ async function compile(
 export function buildShim(): Promise<boolean> {
   return compileIfStale(
     shimLibraryPath(),
-    [shimSource, shimHeader],
+    [shimSource, shimHeader, wireHeader],
     SHIM_CFLAGS,
   );
 }

@@ -8,6 +8,8 @@ export const nativeDir = pathOf(here).replace(/\/$/, "");
 export const shimSource = pathOf(new URL("pla_icmp.c", here));
 /** Absolute path of the shim's header. */
 export const shimHeader = pathOf(new URL("pla_icmp.h", here));
+/** Absolute path of the wire helpers shared with the test bed's C. */
+export const wireHeader = pathOf(new URL("pla_wire.h", here));
 
 /** Absolute path of the built shared library; `PLA_SHIM` overrides it. */
 export function shimLibraryPath(): string {

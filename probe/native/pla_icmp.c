@@ -4,12 +4,11 @@
  * kernel timestamps with a user-space fallback that is always reported. */
 #define _GNU_SOURCE
 #include "pla_icmp.h"
+#include "pla_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/errqueue.h>
 #include <linux/icmp.h>
-#include <linux/net_tstamp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -54,11 +53,7 @@ struct pla_ctx {
 static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int64_t ts_ns(const struct timespec *ts) {
-  return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+  return pla_timespec_ns(&ts);
 }
 
 static struct pla_sock *sock_of(struct pla_ctx *ctx, int32_t family) {
@@ -68,24 +63,10 @@ static struct pla_sock *sock_of(struct pla_ctx *ctx, int32_t family) {
   return NULL;
 }
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-
 static uint64_t get64le(const uint8_t *p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
   return v;
-}
-
-static uint16_t checksum(const uint8_t *p, size_t len) {
-  uint32_t sum = 0;
-  while (len > 1) {
-    sum += (uint32_t)((p[0] << 8) | p[1]);
-    p += 2;
-    len -= 2;
-  }
-  if (len) sum += (uint32_t)(p[0] << 8);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)~sum;
 }
 
 int32_t pla_abi_version(void) { return PLA_ABI_VERSION; }
@@ -170,7 +151,7 @@ static int open_mode(struct pla_ctx *ctx, int32_t family, int mode) {
     s->ident = family == 4 ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
                            : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
   } else {
-    s->ident = (uint16_t)(get16(ctx->cookie) ^ (family == 6 ? 0x5a5a : 0) ^ (uint16_t)getpid());
+    s->ident = (uint16_t)(pla_get16be(ctx->cookie) ^ (family == 6 ? 0x5a5a : 0) ^ (uint16_t)getpid());
   }
   return mode;
 }
@@ -205,10 +186,12 @@ static void put_addr(uint8_t *dst16, const uint8_t *src, size_t n) {
   memcpy(dst16, src, n);
 }
 
-static void name_to_addr(const struct sockaddr_storage *ss, uint8_t *out16) {
-  if (ss->ss_family == AF_INET)
+/* The address of a socket name `len` bytes long; anything shorter than its
+   family's sockaddr leaves `out16` as it was. */
+static void name_to_addr(const struct sockaddr_storage *ss, size_t len, uint8_t *out16) {
+  if (ss->ss_family == AF_INET && len >= sizeof(struct sockaddr_in))
     put_addr(out16, (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr, 4);
-  else if (ss->ss_family == AF_INET6)
+  else if (ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
     put_addr(out16, (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 }
 
@@ -219,7 +202,17 @@ static int take_token(struct pla_ctx *ctx, const uint8_t *payload, size_t len, s
   return 1;
 }
 
-static void read_cmsgs(struct msghdr *m, struct pla_event *ev);
+/* Takes the receive time and TTL / hop limit from a message's control data;
+   a TTL from the IP header (raw IPv4) stands. */
+static void read_cmsgs(const struct msghdr *m, struct pla_event *ev) {
+  struct pla_rx_info rx;
+  pla_rx_info_read(m, &rx);
+  if (rx.stamp_ns) {
+    ev->rx_ns = rx.stamp_ns;
+    ev->ts_source = PLA_TS_KERNEL;
+  }
+  if (ev->ttl < 0 && rx.ttl >= 0) ev->ttl = (int16_t)rx.ttl;
+}
 
 enum { ERRQ_NONE = -1, ERRQ_OTHER = 0, ERRQ_STAMP = 1, ERRQ_ICMP = 2 };
 
@@ -241,50 +234,30 @@ static int errq_read(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, st
   m.msg_controllen = sizeof ctl;
   ssize_t got = recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
   if (got < 0) return ERRQ_NONE;
-  init_event(ev);
-  int64_t stamp = 0;
-  int origin = -1;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING &&
-        c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
-      struct scm_timestamping st;
-      memcpy(&st, CMSG_DATA(c), sizeof st);
-      stamp = ts_ns(&st.ts[0]);
-    } else if (((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
-                (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
-               c->cmsg_len >= CMSG_LEN(sizeof(struct sock_extended_err))) {
-      struct sock_extended_err ee;
-      memcpy(&ee, CMSG_DATA(c), sizeof ee);
-      origin = ee.ee_origin;
-      *key = ee.ee_data;
-      ev->icmp_type = ee.ee_type;
-      ev->icmp_code = ee.ee_code;
-      /* The offender address follows the struct inside the same cmsg. */
-      size_t room = c->cmsg_len - CMSG_LEN(sizeof ee);
-      struct sockaddr_storage off;
-      memset(&off, 0, sizeof off);
-      memcpy(&off, CMSG_DATA(c) + sizeof ee, room < sizeof off ? room : sizeof off);
-      if ((off.ss_family == AF_INET && room >= sizeof(struct sockaddr_in)) ||
-          (off.ss_family == AF_INET6 && room >= sizeof(struct sockaddr_in6)))
-        name_to_addr(&off, ev->from);
-    }
-  }
-  if (origin == SO_EE_ORIGIN_TIMESTAMPING && stamp != 0) {
-    *tx = stamp;
+  struct pla_errq_info info;
+  pla_errq_info_read(&m, &info);
+  if (pla_errq_tx_stamp(&info, key)) {
+    *tx = info.stamp_ns;
     return ERRQ_STAMP;
   }
-  if (origin != SO_EE_ORIGIN_ICMP && origin != SO_EE_ORIGIN_ICMP6) return ERRQ_OTHER;
-  if ((size_t)got < 8) return ERRQ_OTHER;
+  /* The quoted echo request: its ICMP header at least, and never more than
+     was copied (the kernel reports no more than the buffer holds; check). */
+  size_t len = (size_t)got < sizeof ctx->errbuf ? (size_t)got : sizeof ctx->errbuf;
+  if (!pla_errq_icmp(&info) || len < 8) return ERRQ_OTHER;
+  init_event(ev);
+  ev->icmp_type = info.ee.ee_type;
+  ev->icmp_code = info.ee.ee_code;
+  if (info.have_offender) name_to_addr(&info.offender, sizeof info.offender, ev->from);
   read_cmsgs(&m, ev);
   if (ev->ts_source != PLA_TS_KERNEL) ev->rx_ns = now_ns();
   ev->rx_ns -= ctx->base_ns;
   ev->ttl = -1;
   ev->kind = PLA_EV_ERROR;
   ev->family = (uint8_t)family;
-  ev->ident = get16(ctx->errbuf + 4);
-  ev->seq = get16(ctx->errbuf + 6);
-  name_to_addr(&name, ev->dst);
-  take_token(ctx, ctx->errbuf + 8, (size_t)got - 8, ev);
+  ev->ident = pla_get16be(ctx->errbuf + 4);
+  ev->seq = pla_get16be(ctx->errbuf + 6);
+  name_to_addr(&name, m.msg_namelen, ev->dst);
+  take_token(ctx, ctx->errbuf + 8, len - 8, ev);
   return ERRQ_ICMP;
 }
 
@@ -323,13 +296,9 @@ int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint3
   for (int i = 0; i < 8; i++) p[16 + i] = (uint8_t)(token >> (8 * i));
   for (uint32_t i = PLA_MIN_PAYLOAD; i < size; i++) p[8 + i] = (uint8_t)i;
   size_t len = 8 + (size_t)size;
-  if (family == 4) {
-    /* ICMPv6 checksums are the kernel's (pseudo-header); v4 ping sockets
-       recompute it anyway. */
-    uint16_t c = checksum(p, len);
-    p[2] = (uint8_t)(c >> 8);
-    p[3] = (uint8_t)c;
-  }
+  /* ICMPv6 checksums are the kernel's (pseudo-header); v4 ping sockets
+     recompute it anyway. */
+  if (family == 4) pla_icmp_put_checksum(p, len);
 
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
@@ -385,7 +354,7 @@ int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint3
 static int64_t mono_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts_ns(&ts);
+  return pla_timespec_ns(&ts);
 }
 
 static int drain_wake(struct pla_ctx *ctx) {
@@ -447,8 +416,8 @@ static int decode_quoted(struct pla_ctx *ctx, int32_t family, int mode, const ui
   }
   const uint8_t *ic = q + hl;
   if (ic[0] != (family == 4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST)) return 0;
-  ev->ident = get16(ic + 4);
-  ev->seq = get16(ic + 6);
+  ev->ident = pla_get16be(ic + 4);
+  ev->seq = pla_get16be(ic + 6);
   struct pla_sock *s = sock_of(ctx, family);
   if (mode == PLA_MODE_RAW && ev->ident != s->ident) return 0;
   take_token(ctx, ic + 8, qlen - hl - 8, ev);
@@ -468,14 +437,14 @@ static int decode(struct pla_ctx *ctx, int32_t family, int mode, const uint8_t *
   if (family == 4 && mode == PLA_MODE_RAW) {
     if (len < 20 || (pkt[0] >> 4) != 4) return 0;
     size_t hl = (size_t)(pkt[0] & 0x0f) * 4;
-    size_t tot = get16(pkt + 2);
+    size_t tot = pla_get16be(pkt + 2);
     if (hl < 20 || hl > len || pkt[9] != IPPROTO_ICMP) return 0;
     if (tot < hl || tot > len) return 0; /* truncated or lying header */
     ev->ttl = pkt[8];
     put_addr(ev->from, pkt + 12, 4);
     ic = pkt + hl;
     il = tot - hl;
-    if (il < 8 || checksum(ic, il) != 0) return 0;
+    if (il < 8 || pla_inet_checksum(ic, il) != 0) return 0;
   }
   if (il < 8) return 0;
   ev->icmp_type = ic[0];
@@ -483,8 +452,8 @@ static int decode(struct pla_ctx *ctx, int32_t family, int mode, const uint8_t *
   int reply = family == 4 ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY;
   if (ic[0] == reply) {
     ev->kind = PLA_EV_REPLY;
-    ev->ident = get16(ic + 4);
-    ev->seq = get16(ic + 6);
+    ev->ident = pla_get16be(ic + 4);
+    ev->seq = pla_get16be(ic + 6);
     ev->length = (uint32_t)(il - 8);
     memcpy(ev->dst, ev->from, 16);
     int mine = take_token(ctx, ic + 8, il - 8, ev);
@@ -510,24 +479,6 @@ int32_t pla_decode(struct pla_ctx *ctx, int32_t family, int32_t mode, const uint
   int r = decode(ctx, family, mode, pkt, len, &ev);
   memcpy(event, &ev, sizeof ev);
   return r;
-}
-
-static void read_cmsgs(struct msghdr *m, struct pla_event *ev) {
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS &&
-        c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
-      struct timespec ts;
-      memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      ev->rx_ns = ts_ns(&ts);
-      ev->ts_source = PLA_TS_KERNEL;
-    } else if (((c->cmsg_level == SOL_IP && c->cmsg_type == IP_TTL) ||
-                (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) &&
-               c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-      int v;
-      memcpy(&v, CMSG_DATA(c), sizeof v);
-      if (ev->ttl < 0 && v >= 0 && v <= 255) ev->ttl = (int16_t)v;
-    }
-  }
 }
 
 static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, struct pla_event *out,
@@ -560,7 +511,7 @@ static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, st
       struct pla_event *ev = &out[n];
       init_event(ev);
       if (m->msg_flags & MSG_TRUNC) continue;
-      name_to_addr(&ctx->names[i], ev->from);
+      name_to_addr(&ctx->names[i], m->msg_namelen, ev->from);
       read_cmsgs(m, ev);
       if (!decode(ctx, family, s->mode, ctx->iov[i].iov_base, ctx->msgs[i].msg_len, ev)) continue;
       if (ev->ts_source != PLA_TS_KERNEL) ev->rx_ns = fallback;

@@ -7,7 +7,9 @@
  * private network namespace), ICMP errors through the real kernel path.
  * Sends only to loopback and that address. Exit 0 = passed; 1 = a check failed (message on
  * stderr); sanitizer reports abort on their own. */
+#define _GNU_SOURCE
 #include "pla_icmp.h"
+#include "pla_wire.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,14 +43,6 @@ static uint64_t rnd(void) {
 }
 static uint32_t below(uint32_t n) { return n ? (uint32_t)(rnd() % n) : 0; }
 
-static uint16_t csum(const uint8_t *p, size_t len) {
-  uint32_t s = 0;
-  for (size_t i = 0; i + 1 < len; i += 2) s += (uint32_t)(p[i] << 8 | p[i + 1]);
-  if (len & 1) s += (uint32_t)(p[len - 1] << 8);
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return (uint16_t)~s;
-}
-
 /* ICMP echo (request or reply) with our cookie and `token`; returns its length. */
 static size_t echo(uint8_t *p, uint8_t type, uint16_t ident, uint16_t seq, uint64_t token,
                    size_t payload) {
@@ -58,7 +52,7 @@ static size_t echo(uint8_t *p, uint8_t type, uint16_t ident, uint16_t seq, uint6
   p[6] = (uint8_t)(seq >> 8), p[7] = (uint8_t)seq;
   memcpy(p + 8, COOKIE, 8);
   for (int i = 0; i < 8; i++) p[16 + i] = (uint8_t)(token >> (8 * i));
-  uint16_t c = csum(p, 8 + payload);
+  uint16_t c = pla_inet_checksum(p, 8 + payload);
   p[2] = (uint8_t)(c >> 8), p[3] = (uint8_t)c;
   return 8 + payload;
 }
@@ -94,7 +88,7 @@ static size_t valid_packet(uint8_t *out, int family, int mode, uint16_t ident) {
     memset(icmp, 0, 8);
     icmp[0] = family == 4 ? 3 : 1, icmp[1] = (uint8_t)below(4);
     n = 8 + q;
-    uint16_t c = csum(icmp, n);
+    uint16_t c = pla_inet_checksum(icmp, n);
     icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
   }
   if (family == 4 && mode == PLA_MODE_RAW) return ip_wrap(out, 4, icmp, n);
@@ -164,6 +158,91 @@ static void fuzz_decode(struct pla_ctx *ctx) {
   CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, pkt, 64, NULL) == -EINVAL, "NULL event");
   CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, NULL, 64, ev) == 0, "NULL packet");
   fprintf(stderr, "selftest: %d decodes, %u accepted\n", FUZZ_ROUNDS * 4 / 3, accepted);
+}
+
+/* RFC 1071's example, odd lengths, and a sum that folds more than once. */
+static void checksum_vectors(void) {
+  const uint8_t rfc[8] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+  CHECK(pla_inet_checksum(rfc, 8) == (uint16_t)~0xddf2, "RFC 1071 example");
+  const uint8_t odd[3] = {0x12, 0x34, 0x56};
+  CHECK(pla_inet_checksum(odd, 3) == (uint16_t)~(0x1234 + 0x5600), "odd length");
+  static uint8_t ones[65536];
+  memset(ones, 0xff, sizeof ones);
+  CHECK(pla_inet_checksum(ones, sizeof ones) == 0, "all ones");
+  uint8_t msg[12] = {8, 0, 0, 0, 0x12, 0x34, 0, 1, 'p', 'l', 'a', '!'};
+  pla_icmp_put_checksum(msg, sizeof msg);
+  CHECK(pla_inet_checksum(msg, sizeof msg) == 0, "a stored checksum sums to 0");
+}
+
+/* Control messages in an exact-size heap block, so ASan sees any over-read:
+   well-formed ones are read; short ones and ones claiming more than the
+   buffer holds are skipped. */
+static void cmsg_parsers(void) {
+  struct timespec ts = {1700000000, 123456789};
+  int ttl = 57;
+  size_t len = CMSG_SPACE(sizeof ts) + CMSG_SPACE(sizeof ttl);
+  uint8_t *ctl = calloc(1, len);
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_control = ctl;
+  m.msg_controllen = len;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_TIMESTAMPNS, c->cmsg_len = CMSG_LEN(sizeof ts);
+  memcpy(CMSG_DATA(c), &ts, sizeof ts);
+  c = CMSG_NXTHDR(&m, c);
+  c->cmsg_level = SOL_IP, c->cmsg_type = IP_TTL, c->cmsg_len = CMSG_LEN(sizeof ttl);
+  memcpy(CMSG_DATA(c), &ttl, sizeof ttl);
+  struct pla_rx_info rx;
+  pla_rx_info_read(&m, &rx);
+  CHECK(rx.stamp_ns == 1700000000123456789LL && rx.ttl == 57, "rx info %lld ttl %d",
+        (long long)rx.stamp_ns, rx.ttl);
+  /* The TTL message claims more bytes than the buffer holds. */
+  c->cmsg_len = CMSG_LEN(sizeof ttl) + 64;
+  pla_rx_info_read(&m, &rx);
+  CHECK(rx.ttl == -1, "TTL from an overlong message: %d", rx.ttl);
+  CHECK(pla_cmsg_payload(&m, c, sizeof ttl, NULL) == NULL, "overlong payload");
+  /* Too short for its type. */
+  c->cmsg_len = CMSG_LEN(2);
+  pla_rx_info_read(&m, &rx);
+  CHECK(rx.ttl == -1 && rx.stamp_ns != 0, "short TTL message");
+  free(ctl);
+
+  /* An error-queue entry: extended error, offender cut short, TX stamp. */
+  struct sock_extended_err ee;
+  memset(&ee, 0, sizeof ee);
+  ee.ee_errno = ENOMSG, ee.ee_origin = SO_EE_ORIGIN_TIMESTAMPING, ee.ee_info = SCM_TSTAMP_SND;
+  ee.ee_data = 41;
+  struct scm_timestamping st;
+  memset(&st, 0, sizeof st);
+  st.ts[0] = ts;
+  struct sockaddr_in off;
+  memset(&off, 0, sizeof off);
+  off.sin_family = AF_INET;
+  len = CMSG_SPACE(sizeof ee + sizeof off) + CMSG_SPACE(sizeof st);
+  ctl = calloc(1, len);
+  m.msg_control = ctl;
+  m.msg_controllen = len;
+  c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_IP, c->cmsg_type = IP_RECVERR, c->cmsg_len = CMSG_LEN(sizeof ee + sizeof off);
+  memcpy(CMSG_DATA(c), &ee, sizeof ee);
+  memcpy(CMSG_DATA(c) + sizeof ee, &off, sizeof off);
+  struct cmsghdr *e = c;
+  c = CMSG_NXTHDR(&m, c);
+  c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_TIMESTAMPING, c->cmsg_len = CMSG_LEN(sizeof st);
+  memcpy(CMSG_DATA(c), &st, sizeof st);
+  struct pla_errq_info info;
+  uint32_t key = 0;
+  pla_errq_info_read(&m, &info);
+  CHECK(pla_errq_tx_stamp(&info, &key) && key == 41 && info.stamp_ns == 1700000000123456789LL,
+        "TX stamp key %u", key);
+  CHECK(info.have_offender && !pla_errq_icmp(&info), "offender / origin");
+  e->cmsg_len = CMSG_LEN(sizeof ee + 4); /* offender cut short */
+  pla_errq_info_read(&m, &info);
+  CHECK(info.have_ee && !info.have_offender, "short offender");
+  e->cmsg_len = CMSG_LEN(sizeof ee - 1); /* extended error cut short */
+  pla_errq_info_read(&m, &info);
+  CHECK(!info.have_ee && !pla_errq_tx_stamp(&info, &key), "short extended error");
+  free(ctl);
 }
 
 static int64_t mono_ms(void) {
@@ -273,6 +352,8 @@ static void icmp_errors(struct pla_ctx *ctx, const char *target) {
 int main(int argc, char **argv) {
   rng_state = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
   CHECK(pla_abi_version() == PLA_ABI_VERSION, "ABI");
+  checksum_vectors();
+  cmsg_parsers();
   struct pla_ctx *ctx = pla_create(COOKIE);
   CHECK(ctx != NULL, "pla_create");
   if (!ctx) return 1;

@@ -21,7 +21,7 @@
  */
 
 import { compileIfStale, STRICT_CFLAGS } from "../native/build.ts";
-import { nativeDir } from "../native/library_path.ts";
+import { nativeDir, wireHeader } from "../native/library_path.ts";
 
 const HERE = new URL(".", import.meta.url);
 const RESPONDER_SRC = pathOf(new URL("responder.c", HERE));
@@ -30,8 +30,8 @@ const CLIENT_SRC = pathOf(new URL("echo_client.c", HERE));
 const CLIENT_BIN = pathOf(new URL("echo_client", HERE));
 /** The shim's strict flags; its directory holds the shared pla_wire.h. */
 const CFLAGS = [...STRICT_CFLAGS, "-I", nativeDir];
-/** What else a test-bed binary depends on: this file (its flags). */
-const C_DEPS = [pathOf(new URL(import.meta.url))];
+/** What else a test-bed binary depends on: the shared header, this file (its flags). */
+const C_DEPS = [wireHeader, pathOf(new URL(import.meta.url))];
 const NS_PREFIX = "pla-tb-";
 
 function pathOf(url: URL): string {
