@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -71,19 +72,95 @@ static uint64_t get64le(const uint8_t *p) {
 
 int32_t pla_abi_version(void) { return PLA_ABI_VERSION; }
 
-struct pla_ctx *pla_create(const uint8_t *cookie) {
+/* ---- the layout table (pla_layout) ---- */
+
+/* The type of a field as TypeScript names it; arrays by their elements. */
+#define TYPE_NAME(x)                                                               \
+  _Generic((x), int8_t: "i8", uint8_t: "u8", int16_t: "i16", uint16_t: "u16",      \
+           int32_t: "i32", uint32_t: "u32", int64_t: "i64", uint64_t: "u64",       \
+           uint8_t *: "u8", default: "?")
+
+struct layout_line {
+  const char *key;
+  long long value;
+  long long size;   /* fields only */
+  const char *type; /* fields only; NULL for sizes and numbers */
+};
+
+#define L_SIZE(st) {#st, (long long)sizeof(struct st), 0, NULL}
+#define L_FIELD(st, f)                                                                  \
+  {#st "." #f, (long long)offsetof(struct st, f), (long long)sizeof(((struct st *)0)->f), \
+   TYPE_NAME(((struct st *)0)->f)}
+#define L_NUM(name) {#name, (long long)(name), 0, NULL}
+#define L_ERRNO(name) {"errno." #name, (long long)(name), 0, NULL}
+
+/* Everything the TypeScript side reads or passes: struct layouts, constants,
+   enum values and the errno values the shim returns (see pla_layout). */
+static const struct layout_line LAYOUT[] = {
+    L_NUM(PLA_ABI_VERSION), L_NUM(PLA_LITTLE_ENDIAN), L_NUM(PLA_COOKIE_LEN),
+    L_NUM(PLA_MIN_PAYLOAD), L_NUM(PLA_MAX_PAYLOAD), L_NUM(PLA_MODE_DGRAM), L_NUM(PLA_MODE_RAW), L_NUM(PLA_EV_REPLY), L_NUM(PLA_EV_ERROR),
+    L_NUM(PLA_TS_KERNEL), L_NUM(PLA_TS_USER),
+    L_SIZE(pla_event), L_FIELD(pla_event, rx_ns), L_FIELD(pla_event, token),
+    L_FIELD(pla_event, kind), L_FIELD(pla_event, family), L_FIELD(pla_event, icmp_type),
+    L_FIELD(pla_event, icmp_code), L_FIELD(pla_event, seq), L_FIELD(pla_event, ident),
+    L_FIELD(pla_event, ttl), L_FIELD(pla_event, ts_source), L_FIELD(pla_event, has_token),
+    L_FIELD(pla_event, length), L_FIELD(pla_event, from), L_FIELD(pla_event, dst),
+    L_SIZE(pla_sent), L_FIELD(pla_sent, tx_ns), L_FIELD(pla_sent, ts_source),
+    L_FIELD(pla_sent, reserved),
+    L_ERRNO(EPERM), L_ERRNO(EINTR), L_ERRNO(EBADF), L_ERRNO(EAGAIN), L_ERRNO(ENOMEM),
+    L_ERRNO(EACCES), L_ERRNO(EFAULT), L_ERRNO(ENODEV), L_ERRNO(EINVAL), L_ERRNO(ENFILE),
+    L_ERRNO(EMFILE), L_ERRNO(ERANGE), L_ERRNO(ENOSYS), L_ERRNO(EPROTO), L_ERRNO(EMSGSIZE),
+    L_ERRNO(EPROTONOSUPPORT), L_ERRNO(ESOCKTNOSUPPORT), L_ERRNO(EOPNOTSUPP),
+    L_ERRNO(EAFNOSUPPORT), L_ERRNO(EADDRINUSE), L_ERRNO(EADDRNOTAVAIL), L_ERRNO(ENETDOWN),
+    L_ERRNO(ENETUNREACH), L_ERRNO(ENOBUFS), L_ERRNO(ECONNREFUSED), L_ERRNO(EHOSTDOWN),
+    L_ERRNO(EHOSTUNREACH),
+};
+
+int32_t pla_layout(uint8_t *buf, uint32_t len) {
+  if (!buf || len == 0) return -EINVAL;
+  size_t used = 0;
+  for (size_t i = 0; i < sizeof LAYOUT / sizeof LAYOUT[0]; i++) {
+    const struct layout_line *l = &LAYOUT[i];
+    char line[128];
+    int n = l->type ? snprintf(line, sizeof line, "%s %lld %lld %s\n", l->key, l->value, l->size,
+                               l->type)
+                    : snprintf(line, sizeof line, "%s %lld\n", l->key, l->value);
+    if (n < 0 || (size_t)n >= sizeof line || (size_t)n >= len - used) return -ERANGE;
+    memcpy(buf + used, line, (size_t)n);
+    used += (size_t)n;
+  }
+  buf[used] = 0;
+  return (int32_t)used;
+}
+
+static void put_err(int32_t *err, int32_t value) {
+  if (err) memcpy(err, &value, sizeof value);
+}
+
+struct pla_ctx *pla_create(const uint8_t *cookie, uint32_t cookie_len, int32_t *err) {
+  if (!cookie || cookie_len != PLA_COOKIE_LEN) {
+    put_err(err, -EINVAL);
+    return NULL;
+  }
   struct pla_ctx *ctx = calloc(1, sizeof *ctx);
-  if (!ctx) return NULL;
+  if (!ctx) {
+    put_err(err, -ENOMEM);
+    return NULL;
+  }
   ctx->rx = malloc((size_t)BATCH * RXBUF);
-  ctx->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (!ctx->rx || ctx->wake_fd < 0) {
+  int e = ctx->rx ? 0 : -ENOMEM;
+  ctx->wake_fd = e ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (!e && ctx->wake_fd < 0) e = -errno;
+  if (e) {
     if (ctx->wake_fd >= 0) close(ctx->wake_fd);
     free(ctx->rx);
     free(ctx);
+    put_err(err, e);
     return NULL;
   }
+  put_err(err, 0);
   ctx->s4.fd = ctx->s6.fd = -1;
-  if (cookie) memcpy(ctx->cookie, cookie, PLA_COOKIE_LEN);
+  memcpy(ctx->cookie, cookie, PLA_COOKIE_LEN);
   /* Base in whole milliseconds so the TypeScript side can add it exactly. */
   ctx->base_ns = now_ns();
   ctx->base_ns -= ctx->base_ns % 1000000;
@@ -171,7 +248,8 @@ int32_t pla_open(struct pla_ctx *ctx, int32_t family) {
 
 int32_t pla_ident(struct pla_ctx *ctx, int32_t family) {
   struct pla_sock *s = sock_of(ctx, family);
-  if (!s || s->fd < 0) return -EBADF;
+  if (!s) return -EINVAL;
+  if (s->fd < 0) return -EBADF;
   return s->ident;
 }
 
@@ -217,7 +295,7 @@ static void read_cmsgs(const struct msghdr *m, struct pla_event *ev) {
 enum { ERRQ_NONE = -1, ERRQ_OTHER = 0, ERRQ_STAMP = 1, ERRQ_ICMP = 2 };
 
 /* Reads one entry off the error queue: a TX timestamp (tx, key) or, on ping
-   sockets, an ICMP error quoting our echo request (ev). */
+   sockets, an ICMP error quoting our echo request (ev, filled in only then). */
 static int errq_read(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, struct pla_event *ev,
                      int64_t *tx, uint32_t *key) {
   uint8_t ctl[CTLBUF];
@@ -275,10 +353,13 @@ static int set_ttl(struct pla_sock *s, int32_t family, int32_t ttl) {
   return 0;
 }
 
-int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint32_t scope_id,
-                 uint16_t seq, uint64_t token, uint32_t size, int32_t ttl, uint8_t *out) {
+int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint32_t addr_len,
+                 uint32_t scope_id, uint16_t seq, uint64_t token, uint32_t size, int32_t ttl,
+                 uint8_t *out, uint32_t out_len) {
   struct pla_sock *s = sock_of(ctx, family);
-  if (!s || !addr || !out) return -EINVAL;
+  if (!s || !addr || !out || addr_len < (family == 4 ? 4u : 16u) ||
+      out_len < sizeof(struct pla_sent))
+    return -EINVAL;
   if (s->fd < 0) return -EBADF;
   if (size < PLA_MIN_PAYLOAD || size > PLA_MAX_PAYLOAD || ttl < 0 || ttl > 255) return -EINVAL;
   int r = set_ttl(s, family, ttl);
@@ -288,10 +369,8 @@ int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint3
   p[0] = family == 4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
   p[1] = 0;
   p[2] = p[3] = 0;
-  p[4] = (uint8_t)(s->ident >> 8);
-  p[5] = (uint8_t)s->ident;
-  p[6] = (uint8_t)(seq >> 8);
-  p[7] = (uint8_t)seq;
+  pla_put16be(p + 4, s->ident);
+  pla_put16be(p + 6, seq);
   memcpy(p + 8, ctx->cookie, PLA_COOKIE_LEN);
   for (int i = 0; i < 8; i++) p[16 + i] = (uint8_t)(token >> (8 * i));
   for (uint32_t i = PLA_MIN_PAYLOAD; i < size; i++) p[8 + i] = (uint8_t)i;
@@ -470,8 +549,8 @@ static int decode(struct pla_ctx *ctx, int32_t family, int mode, const uint8_t *
 }
 
 int32_t pla_decode(struct pla_ctx *ctx, int32_t family, int32_t mode, const uint8_t *pkt, uint32_t len,
-                   uint8_t *event) {
-  if (!ctx || !event || (family != 4 && family != 6) ||
+                   uint8_t *event, uint32_t event_len) {
+  if (!ctx || !event || event_len < sizeof(struct pla_event) || (family != 4 && family != 6) ||
       (mode != PLA_MODE_DGRAM && mode != PLA_MODE_RAW))
     return -EINVAL;
   struct pla_event ev;
@@ -481,7 +560,13 @@ int32_t pla_decode(struct pla_ctx *ctx, int32_t family, int32_t mode, const uint
   return r;
 }
 
-static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, struct pla_event *out,
+/* Copies one event out; the caller's buffer need not be aligned. */
+static void put_event(uint8_t *events, uint32_t i, const struct pla_event *ev) {
+  memcpy(events + (size_t)i * sizeof *ev, ev, sizeof *ev);
+}
+
+/* Reads and decodes up to `cap` packets of one socket into events[0..cap). */
+static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, uint8_t *events,
                      uint32_t cap) {
   uint32_t n = 0;
   while (n < cap) {
@@ -506,17 +591,19 @@ static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, st
       return n ? (int)n : -errno;
     }
     int64_t fallback = now_ns();
-    for (int i = 0; i < got; i++) {
+    for (int i = 0; i < got && (unsigned)i < want; i++) {
       struct msghdr *m = &ctx->msgs[i].msg_hdr;
-      struct pla_event *ev = &out[n];
-      init_event(ev);
-      if (m->msg_flags & MSG_TRUNC) continue;
-      name_to_addr(&ctx->names[i], m->msg_namelen, ev->from);
-      read_cmsgs(m, ev);
-      if (!decode(ctx, family, s->mode, ctx->iov[i].iov_base, ctx->msgs[i].msg_len, ev)) continue;
-      if (ev->ts_source != PLA_TS_KERNEL) ev->rx_ns = fallback;
-      ev->rx_ns -= ctx->base_ns;
-      n++;
+      struct pla_event ev;
+      init_event(&ev);
+      /* Cut short (never with RXBUF above the largest reply) or claiming more
+         than the buffer: not decoded. */
+      if ((m->msg_flags & MSG_TRUNC) || ctx->msgs[i].msg_len > RXBUF) continue;
+      name_to_addr(&ctx->names[i], m->msg_namelen, ev.from);
+      read_cmsgs(m, &ev);
+      if (!decode(ctx, family, s->mode, ctx->iov[i].iov_base, ctx->msgs[i].msg_len, &ev)) continue;
+      if (ev.ts_source != PLA_TS_KERNEL) ev.rx_ns = fallback;
+      ev.rx_ns -= ctx->base_ns;
+      put_event(events, n++, &ev);
     }
     if ((unsigned)got < want) break;
   }
@@ -524,11 +611,13 @@ static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, st
 }
 
 /* Drains both sockets (and their error queues) without blocking. */
-int32_t pla_recv(struct pla_ctx *ctx, uint8_t *events, uint32_t capacity) {
+int32_t pla_recv(struct pla_ctx *ctx, uint8_t *events, uint32_t events_len) {
   if (!ctx || !events) return -EINVAL;
-  struct pla_event *out = (struct pla_event *)(void *)events;
+  uint32_t capacity = events_len / (uint32_t)sizeof(struct pla_event);
+  if (capacity == 0) return -EINVAL;
   uint32_t n = 0;
-  for (uint32_t i = 0; i < ctx->stash_n && n < capacity; i++) out[n++] = ctx->stash[i];
+  for (uint32_t i = 0; i < ctx->stash_n && n < capacity; i++)
+    put_event(events, n++, &ctx->stash[i]);
   if (n < ctx->stash_n) {
     memmove(ctx->stash, ctx->stash + n, (ctx->stash_n - n) * sizeof ctx->stash[0]);
     ctx->stash_n -= n;
@@ -544,12 +633,13 @@ int32_t pla_recv(struct pla_ctx *ctx, uint8_t *events, uint32_t capacity) {
     for (int i = 0; i < 256 && n < capacity; i++) {
       int64_t t;
       uint32_t k;
-      int r = errq_read(ctx, family, s, &out[n], &t, &k);
+      struct pla_event ev;
+      int r = errq_read(ctx, family, s, &ev, &t, &k);
       if (r == ERRQ_NONE) break;
-      if (r == ERRQ_ICMP) n++;
+      if (r == ERRQ_ICMP) put_event(events, n++, &ev);
     }
     if (n < capacity) {
-      int r = recv_sock(ctx, family, s, out + n, capacity - n);
+      int r = recv_sock(ctx, family, s, events + (size_t)n * sizeof(struct pla_event), capacity - n);
       if (r < 0) return n ? (int32_t)n : r;
       n += (uint32_t)r;
     }

@@ -115,7 +115,7 @@ static int decode_exact(struct pla_ctx *ctx, int family, int mode, const uint8_t
   uint8_t *pkt = malloc(len ? len : 1);
   memcpy(pkt, src, len);
   uint8_t raw[sizeof(struct pla_event)];
-  int r = pla_decode(ctx, family, mode, len ? pkt : NULL, (uint32_t)len, raw);
+  int r = pla_decode(ctx, family, mode, len ? pkt : NULL, (uint32_t)len, raw, sizeof raw);
   free(pkt);
   struct pla_event ev;
   memcpy(&ev, raw, sizeof ev);
@@ -152,11 +152,12 @@ static void fuzz_decode(struct pla_ctx *ctx) {
   }
   /* Bad arguments are refused, never dereferenced. */
   uint8_t ev[64], pkt[64] = {0};
-  CHECK(pla_decode(NULL, 4, PLA_MODE_RAW, pkt, 64, ev) == -EINVAL, "NULL ctx");
-  CHECK(pla_decode(ctx, 5, PLA_MODE_RAW, pkt, 64, ev) == -EINVAL, "family 5");
-  CHECK(pla_decode(ctx, 4, 9, pkt, 64, ev) == -EINVAL, "mode 9");
-  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, pkt, 64, NULL) == -EINVAL, "NULL event");
-  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, NULL, 64, ev) == 0, "NULL packet");
+  CHECK(pla_decode(NULL, 4, PLA_MODE_RAW, pkt, 64, ev, 64) == -EINVAL, "NULL ctx");
+  CHECK(pla_decode(ctx, 5, PLA_MODE_RAW, pkt, 64, ev, 64) == -EINVAL, "family 5");
+  CHECK(pla_decode(ctx, 4, 9, pkt, 64, ev, 64) == -EINVAL, "mode 9");
+  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, pkt, 64, NULL, 64) == -EINVAL, "NULL event");
+  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, pkt, 64, ev, 63) == -EINVAL, "short event buffer");
+  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, NULL, 64, ev, 64) == 0, "NULL packet");
   fprintf(stderr, "selftest: %d decodes, %u accepted\n", FUZZ_ROUNDS * 4 / 3, accepted);
 }
 
@@ -245,6 +246,23 @@ static void cmsg_parsers(void) {
   free(ctl);
 }
 
+/* pla_layout: the whole table fits, a byte less does not, nothing overruns
+   (exact-size heap blocks). */
+static void layout_table(void) {
+  static uint8_t big[8192];
+  int n = pla_layout(big, sizeof big);
+  CHECK(n > 0 && (size_t)n == strlen((char *)big), "pla_layout: %d", n);
+  CHECK(n > 0 && strstr((char *)big, "pla_event 64\n") && strstr((char *)big, "pla_event.seq 20 2 u16\n") &&
+            strstr((char *)big, "pla_event.from 32 16 u8\n") && strstr((char *)big, "errno.EPERM 1\n"),
+        "layout table:\n%s", (char *)big);
+  if (n <= 0) return;
+  uint8_t *exact = malloc((size_t)n + 1);
+  CHECK(pla_layout(exact, (uint32_t)n + 1) == n, "exact fit");
+  CHECK(pla_layout(exact, (uint32_t)n) == -ERANGE, "one byte short");
+  free(exact);
+  CHECK(pla_layout(NULL, 100) == -EINVAL && pla_layout(big, 0) == -EINVAL, "NULL / empty");
+}
+
 static int64_t mono_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -263,19 +281,20 @@ static void round_trip(struct pla_ctx *ctx, int family) {
   if (family == 4) addr[0] = 127, addr[3] = 1;
   else addr[15] = 1;
   int seen[ECHOES] = {0}, got = 0;
-  static uint8_t events[64 * 64];
+  /* Events go to an odd address: the shim must not assume alignment. */
+  uint8_t *block = malloc(64 * 64 + 1), *events = block + 1;
   /* Sizes up to the largest payload, whose reply fills the receive buffer. */
   uint32_t sizes[ECHOES];
   for (int i = 0; i < ECHOES; i++) sizes[i] = i == ECHOES - 1 ? PLA_MAX_PAYLOAD : 16 + (uint32_t)i * 50;
   for (int i = 0; i < ECHOES; i++) {
     uint8_t sent[16];
-    int r = pla_send(ctx, family, addr, 0, (uint16_t)(1000 + i), (uint64_t)family << 32 | (uint64_t)i,
-                     sizes[i], i == 3 ? 7 : 0, sent);
+    int r = pla_send(ctx, family, addr, sizeof addr, 0, (uint16_t)(1000 + i),
+                     (uint64_t)family << 32 | (uint64_t)i, sizes[i], i == 3 ? 7 : 0, sent, sizeof sent);
     CHECK(r == 0, "pla_send IPv%d #%d: %s", family, i, strerror(-r));
   }
   for (int64_t end = mono_ms() + 3000; got < ECHOES && mono_ms() < end;) {
     CHECK(pla_wait(ctx, 100000, got > 0 ? 200 : 0) >= 0, "pla_wait");
-    int n = pla_recv(ctx, events, 64);
+    int n = pla_recv(ctx, events, 64 * 64);
     CHECK(n >= 0, "pla_recv: %d", n);
     for (int k = 0; k < n; k++) {
       struct pla_event ev;
@@ -289,6 +308,7 @@ static void round_trip(struct pla_ctx *ctx, int family) {
       got++;
     }
   }
+  free(block);
   CHECK(got == ECHOES, "IPv%d: %d of %d echo replies", family, got, ECHOES);
   fprintf(stderr, "selftest: IPv%d %s socket: %d/%d replies\n", family,
           mode == PLA_MODE_RAW ? "raw" : "ping", got, ECHOES);
@@ -300,7 +320,7 @@ static int drain_all(struct pla_ctx *ctx, int *errors, uint64_t want_token, int 
   int total = 0, idle = 0;
   for (int64_t end = mono_ms() + 3000; idle < 3 && mono_ms() < end;) {
     pla_wait(ctx, 50000, 0);
-    int n = pla_recv(ctx, events, 256);
+    int n = pla_recv(ctx, events, sizeof events);
     CHECK(n >= 0, "pla_recv failed: %s", strerror(-n));
     if (n <= 0) {
       idle++;
@@ -334,13 +354,15 @@ static void icmp_errors(struct pla_ctx *ctx, const char *target) {
   }
   addr[0] = (uint8_t)a, addr[1] = (uint8_t)b, addr[2] = (uint8_t)c, addr[3] = (uint8_t)d;
   int errors = 0, seen = 0;
-  CHECK(pla_send(ctx, 4, addr, 0, 7, 0xabcdef, 56, 1, out) == 0, "TTL 1 probe");
+  CHECK(pla_send(ctx, 4, addr, 4, 0, 7, 0xabcdef, 56, 1, out, sizeof out) == 0, "TTL 1 probe");
   drain_all(ctx, &errors, 0xabcdef, &seen);
   CHECK(errors == 1 && seen, "time exceeded: %d error(s), token %s", errors, seen ? "seen" : "missing");
   /* Fill the receive buffer with unread replies, then provoke the error. */
   /* 8000 x 1.4 kB of replies: more than the largest receive buffer (2 x rmem_max, 8 MiB). */
-  for (int i = 0; i < 8000; i++) pla_send(ctx, 4, lo, 0, (uint16_t)i, (uint64_t)i, 1400, 0, out);
-  CHECK(pla_send(ctx, 4, addr, 0, 8, 0xabcdf0, 56, 1, out) == 0, "TTL 1 probe, buffer full");
+  for (int i = 0; i < 8000; i++)
+    pla_send(ctx, 4, lo, sizeof lo, 0, (uint16_t)i, (uint64_t)i, 1400, 0, out, sizeof out);
+  CHECK(pla_send(ctx, 4, addr, 4, 0, 8, 0xabcdf0, 56, 1, out, sizeof out) == 0,
+        "TTL 1 probe, buffer full");
   struct timespec pause = {0, 50000000};
   nanosleep(&pause, NULL);
   errors = seen = 0;
@@ -354,11 +376,16 @@ int main(int argc, char **argv) {
   CHECK(pla_abi_version() == PLA_ABI_VERSION, "ABI");
   checksum_vectors();
   cmsg_parsers();
-  struct pla_ctx *ctx = pla_create(COOKIE);
-  CHECK(ctx != NULL, "pla_create");
+  layout_table();
+  int32_t err = 1;
+  CHECK(pla_create(COOKIE, 7, &err) == NULL && err == -EINVAL, "short cookie: %d", err);
+  CHECK(pla_create(NULL, 8, NULL) == NULL, "NULL cookie");
+  struct pla_ctx *ctx = pla_create(COOKIE, sizeof COOKIE, &err);
+  CHECK(ctx != NULL && err == 0, "pla_create: %d", err);
   if (!ctx) return 1;
   fuzz_decode(ctx);
-  CHECK(pla_ident(ctx, 7) == -EBADF, "ident of family 7");
+  CHECK(pla_ident(ctx, 7) == -EINVAL, "ident of family 7");
+  CHECK(pla_ident(ctx, 4) == -EBADF, "ident before open");
   CHECK(pla_wake(ctx) == 0 && pla_wait(ctx, 1000, 0) >= 0, "wake then wait");
   CHECK(pla_wake(ctx) == 0 && pla_wait(ctx, 1000, 500) >= 0, "wake then lingering wait");
   round_trip(ctx, 4);
@@ -366,12 +393,17 @@ int main(int argc, char **argv) {
   if (argc > 2) icmp_errors(ctx, argv[2]);
   /* Refused before anything is sent (EINVAL, or EBADF without a socket). */
   uint8_t addr[16] = {127, 0, 0, 1}, out[16];
-  CHECK(pla_send(ctx, 4, addr, 0, 1, 1, 8, 0, out) < 0, "payload below the minimum");
-  CHECK(pla_send(ctx, 4, addr, 0, 1, 1, PLA_MAX_PAYLOAD + 1, 0, out) < 0, "oversized payload");
-  CHECK(pla_send(ctx, 4, addr, 0, 1, 1, 56, 256, out) < 0, "ttl 256");
-  CHECK(pla_send(ctx, 4, NULL, 0, 1, 1, 56, 0, out) == -EINVAL, "NULL address");
-  CHECK(pla_send(ctx, 5, addr, 0, 1, 1, 56, 0, out) == -EINVAL, "family 5");
-  CHECK(pla_recv(ctx, NULL, 4) == -EINVAL, "NULL event buffer");
+  CHECK(pla_send(ctx, 4, addr, 16, 0, 1, 1, 8, 0, out, 16) < 0, "payload below the minimum");
+  CHECK(pla_send(ctx, 4, addr, 16, 0, 1, 1, PLA_MAX_PAYLOAD + 1, 0, out, 16) < 0,
+        "oversized payload");
+  CHECK(pla_send(ctx, 4, addr, 16, 0, 1, 1, 56, 256, out, 16) < 0, "ttl 256");
+  CHECK(pla_send(ctx, 4, NULL, 16, 0, 1, 1, 56, 0, out, 16) == -EINVAL, "NULL address");
+  CHECK(pla_send(ctx, 4, addr, 3, 0, 1, 1, 56, 0, out, 16) == -EINVAL, "3-byte IPv4 address");
+  CHECK(pla_send(ctx, 6, addr, 15, 0, 1, 1, 56, 0, out, 16) == -EINVAL, "15-byte IPv6 address");
+  CHECK(pla_send(ctx, 4, addr, 16, 0, 1, 1, 56, 0, out, 15) == -EINVAL, "short result buffer");
+  CHECK(pla_send(ctx, 5, addr, 16, 0, 1, 1, 56, 0, out, 16) == -EINVAL, "family 5");
+  CHECK(pla_recv(ctx, NULL, 64) == -EINVAL, "NULL event buffer");
+  CHECK(pla_recv(ctx, out, sizeof out) == -EINVAL, "event buffer below one event");
   pla_destroy(ctx);
   pla_destroy(NULL);
   if (failures) {
