@@ -152,7 +152,9 @@ export interface SendResult {
 
 /**
  * The engine's ICMP endpoint: one IPv4 and one IPv6 socket, a batch receive
- * buffer, and at most one blocking wait on Deno's FFI thread pool.
+ * buffer, and at most one blocking wait on Deno's FFI thread pool. It keeps
+ * the rules of "Threads" in pla_icmp.h: one pla_wait at a time (`#waiting`),
+ * every other call on this thread, pla_destroy only once the wait is over.
  */
 export class IcmpSocket {
   readonly #lib: ShimLib;

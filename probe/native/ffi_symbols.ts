@@ -45,13 +45,15 @@ export const shimSymbols = {
   //   int32_t linger_us /* once a packet is in, wait this much longer for more */):
   // the one blocking call; it runs on a thread of Deno's FFI pool while the
   // JavaScript thread goes on. At most one at a time per context; pla_wake
-  // ends it early, and pla_destroy must wait until it has returned.
+  // ends it early, and pla_destroy must wait until it has returned. Every
+  // other symbol runs on the JavaScript thread (see "Threads" in pla_icmp.h).
   pla_wait: {
     parameters: ["pointer", "i32", "i32"],
     result: "i32",
     nonblocking: true,
   },
   // int32_t pla_wake(struct pla_ctx *ctx): makes a pending pla_wait return now
+  // (safe from any thread, also while pla_wait blocks)
   pla_wake: { parameters: ["pointer"], result: "i32" },
   // int32_t pla_recv(struct pla_ctx *ctx, uint8_t *events,
   //   uint32_t events_len /* whole struct pla_event records */)

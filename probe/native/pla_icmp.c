@@ -169,12 +169,14 @@ struct pla_ctx *pla_create(const uint8_t *cookie, uint32_t cookie_len, int32_t *
 
 int64_t pla_base_ms(struct pla_ctx *ctx) { return ctx ? ctx->base_ns / 1000000 : -EINVAL; }
 
-static void enable_stamping(struct pla_sock *s) {
+/* Kernel receive stamps, and TX stamps if the kernel takes them: returns 1
+   then. */
+static int enable_stamping(int fd) {
   int on = 1;
-  setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
               SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
-  s->tx_stamping = setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0;
+  return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0;
 }
 
 static int open_mode(struct pla_ctx *ctx, int32_t family, int mode) {
@@ -184,8 +186,6 @@ static int open_mode(struct pla_ctx *ctx, int32_t family, int mode) {
   int type = (mode == PLA_MODE_DGRAM ? SOCK_DGRAM : SOCK_RAW) | SOCK_NONBLOCK | SOCK_CLOEXEC;
   int fd = socket(domain, type, proto);
   if (fd < 0) return -errno;
-  s->fd = fd;
-  s->mode = mode;
   int on = 1;
   int big = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
@@ -212,7 +212,8 @@ static int open_mode(struct pla_ctx *ctx, int32_t family, int mode) {
       setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f);
     }
   }
-  enable_stamping(s);
+  int tx_stamping = enable_stamping(fd);
+  uint16_t ident;
   if (mode == PLA_MODE_DGRAM) {
     /* The kernel owns the identifier of a ping socket: bind to learn it. */
     struct sockaddr_storage ss;
@@ -222,14 +223,21 @@ static int open_mode(struct pla_ctx *ctx, int32_t family, int mode) {
     if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
       int err = -errno;
       close(fd);
-      s->fd = -1;
       return err;
     }
-    s->ident = family == 4 ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
-                           : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    ident = family == 4 ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+                        : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
   } else {
-    s->ident = (uint16_t)(pla_get16be(ctx->cookie) ^ (family == 6 ? 0x5a5a : 0) ^ (uint16_t)getpid());
+    ident = (uint16_t)(pla_get16be(ctx->cookie) ^ (family == 6 ? 0x5a5a : 0) ^ (uint16_t)getpid());
   }
+  s->mode = mode;
+  s->ident = ident;
+  s->ttl = 0;
+  s->tx_stamping = tx_stamping;
+  s->tx_key = 0;
+  /* Published last, atomically: a pla_wait running on another thread reads
+     the descriptor (and nothing else of the socket). */
+  __atomic_store_n(&s->fd, fd, __ATOMIC_RELEASE);
   return mode;
 }
 
@@ -444,8 +452,11 @@ static int drain_wake(struct pla_ctx *ctx) {
 
 int32_t pla_wait(struct pla_ctx *ctx, int32_t timeout_us, int32_t linger_us) {
   if (!ctx) return -EINVAL;
-  struct pollfd fds[3] = {
-      {ctx->wake_fd, POLLIN, 0}, {ctx->s4.fd, POLLIN, 0}, {ctx->s6.fd, POLLIN, 0}};
+  /* The descriptors are all pla_wait reads of the context (see "Threads" in
+     pla_icmp.h); pla_open may publish one meanwhile. */
+  struct pollfd fds[3] = {{ctx->wake_fd, POLLIN, 0},
+                          {__atomic_load_n(&ctx->s4.fd, __ATOMIC_ACQUIRE), POLLIN, 0},
+                          {__atomic_load_n(&ctx->s6.fd, __ATOMIC_ACQUIRE), POLLIN, 0}};
   if (timeout_us < 0 || timeout_us > 1000000) timeout_us = 1000000; /* never park for long */
   struct timespec ts = {timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000};
   int64_t start = linger_us > 0 ? mono_ns() : 0;

@@ -78,6 +78,25 @@ PLA_ASSERT_FIELD(pla_sent, reserved, 12, 4);
 
 struct pla_ctx;
 
+/* Threads. Deno runs pla_wait on a thread of its FFI pool (the symbol is
+ * declared nonblocking) and every other call on the JavaScript thread. The
+ * rules, per context:
+ *  - pla_wait is the one call that blocks (for at most 1 s). At most one
+ *    pla_wait at a time: two would take each other's wake-ups.
+ *  - pla_wake may be called from any thread at any time between pla_create
+ *    and pla_destroy, also (that is what it is for) while pla_wait blocks; it
+ *    only writes to an eventfd.
+ *  - pla_open, pla_ident, pla_base_ms, pla_send, pla_recv and pla_decode share
+ *    the context's state and buffers and are not thread-safe: one thread at a
+ *    time (the JavaScript thread). They may run while pla_wait blocks, which
+ *    reads nothing of the context but its descriptors; pla_open publishes a
+ *    new socket's atomically, and a wait already blocking polls it only
+ *    from the next call on (wake it to have it looked at now).
+ *  - pla_destroy only when no other call on the context is running, pla_wait
+ *    included (it closes the descriptors pla_wait polls and frees the memory).
+ *  - pla_abi_version and pla_layout touch no context: any thread, any time.
+ * There is no global state: distinct contexts are independent. */
+
 /* The library is built with -fvisibility=hidden: only these are exported. */
 #define PLA_EXPORT __attribute__((visibility("default")))
 

@@ -12,6 +12,8 @@
 #include "pla_wire.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,7 +373,66 @@ static void icmp_errors(struct pla_ctx *ctx, const char *target) {
   fprintf(stderr, "selftest: ICMP errors: %d events read with an error pending\n", got);
 }
 
+struct waiter {
+  struct pla_ctx *ctx;
+  int running, stop; /* atomic */
+  int waits, errors;
+};
+
+static void *waiter_main(void *arg) {
+  struct waiter *w = arg;
+  __atomic_store_n(&w->running, 1, __ATOMIC_RELEASE);
+  do {
+    if (pla_wait(w->ctx, 20000, 100) < 0) w->errors++;
+    w->waits++;
+  } while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE));
+  return NULL;
+}
+
+/* The rules of "Threads" in pla_icmp.h, followed: one thread blocks in
+ * pla_wait (as Deno's FFI pool does) while this one opens sockets, sends,
+ * receives and wakes it. asan_test.ts also runs this under ThreadSanitizer
+ * ("threads" as the only argument). 200 echoes to 127.0.0.1 at most. */
+static void threads(void) {
+  struct pla_ctx *ctx = pla_create(COOKIE, sizeof COOKIE, NULL);
+  CHECK(ctx != NULL, "pla_create");
+  if (!ctx) return;
+  struct waiter w = {ctx, 0, 0, 0, 0};
+  pthread_t t;
+  if (pthread_create(&t, NULL, waiter_main, &w) != 0) {
+    CHECK(0, "pthread_create");
+    pla_destroy(ctx);
+    return;
+  }
+  while (!__atomic_load_n(&w.running, __ATOMIC_ACQUIRE)) sched_yield();
+  uint8_t lo[4] = {127, 0, 0, 1}, out[16];
+  static uint8_t events[64 * 16];
+  int mode = pla_open(ctx, 4), replies = 0;
+  struct timespec gap = {0, 100000}; /* so waits and calls overlap */
+  for (int i = 0; i < 200; i++) {
+    nanosleep(&gap, NULL);
+    if (mode > 0) pla_send(ctx, 4, lo, sizeof lo, 0, (uint16_t)i, (uint64_t)i, 56, 0, out, sizeof out);
+    CHECK(pla_wake(ctx) == 0, "pla_wake");
+    int n = pla_recv(ctx, events, sizeof events);
+    CHECK(n >= 0, "pla_recv: %d", n);
+    replies += n > 0 ? n : 0;
+    if (i == 100) pla_open(ctx, 6); /* published while a wait may be blocking */
+  }
+  __atomic_store_n(&w.stop, 1, __ATOMIC_RELEASE);
+  pla_wake(ctx);
+  pthread_join(t, NULL);
+  CHECK(w.errors == 0 && w.waits > 0, "waiter: %d waits, %d failed", w.waits, w.errors);
+  pla_destroy(ctx);
+  fprintf(stderr, "selftest: threads: %d waits beside 200 wakes (%d events read)\n", w.waits, replies);
+}
+
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "threads") == 0) {
+    threads();
+    if (failures) fprintf(stderr, "selftest: %d check(s) failed\n", failures);
+    else fprintf(stderr, "selftest: ok\n");
+    return failures ? 1 : 0;
+  }
   rng_state = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
   CHECK(pla_abi_version() == PLA_ABI_VERSION, "ABI");
   checksum_vectors();
@@ -391,6 +452,7 @@ int main(int argc, char **argv) {
   round_trip(ctx, 4);
   round_trip(ctx, 6);
   if (argc > 2) icmp_errors(ctx, argv[2]);
+  threads();
   /* Refused before anything is sent (EINVAL, or EBADF without a socket). */
   uint8_t addr[16] = {127, 0, 0, 1}, out[16];
   CHECK(pla_send(ctx, 4, addr, 16, 0, 1, 1, 8, 0, out, 16) < 0, "payload below the minimum");
