@@ -1,7 +1,8 @@
 /* pla_icmp: ICMP echo over ping (datagram) or raw sockets, with kernel
- * timestamps. Every function returns 0 or a count on success and -errno on
- * failure; nothing exits or prints. Every buffer comes with its length, which
- * is checked before anything is read or written (-EINVAL when too short).
+ * timestamps. Every integer-returning function returns a value >= 0 on
+ * success and -errno on failure (pla_create: NULL, and -errno in *err);
+ * nothing exits or prints. Every buffer comes with its length, which is
+ * checked before anything is read or written (-EINVAL when too short).
  *
  * The TypeScript side: probe/native/ffi_symbols.ts declares these functions,
  * probe/native/shim_layout.ts the layout of the structs below, and
