@@ -1,5 +1,5 @@
 /* pla_wire.h: wire helpers shared by the shim (pla_icmp.c), its self-test
- * (shim_selftest.c) and the test bed's C programs (probe/testbed/responder.c,
+ * (shim_selftest.c) and the test bed's C programs (responder.c,
  * echo_client.c), so they cannot drift apart: the Internet checksum,
  * big-endian fields, and control-message parsing for kernel timestamps
  * (SO_TIMESTAMPNS, SO_TIMESTAMPING), TTL / hop limit, IP_PKTINFO and error

@@ -18,8 +18,9 @@
  *   {"ev":"done","sent":N,"replies":R,"icmp_errors":E,"tx_user":U}
  * Replies are listed in arrival order, duplicates included.
  *
- * Build (testbed.ts does): cc -O2 -Wall -Wextra -Werror -I ../native -o echo_client echo_client.c
- * Checksum and control-message parsing come from ../native/pla_wire.h, shared
+ * Build (testbed.ts does, flags from probe/native/build.ts):
+ *   cc -O2 -Wall -Wextra -Werror -I probe/native -o echo_client echo_client.c
+ * Checksum and control-message parsing come from probe/native/pla_wire.h, shared
  * with the shim.
  */
 #define _GNU_SOURCE

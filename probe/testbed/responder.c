@@ -9,8 +9,9 @@
  * the request and the kernel TX software timestamp of every reply, so tests
  * can compare a prober's RTTs with what the link really did.
  *
- * Build (testbed.ts does): cc -O2 -Wall -Wextra -Werror -I ../native -o responder responder.c
- * Checksum and control-message parsing come from ../native/pla_wire.h, shared
+ * Build (testbed.ts does, flags from probe/native/build.ts):
+ *   cc -O2 -Wall -Wextra -Werror -I probe/native -o responder responder.c
+ * Checksum and control-message parsing come from probe/native/pla_wire.h, shared
  * with the shim.
  *
  * Randomness: splitmix64 seeded with --seed.  Exactly five uniform draws are
