@@ -1,28 +1,61 @@
 // Native error codes become typed errors here, with messages a user can act on.
 
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  9: "EBADF",
-  11: "EAGAIN",
-  13: "EACCES",
-  22: "EINVAL",
-  90: "EMSGSIZE",
-  93: "EPROTONOSUPPORT",
-  97: "EAFNOSUPPORT",
-  99: "EADDRNOTAVAIL",
-  101: "ENETUNREACH",
-  105: "ENOBUFS",
-  111: "ECONNREFUSED",
-  113: "EHOSTUNREACH",
-};
+/**
+ * The errno values the shim returns (negated), by name: Linux numbering. The
+ * shim's layout table lists the same names with the values of the <errno.h>
+ * it was compiled with, and the loader refuses a library where they differ
+ * (probe/native/shim_layout.ts), so no code the shim can return goes unnamed.
+ */
+export const ERRNO = {
+  EPERM: 1,
+  EINTR: 4,
+  EBADF: 9,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  ENODEV: 19,
+  EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  ERANGE: 34,
+  ENOSYS: 38,
+  EPROTO: 71,
+  EMSGSIZE: 90,
+  EPROTONOSUPPORT: 93,
+  ESOCKTNOSUPPORT: 94,
+  EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
+  EADDRINUSE: 98,
+  EADDRNOTAVAIL: 99,
+  ENETDOWN: 100,
+  ENETUNREACH: 101,
+  ENOBUFS: 105,
+  ECONNREFUSED: 111,
+  EHOSTDOWN: 112,
+  EHOSTUNREACH: 113,
+} as const;
+
+/** A named errno, or the number of one the table does not know. */
+export type ErrnoCode = keyof typeof ERRNO | `errno ${number}`;
+
+const ERRNO_NAMES = new Map<number, keyof typeof ERRNO>(
+  Object.entries(ERRNO).map(([name, n]) => [n, name as keyof typeof ERRNO]),
+);
+
+/** The name of errno `n` (sign ignored). */
+export function errnoCode(n: number): ErrnoCode {
+  const errno = Math.abs(n);
+  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+}
 
 /** A call into the shim failed with -errno. */
 export class ShimError extends Error {
   readonly errno: number;
-  readonly code: string;
+  readonly code: ErrnoCode;
   constructor(op: string, negErrno: number) {
     const errno = Math.abs(negErrno);
-    const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;
+    const code = errnoCode(errno);
     super(`${op} failed: ${code}`);
     this.name = "ShimError";
     this.errno = errno;
@@ -50,10 +83,29 @@ export class IcmpPermissionError extends Error {
 
 /** The shared library is missing or does not match this code. */
 export class ShimLoadError extends Error {
-  constructor(path: string, why: string) {
-    super(
-      `cannot load the ICMP shim ${path}: ${why}. Build it with: deno task build`,
-    );
+  constructor(
+    path: string,
+    why: string,
+    remedy = "Build it with: deno task build",
+  ) {
+    super(`cannot load the ICMP shim ${path}: ${why}. ${remedy}`);
     this.name = "ShimLoadError";
+  }
+}
+
+/** The library was compiled with a layout or numbers other than probe/native/shim_layout.ts. */
+export class ShimLayoutError extends ShimLoadError {
+  /** One line per difference, naming the field or constant. */
+  readonly mismatches: readonly string[];
+  constructor(path: string, mismatches: readonly string[]) {
+    super(
+      path,
+      `it was compiled with another layout than probe/native/shim_layout.ts: ${
+        mismatches.join("; ")
+      }`,
+      "Make pla_icmp.h and shim_layout.ts agree, then: deno task build",
+    );
+    this.name = "ShimLayoutError";
+    this.mismatches = mismatches;
   }
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { withApiKit } from "../testing/api_testkit.ts";
 import { parseSseText } from "../testing/sse.ts";
 import { createApp } from "./app.ts";
-import { SHIM_ABI_VERSION } from "../probe/native/ffi_symbols.ts";
+import { PLA } from "../probe/native/shim_layout.ts";
 
 Deno.test("/healthz reports the ICMP socket modes", async () => {
   const app = createApp({
@@ -12,7 +12,7 @@ Deno.test("/healthz reports the ICMP socket modes", async () => {
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), {
     status: "ok",
-    shim: { state: "loaded", abi: SHIM_ABI_VERSION },
+    shim: { state: "loaded", abi: PLA.ABI_VERSION },
     icmp: { ipv4: "raw", ipv6: { error: "no IPv6" } },
   });
 });

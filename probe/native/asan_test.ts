@@ -1,21 +1,45 @@
 // Builds the shim together with shim_selftest.c under AddressSanitizer and
 // UBSan and runs it: decoder fuzz loop, bad arguments, loopback echo round
-// trip. Any sanitizer report or failed check fails the test.
+// trip; and under ThreadSanitizer, pla_wait on one thread while another
+// follows the rules of "Threads" in pla_icmp.h. Any sanitizer report or failed
+// check fails the test.
 import assert from "node:assert/strict";
-import { shimSource } from "./library_path.ts";
+import { compileIfStale } from "./build.ts";
+import {
+  nativeDir,
+  shimHeader,
+  shimSource,
+  wireHeader,
+} from "./library_path.ts";
 import { gate } from "../../testing/gate.ts";
 
-const SELFTEST = new URL("shim_selftest.c", import.meta.url).pathname;
-const FLAGS = [
-  "-fsanitize=address,undefined",
-  "-fno-sanitize-recover=all",
+const SELFTEST = decodeURIComponent(
+  new URL("shim_selftest.c", import.meta.url).pathname,
+);
+/** The sanitized binary, kept between runs and rebuilt when any input is newer. */
+const SELFTEST_BIN = decodeURIComponent(
+  new URL("shim_selftest", import.meta.url).pathname,
+);
+/** The same under ThreadSanitizer. */
+const SELFTEST_TSAN_BIN = `${SELFTEST_BIN}_tsan`;
+/** This file: it holds the flags. */
+const THIS_FILE = decodeURIComponent(new URL(import.meta.url).pathname);
+const COMMON_FLAGS = [
   "-fno-omit-frame-pointer",
   "-g",
   "-O1",
   "-Wall",
   "-Wextra",
   "-Werror",
+  "-std=gnu11",
+  "-pthread",
 ];
+const FLAGS = [
+  "-fsanitize=address,undefined",
+  "-fno-sanitize-recover=all",
+  ...COMMON_FLAGS,
+];
+const TSAN_FLAGS = ["-fsanitize=thread", ...COMMON_FLAGS];
 const SAN_ENV = {
   ASAN_OPTIONS: "halt_on_error=1:detect_leaks=1:abort_on_error=0",
   UBSAN_OPTIONS: "halt_on_error=1:print_stacktrace=1",
@@ -30,17 +54,20 @@ async function cc(args: string[]): Promise<Deno.CommandOutput> {
     .output();
 }
 
-/** null when cc can build and link sanitized programs here; otherwise why not. */
-async function sanitizerUnavailable(): Promise<string | null> {
+/** null when cc can build and link programs with `flags` here; otherwise why not. */
+async function sanitizerUnavailable(
+  flags: string[],
+  runtime: string,
+): Promise<string | null> {
   if (Deno.build.os !== "linux") {
     return `needs Linux (this is ${Deno.build.os})`;
   }
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/t.c`, "int main(void) { return 0; }\n");
-    const out = await cc([...FLAGS, "-o", `${dir}/t`, `${dir}/t.c`]);
+    const out = await cc([...flags, "-o", `${dir}/t`, `${dir}/t.c`]);
     if (!out.success) {
-      return `cc cannot link with -fsanitize=address,undefined (install gcc's libasan/libubsan): ${
+      return `cc cannot link with ${flags[0]} (install gcc's ${runtime}): ${
         new TextDecoder().decode(out.stderr).trim().split("\n")[0]
       }`;
     }
@@ -52,7 +79,7 @@ async function sanitizerUnavailable(): Promise<string | null> {
   }
 }
 
-const reason = await sanitizerUnavailable();
+const reason = await sanitizerUnavailable(FLAGS, "libasan/libubsan");
 const noSanitizer = gate("ASan shim self-test", reason);
 
 /** Runs the self-test (through `wrap`, e.g. into a network namespace); fails on any sanitizer report. */
@@ -97,21 +124,17 @@ async function selftest(
   return r.stderr;
 }
 
-let built: Promise<string> | null = null;
-/** Compiles the self-test with the shim once per run; returns the binary. */
-function build(): Promise<string> {
-  built ??= (async () => {
-    const dir = await Deno.makeTempDir();
-    addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
-    const bin = `${dir}/shim_selftest`;
-    const out = await cc([...FLAGS, "-o", bin, SELFTEST, shimSource]);
-    assert.ok(
-      out.success,
-      `cc failed:\n${new TextDecoder().decode(out.stderr)}`,
-    );
-    return bin;
-  })();
-  return built;
+/** Compiles the self-test with the shim when stale; returns the binary. */
+async function build(
+  bin = SELFTEST_BIN,
+  flags: string[] = FLAGS,
+): Promise<string> {
+  await compileIfStale(
+    bin,
+    [SELFTEST, shimSource, shimHeader, wireHeader, THIS_FILE],
+    [...flags, "-I", nativeDir],
+  );
+  return bin;
 }
 
 Deno.test({
@@ -176,5 +199,32 @@ Deno.test({
     assert.match(stderr, /IPv4 ping socket: 20\/20/);
     assert.match(stderr, /IPv6 ping socket: 20\/20/);
     assert.match(stderr, /ICMP errors: \d+ events read with an error pending/);
+  },
+});
+
+const noTsan = gate(
+  "TSan shim self-test",
+  await sanitizerUnavailable(TSAN_FLAGS, "libtsan"),
+);
+
+Deno.test({
+  name:
+    "shim under ThreadSanitizer: pla_wait on one thread while another opens, sends, receives and wakes",
+  ignore: noTsan,
+  async fn() {
+    const bin = await build(SELFTEST_TSAN_BIN, TSAN_FLAGS);
+    const out = await new Deno.Command(bin, {
+      args: ["threads"],
+      env: { TSAN_OPTIONS: "halt_on_error=1:exitcode=66" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.ok(
+      out.code === 0 && !/ThreadSanitizer/.test(stderr),
+      `threads self-test failed (exit ${out.code}):\n${stderr}`,
+    );
+    assert.match(stderr, /selftest: threads: \d+ waits beside 200 wakes/);
+    assert.match(stderr, /selftest: ok/);
   },
 });

@@ -4,16 +4,16 @@
  * kernel timestamps with a user-space fallback that is always reported. */
 #define _GNU_SOURCE
 #include "pla_icmp.h"
+#include "pla_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/errqueue.h>
 #include <linux/icmp.h>
-#include <linux/net_tstamp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -54,11 +54,7 @@ struct pla_ctx {
 static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int64_t ts_ns(const struct timespec *ts) {
-  return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+  return pla_timespec_ns(&ts);
 }
 
 static struct pla_sock *sock_of(struct pla_ctx *ctx, int32_t family) {
@@ -68,41 +64,103 @@ static struct pla_sock *sock_of(struct pla_ctx *ctx, int32_t family) {
   return NULL;
 }
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-
 static uint64_t get64le(const uint8_t *p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
   return v;
 }
 
-static uint16_t checksum(const uint8_t *p, size_t len) {
-  uint32_t sum = 0;
-  while (len > 1) {
-    sum += (uint32_t)((p[0] << 8) | p[1]);
-    p += 2;
-    len -= 2;
-  }
-  if (len) sum += (uint32_t)(p[0] << 8);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)~sum;
-}
-
 int32_t pla_abi_version(void) { return PLA_ABI_VERSION; }
 
-struct pla_ctx *pla_create(const uint8_t *cookie) {
+/* ---- the layout table (pla_layout) ---- */
+
+/* The type of a field as TypeScript names it; arrays by their elements. */
+#define TYPE_NAME(x)                                                               \
+  _Generic((x), int8_t: "i8", uint8_t: "u8", int16_t: "i16", uint16_t: "u16",      \
+           int32_t: "i32", uint32_t: "u32", int64_t: "i64", uint64_t: "u64",       \
+           uint8_t *: "u8", default: "?")
+
+struct layout_line {
+  const char *key;
+  long long value;
+  long long size;   /* fields only */
+  const char *type; /* fields only; NULL for sizes and numbers */
+};
+
+#define L_SIZE(st) {#st, (long long)sizeof(struct st), 0, NULL}
+#define L_FIELD(st, f)                                                                  \
+  {#st "." #f, (long long)offsetof(struct st, f), (long long)sizeof(((struct st *)0)->f), \
+   TYPE_NAME(((struct st *)0)->f)}
+#define L_NUM(name) {#name, (long long)(name), 0, NULL}
+#define L_ERRNO(name) {"errno." #name, (long long)(name), 0, NULL}
+
+/* Everything the TypeScript side reads or passes: struct layouts, constants,
+   enum values and the errno values the shim returns (see pla_layout). */
+static const struct layout_line LAYOUT[] = {
+    L_NUM(PLA_ABI_VERSION), L_NUM(PLA_LITTLE_ENDIAN), L_NUM(PLA_COOKIE_LEN),
+    L_NUM(PLA_MIN_PAYLOAD), L_NUM(PLA_MAX_PAYLOAD), L_NUM(PLA_MODE_DGRAM), L_NUM(PLA_MODE_RAW), L_NUM(PLA_EV_REPLY), L_NUM(PLA_EV_ERROR),
+    L_NUM(PLA_TS_KERNEL), L_NUM(PLA_TS_USER),
+    L_SIZE(pla_event), L_FIELD(pla_event, rx_ns), L_FIELD(pla_event, token),
+    L_FIELD(pla_event, kind), L_FIELD(pla_event, family), L_FIELD(pla_event, icmp_type),
+    L_FIELD(pla_event, icmp_code), L_FIELD(pla_event, seq), L_FIELD(pla_event, ident),
+    L_FIELD(pla_event, ttl), L_FIELD(pla_event, ts_source), L_FIELD(pla_event, has_token),
+    L_FIELD(pla_event, length), L_FIELD(pla_event, from), L_FIELD(pla_event, dst),
+    L_SIZE(pla_sent), L_FIELD(pla_sent, tx_ns), L_FIELD(pla_sent, ts_source),
+    L_FIELD(pla_sent, reserved),
+    L_ERRNO(EPERM), L_ERRNO(EINTR), L_ERRNO(EBADF), L_ERRNO(EAGAIN), L_ERRNO(ENOMEM),
+    L_ERRNO(EACCES), L_ERRNO(EFAULT), L_ERRNO(ENODEV), L_ERRNO(EINVAL), L_ERRNO(ENFILE),
+    L_ERRNO(EMFILE), L_ERRNO(ERANGE), L_ERRNO(ENOSYS), L_ERRNO(EPROTO), L_ERRNO(EMSGSIZE),
+    L_ERRNO(EPROTONOSUPPORT), L_ERRNO(ESOCKTNOSUPPORT), L_ERRNO(EOPNOTSUPP),
+    L_ERRNO(EAFNOSUPPORT), L_ERRNO(EADDRINUSE), L_ERRNO(EADDRNOTAVAIL), L_ERRNO(ENETDOWN),
+    L_ERRNO(ENETUNREACH), L_ERRNO(ENOBUFS), L_ERRNO(ECONNREFUSED), L_ERRNO(EHOSTDOWN),
+    L_ERRNO(EHOSTUNREACH),
+};
+
+int32_t pla_layout(uint8_t *buf, uint32_t len) {
+  if (!buf || len == 0) return -EINVAL;
+  size_t used = 0;
+  for (size_t i = 0; i < sizeof LAYOUT / sizeof LAYOUT[0]; i++) {
+    const struct layout_line *l = &LAYOUT[i];
+    char line[128];
+    int n = l->type ? snprintf(line, sizeof line, "%s %lld %lld %s\n", l->key, l->value, l->size,
+                               l->type)
+                    : snprintf(line, sizeof line, "%s %lld\n", l->key, l->value);
+    if (n < 0 || (size_t)n >= sizeof line || (size_t)n >= len - used) return -ERANGE;
+    memcpy(buf + used, line, (size_t)n);
+    used += (size_t)n;
+  }
+  buf[used] = 0;
+  return (int32_t)used;
+}
+
+static void put_err(int32_t *err, int32_t value) {
+  if (err) memcpy(err, &value, sizeof value);
+}
+
+struct pla_ctx *pla_create(const uint8_t *cookie, uint32_t cookie_len, int32_t *err) {
+  if (!cookie || cookie_len != PLA_COOKIE_LEN) {
+    put_err(err, -EINVAL);
+    return NULL;
+  }
   struct pla_ctx *ctx = calloc(1, sizeof *ctx);
-  if (!ctx) return NULL;
+  if (!ctx) {
+    put_err(err, -ENOMEM);
+    return NULL;
+  }
   ctx->rx = malloc((size_t)BATCH * RXBUF);
-  ctx->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (!ctx->rx || ctx->wake_fd < 0) {
+  int e = ctx->rx ? 0 : -ENOMEM;
+  ctx->wake_fd = e ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (!e && ctx->wake_fd < 0) e = -errno;
+  if (e) {
     if (ctx->wake_fd >= 0) close(ctx->wake_fd);
     free(ctx->rx);
     free(ctx);
+    put_err(err, e);
     return NULL;
   }
+  put_err(err, 0);
   ctx->s4.fd = ctx->s6.fd = -1;
-  if (cookie) memcpy(ctx->cookie, cookie, PLA_COOKIE_LEN);
+  memcpy(ctx->cookie, cookie, PLA_COOKIE_LEN);
   /* Base in whole milliseconds so the TypeScript side can add it exactly. */
   ctx->base_ns = now_ns();
   ctx->base_ns -= ctx->base_ns % 1000000;
@@ -111,12 +169,14 @@ struct pla_ctx *pla_create(const uint8_t *cookie) {
 
 int64_t pla_base_ms(struct pla_ctx *ctx) { return ctx ? ctx->base_ns / 1000000 : -EINVAL; }
 
-static void enable_stamping(struct pla_sock *s) {
+/* Kernel receive stamps, and TX stamps if the kernel takes them: returns 1
+   then. */
+static int enable_stamping(int fd) {
   int on = 1;
-  setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
               SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
-  s->tx_stamping = setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0;
+  return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0;
 }
 
 static int open_mode(struct pla_ctx *ctx, int32_t family, int mode) {
@@ -126,8 +186,6 @@ static int open_mode(struct pla_ctx *ctx, int32_t family, int mode) {
   int type = (mode == PLA_MODE_DGRAM ? SOCK_DGRAM : SOCK_RAW) | SOCK_NONBLOCK | SOCK_CLOEXEC;
   int fd = socket(domain, type, proto);
   if (fd < 0) return -errno;
-  s->fd = fd;
-  s->mode = mode;
   int on = 1;
   int big = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
@@ -154,7 +212,8 @@ static int open_mode(struct pla_ctx *ctx, int32_t family, int mode) {
       setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f);
     }
   }
-  enable_stamping(s);
+  int tx_stamping = enable_stamping(fd);
+  uint16_t ident;
   if (mode == PLA_MODE_DGRAM) {
     /* The kernel owns the identifier of a ping socket: bind to learn it. */
     struct sockaddr_storage ss;
@@ -164,14 +223,21 @@ static int open_mode(struct pla_ctx *ctx, int32_t family, int mode) {
     if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
       int err = -errno;
       close(fd);
-      s->fd = -1;
       return err;
     }
-    s->ident = family == 4 ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
-                           : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    ident = family == 4 ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+                        : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
   } else {
-    s->ident = (uint16_t)(get16(ctx->cookie) ^ (family == 6 ? 0x5a5a : 0) ^ (uint16_t)getpid());
+    ident = (uint16_t)(pla_get16be(ctx->cookie) ^ (family == 6 ? 0x5a5a : 0) ^ (uint16_t)getpid());
   }
+  s->mode = mode;
+  s->ident = ident;
+  s->ttl = 0;
+  s->tx_stamping = tx_stamping;
+  s->tx_key = 0;
+  /* Published last, atomically: a pla_wait running on another thread reads
+     the descriptor (and nothing else of the socket). */
+  __atomic_store_n(&s->fd, fd, __ATOMIC_RELEASE);
   return mode;
 }
 
@@ -190,7 +256,8 @@ int32_t pla_open(struct pla_ctx *ctx, int32_t family) {
 
 int32_t pla_ident(struct pla_ctx *ctx, int32_t family) {
   struct pla_sock *s = sock_of(ctx, family);
-  if (!s || s->fd < 0) return -EBADF;
+  if (!s) return -EINVAL;
+  if (s->fd < 0) return -EBADF;
   return s->ident;
 }
 
@@ -205,10 +272,12 @@ static void put_addr(uint8_t *dst16, const uint8_t *src, size_t n) {
   memcpy(dst16, src, n);
 }
 
-static void name_to_addr(const struct sockaddr_storage *ss, uint8_t *out16) {
-  if (ss->ss_family == AF_INET)
+/* The address of a socket name `len` bytes long; anything shorter than its
+   family's sockaddr leaves `out16` as it was. */
+static void name_to_addr(const struct sockaddr_storage *ss, size_t len, uint8_t *out16) {
+  if (ss->ss_family == AF_INET && len >= sizeof(struct sockaddr_in))
     put_addr(out16, (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr, 4);
-  else if (ss->ss_family == AF_INET6)
+  else if (ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
     put_addr(out16, (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 }
 
@@ -219,12 +288,22 @@ static int take_token(struct pla_ctx *ctx, const uint8_t *payload, size_t len, s
   return 1;
 }
 
-static void read_cmsgs(struct msghdr *m, struct pla_event *ev);
+/* Takes the receive time and TTL / hop limit from a message's control data;
+   a TTL from the IP header (raw IPv4) stands. */
+static void read_cmsgs(const struct msghdr *m, struct pla_event *ev) {
+  struct pla_rx_info rx;
+  pla_rx_info_read(m, &rx);
+  if (rx.stamp_ns) {
+    ev->rx_ns = rx.stamp_ns;
+    ev->ts_source = PLA_TS_KERNEL;
+  }
+  if (ev->ttl < 0 && rx.ttl >= 0) ev->ttl = (int16_t)rx.ttl;
+}
 
 enum { ERRQ_NONE = -1, ERRQ_OTHER = 0, ERRQ_STAMP = 1, ERRQ_ICMP = 2 };
 
 /* Reads one entry off the error queue: a TX timestamp (tx, key) or, on ping
-   sockets, an ICMP error quoting our echo request (ev). */
+   sockets, an ICMP error quoting our echo request (ev, filled in only then). */
 static int errq_read(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, struct pla_event *ev,
                      int64_t *tx, uint32_t *key) {
   uint8_t ctl[CTLBUF];
@@ -241,50 +320,30 @@ static int errq_read(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, st
   m.msg_controllen = sizeof ctl;
   ssize_t got = recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
   if (got < 0) return ERRQ_NONE;
-  init_event(ev);
-  int64_t stamp = 0;
-  int origin = -1;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING &&
-        c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
-      struct scm_timestamping st;
-      memcpy(&st, CMSG_DATA(c), sizeof st);
-      stamp = ts_ns(&st.ts[0]);
-    } else if (((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
-                (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
-               c->cmsg_len >= CMSG_LEN(sizeof(struct sock_extended_err))) {
-      struct sock_extended_err ee;
-      memcpy(&ee, CMSG_DATA(c), sizeof ee);
-      origin = ee.ee_origin;
-      *key = ee.ee_data;
-      ev->icmp_type = ee.ee_type;
-      ev->icmp_code = ee.ee_code;
-      /* The offender address follows the struct inside the same cmsg. */
-      size_t room = c->cmsg_len - CMSG_LEN(sizeof ee);
-      struct sockaddr_storage off;
-      memset(&off, 0, sizeof off);
-      memcpy(&off, CMSG_DATA(c) + sizeof ee, room < sizeof off ? room : sizeof off);
-      if ((off.ss_family == AF_INET && room >= sizeof(struct sockaddr_in)) ||
-          (off.ss_family == AF_INET6 && room >= sizeof(struct sockaddr_in6)))
-        name_to_addr(&off, ev->from);
-    }
-  }
-  if (origin == SO_EE_ORIGIN_TIMESTAMPING && stamp != 0) {
-    *tx = stamp;
+  struct pla_errq_info info;
+  pla_errq_info_read(&m, &info);
+  if (pla_errq_tx_stamp(&info, key)) {
+    *tx = info.stamp_ns;
     return ERRQ_STAMP;
   }
-  if (origin != SO_EE_ORIGIN_ICMP && origin != SO_EE_ORIGIN_ICMP6) return ERRQ_OTHER;
-  if ((size_t)got < 8) return ERRQ_OTHER;
+  /* The quoted echo request: its ICMP header at least, and never more than
+     was copied (the kernel reports no more than the buffer holds; check). */
+  size_t len = (size_t)got < sizeof ctx->errbuf ? (size_t)got : sizeof ctx->errbuf;
+  if (!pla_errq_icmp(&info) || len < 8) return ERRQ_OTHER;
+  init_event(ev);
+  ev->icmp_type = info.ee.ee_type;
+  ev->icmp_code = info.ee.ee_code;
+  if (info.have_offender) name_to_addr(&info.offender, sizeof info.offender, ev->from);
   read_cmsgs(&m, ev);
   if (ev->ts_source != PLA_TS_KERNEL) ev->rx_ns = now_ns();
   ev->rx_ns -= ctx->base_ns;
   ev->ttl = -1;
   ev->kind = PLA_EV_ERROR;
   ev->family = (uint8_t)family;
-  ev->ident = get16(ctx->errbuf + 4);
-  ev->seq = get16(ctx->errbuf + 6);
-  name_to_addr(&name, ev->dst);
-  take_token(ctx, ctx->errbuf + 8, (size_t)got - 8, ev);
+  ev->ident = pla_get16be(ctx->errbuf + 4);
+  ev->seq = pla_get16be(ctx->errbuf + 6);
+  name_to_addr(&name, m.msg_namelen, ev->dst);
+  take_token(ctx, ctx->errbuf + 8, len - 8, ev);
   return ERRQ_ICMP;
 }
 
@@ -302,10 +361,13 @@ static int set_ttl(struct pla_sock *s, int32_t family, int32_t ttl) {
   return 0;
 }
 
-int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint32_t scope_id,
-                 uint16_t seq, uint64_t token, uint32_t size, int32_t ttl, uint8_t *out) {
+int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint32_t addr_len,
+                 uint32_t scope_id, uint16_t seq, uint64_t token, uint32_t size, int32_t ttl,
+                 uint8_t *out, uint32_t out_len) {
   struct pla_sock *s = sock_of(ctx, family);
-  if (!s || !addr || !out) return -EINVAL;
+  if (!s || !addr || !out || addr_len < (family == 4 ? 4u : 16u) ||
+      out_len < sizeof(struct pla_sent))
+    return -EINVAL;
   if (s->fd < 0) return -EBADF;
   if (size < PLA_MIN_PAYLOAD || size > PLA_MAX_PAYLOAD || ttl < 0 || ttl > 255) return -EINVAL;
   int r = set_ttl(s, family, ttl);
@@ -315,21 +377,15 @@ int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint3
   p[0] = family == 4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
   p[1] = 0;
   p[2] = p[3] = 0;
-  p[4] = (uint8_t)(s->ident >> 8);
-  p[5] = (uint8_t)s->ident;
-  p[6] = (uint8_t)(seq >> 8);
-  p[7] = (uint8_t)seq;
+  pla_put16be(p + 4, s->ident);
+  pla_put16be(p + 6, seq);
   memcpy(p + 8, ctx->cookie, PLA_COOKIE_LEN);
   for (int i = 0; i < 8; i++) p[16 + i] = (uint8_t)(token >> (8 * i));
   for (uint32_t i = PLA_MIN_PAYLOAD; i < size; i++) p[8 + i] = (uint8_t)i;
   size_t len = 8 + (size_t)size;
-  if (family == 4) {
-    /* ICMPv6 checksums are the kernel's (pseudo-header); v4 ping sockets
-       recompute it anyway. */
-    uint16_t c = checksum(p, len);
-    p[2] = (uint8_t)(c >> 8);
-    p[3] = (uint8_t)c;
-  }
+  /* ICMPv6 checksums are the kernel's (pseudo-header); v4 ping sockets
+     recompute it anyway. */
+  if (family == 4) pla_icmp_put_checksum(p, len);
 
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
@@ -385,7 +441,7 @@ int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint3
 static int64_t mono_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts_ns(&ts);
+  return pla_timespec_ns(&ts);
 }
 
 static int drain_wake(struct pla_ctx *ctx) {
@@ -396,8 +452,11 @@ static int drain_wake(struct pla_ctx *ctx) {
 
 int32_t pla_wait(struct pla_ctx *ctx, int32_t timeout_us, int32_t linger_us) {
   if (!ctx) return -EINVAL;
-  struct pollfd fds[3] = {
-      {ctx->wake_fd, POLLIN, 0}, {ctx->s4.fd, POLLIN, 0}, {ctx->s6.fd, POLLIN, 0}};
+  /* The descriptors are all pla_wait reads of the context (see "Threads" in
+     pla_icmp.h); pla_open may publish one meanwhile. */
+  struct pollfd fds[3] = {{ctx->wake_fd, POLLIN, 0},
+                          {__atomic_load_n(&ctx->s4.fd, __ATOMIC_ACQUIRE), POLLIN, 0},
+                          {__atomic_load_n(&ctx->s6.fd, __ATOMIC_ACQUIRE), POLLIN, 0}};
   if (timeout_us < 0 || timeout_us > 1000000) timeout_us = 1000000; /* never park for long */
   struct timespec ts = {timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000};
   int64_t start = linger_us > 0 ? mono_ns() : 0;
@@ -447,8 +506,8 @@ static int decode_quoted(struct pla_ctx *ctx, int32_t family, int mode, const ui
   }
   const uint8_t *ic = q + hl;
   if (ic[0] != (family == 4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST)) return 0;
-  ev->ident = get16(ic + 4);
-  ev->seq = get16(ic + 6);
+  ev->ident = pla_get16be(ic + 4);
+  ev->seq = pla_get16be(ic + 6);
   struct pla_sock *s = sock_of(ctx, family);
   if (mode == PLA_MODE_RAW && ev->ident != s->ident) return 0;
   take_token(ctx, ic + 8, qlen - hl - 8, ev);
@@ -468,14 +527,14 @@ static int decode(struct pla_ctx *ctx, int32_t family, int mode, const uint8_t *
   if (family == 4 && mode == PLA_MODE_RAW) {
     if (len < 20 || (pkt[0] >> 4) != 4) return 0;
     size_t hl = (size_t)(pkt[0] & 0x0f) * 4;
-    size_t tot = get16(pkt + 2);
+    size_t tot = pla_get16be(pkt + 2);
     if (hl < 20 || hl > len || pkt[9] != IPPROTO_ICMP) return 0;
     if (tot < hl || tot > len) return 0; /* truncated or lying header */
     ev->ttl = pkt[8];
     put_addr(ev->from, pkt + 12, 4);
     ic = pkt + hl;
     il = tot - hl;
-    if (il < 8 || checksum(ic, il) != 0) return 0;
+    if (il < 8 || pla_inet_checksum(ic, il) != 0) return 0;
   }
   if (il < 8) return 0;
   ev->icmp_type = ic[0];
@@ -483,8 +542,8 @@ static int decode(struct pla_ctx *ctx, int32_t family, int mode, const uint8_t *
   int reply = family == 4 ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY;
   if (ic[0] == reply) {
     ev->kind = PLA_EV_REPLY;
-    ev->ident = get16(ic + 4);
-    ev->seq = get16(ic + 6);
+    ev->ident = pla_get16be(ic + 4);
+    ev->seq = pla_get16be(ic + 6);
     ev->length = (uint32_t)(il - 8);
     memcpy(ev->dst, ev->from, 16);
     int mine = take_token(ctx, ic + 8, il - 8, ev);
@@ -501,8 +560,8 @@ static int decode(struct pla_ctx *ctx, int32_t family, int mode, const uint8_t *
 }
 
 int32_t pla_decode(struct pla_ctx *ctx, int32_t family, int32_t mode, const uint8_t *pkt, uint32_t len,
-                   uint8_t *event) {
-  if (!ctx || !event || (family != 4 && family != 6) ||
+                   uint8_t *event, uint32_t event_len) {
+  if (!ctx || !event || event_len < sizeof(struct pla_event) || (family != 4 && family != 6) ||
       (mode != PLA_MODE_DGRAM && mode != PLA_MODE_RAW))
     return -EINVAL;
   struct pla_event ev;
@@ -512,25 +571,13 @@ int32_t pla_decode(struct pla_ctx *ctx, int32_t family, int32_t mode, const uint
   return r;
 }
 
-static void read_cmsgs(struct msghdr *m, struct pla_event *ev) {
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS &&
-        c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
-      struct timespec ts;
-      memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      ev->rx_ns = ts_ns(&ts);
-      ev->ts_source = PLA_TS_KERNEL;
-    } else if (((c->cmsg_level == SOL_IP && c->cmsg_type == IP_TTL) ||
-                (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) &&
-               c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-      int v;
-      memcpy(&v, CMSG_DATA(c), sizeof v);
-      if (ev->ttl < 0 && v >= 0 && v <= 255) ev->ttl = (int16_t)v;
-    }
-  }
+/* Copies one event out; the caller's buffer need not be aligned. */
+static void put_event(uint8_t *events, uint32_t i, const struct pla_event *ev) {
+  memcpy(events + (size_t)i * sizeof *ev, ev, sizeof *ev);
 }
 
-static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, struct pla_event *out,
+/* Reads and decodes up to `cap` packets of one socket into events[0..cap). */
+static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, uint8_t *events,
                      uint32_t cap) {
   uint32_t n = 0;
   while (n < cap) {
@@ -555,17 +602,19 @@ static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, st
       return n ? (int)n : -errno;
     }
     int64_t fallback = now_ns();
-    for (int i = 0; i < got; i++) {
+    for (int i = 0; i < got && (unsigned)i < want; i++) {
       struct msghdr *m = &ctx->msgs[i].msg_hdr;
-      struct pla_event *ev = &out[n];
-      init_event(ev);
-      if (m->msg_flags & MSG_TRUNC) continue;
-      name_to_addr(&ctx->names[i], ev->from);
-      read_cmsgs(m, ev);
-      if (!decode(ctx, family, s->mode, ctx->iov[i].iov_base, ctx->msgs[i].msg_len, ev)) continue;
-      if (ev->ts_source != PLA_TS_KERNEL) ev->rx_ns = fallback;
-      ev->rx_ns -= ctx->base_ns;
-      n++;
+      struct pla_event ev;
+      init_event(&ev);
+      /* Cut short (never with RXBUF above the largest reply) or claiming more
+         than the buffer: not decoded. */
+      if ((m->msg_flags & MSG_TRUNC) || ctx->msgs[i].msg_len > RXBUF) continue;
+      name_to_addr(&ctx->names[i], m->msg_namelen, ev.from);
+      read_cmsgs(m, &ev);
+      if (!decode(ctx, family, s->mode, ctx->iov[i].iov_base, ctx->msgs[i].msg_len, &ev)) continue;
+      if (ev.ts_source != PLA_TS_KERNEL) ev.rx_ns = fallback;
+      ev.rx_ns -= ctx->base_ns;
+      put_event(events, n++, &ev);
     }
     if ((unsigned)got < want) break;
   }
@@ -573,11 +622,13 @@ static int recv_sock(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, st
 }
 
 /* Drains both sockets (and their error queues) without blocking. */
-int32_t pla_recv(struct pla_ctx *ctx, uint8_t *events, uint32_t capacity) {
+int32_t pla_recv(struct pla_ctx *ctx, uint8_t *events, uint32_t events_len) {
   if (!ctx || !events) return -EINVAL;
-  struct pla_event *out = (struct pla_event *)(void *)events;
+  uint32_t capacity = events_len / (uint32_t)sizeof(struct pla_event);
+  if (capacity == 0) return -EINVAL;
   uint32_t n = 0;
-  for (uint32_t i = 0; i < ctx->stash_n && n < capacity; i++) out[n++] = ctx->stash[i];
+  for (uint32_t i = 0; i < ctx->stash_n && n < capacity; i++)
+    put_event(events, n++, &ctx->stash[i]);
   if (n < ctx->stash_n) {
     memmove(ctx->stash, ctx->stash + n, (ctx->stash_n - n) * sizeof ctx->stash[0]);
     ctx->stash_n -= n;
@@ -593,12 +644,13 @@ int32_t pla_recv(struct pla_ctx *ctx, uint8_t *events, uint32_t capacity) {
     for (int i = 0; i < 256 && n < capacity; i++) {
       int64_t t;
       uint32_t k;
-      int r = errq_read(ctx, family, s, &out[n], &t, &k);
+      struct pla_event ev;
+      int r = errq_read(ctx, family, s, &ev, &t, &k);
       if (r == ERRQ_NONE) break;
-      if (r == ERRQ_ICMP) n++;
+      if (r == ERRQ_ICMP) put_event(events, n++, &ev);
     }
     if (n < capacity) {
-      int r = recv_sock(ctx, family, s, out + n, capacity - n);
+      int r = recv_sock(ctx, family, s, events + (size_t)n * sizeof(struct pla_event), capacity - n);
       if (r < 0) return n ? (int32_t)n : r;
       n += (uint32_t)r;
     }

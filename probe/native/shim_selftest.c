@@ -7,9 +7,13 @@
  * private network namespace), ICMP errors through the real kernel path.
  * Sends only to loopback and that address. Exit 0 = passed; 1 = a check failed (message on
  * stderr); sanitizer reports abort on their own. */
+#define _GNU_SOURCE
 #include "pla_icmp.h"
+#include "pla_wire.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +45,6 @@ static uint64_t rnd(void) {
 }
 static uint32_t below(uint32_t n) { return n ? (uint32_t)(rnd() % n) : 0; }
 
-static uint16_t csum(const uint8_t *p, size_t len) {
-  uint32_t s = 0;
-  for (size_t i = 0; i + 1 < len; i += 2) s += (uint32_t)(p[i] << 8 | p[i + 1]);
-  if (len & 1) s += (uint32_t)(p[len - 1] << 8);
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return (uint16_t)~s;
-}
-
 /* ICMP echo (request or reply) with our cookie and `token`; returns its length. */
 static size_t echo(uint8_t *p, uint8_t type, uint16_t ident, uint16_t seq, uint64_t token,
                    size_t payload) {
@@ -58,7 +54,7 @@ static size_t echo(uint8_t *p, uint8_t type, uint16_t ident, uint16_t seq, uint6
   p[6] = (uint8_t)(seq >> 8), p[7] = (uint8_t)seq;
   memcpy(p + 8, COOKIE, 8);
   for (int i = 0; i < 8; i++) p[16 + i] = (uint8_t)(token >> (8 * i));
-  uint16_t c = csum(p, 8 + payload);
+  uint16_t c = pla_inet_checksum(p, 8 + payload);
   p[2] = (uint8_t)(c >> 8), p[3] = (uint8_t)c;
   return 8 + payload;
 }
@@ -94,7 +90,7 @@ static size_t valid_packet(uint8_t *out, int family, int mode, uint16_t ident) {
     memset(icmp, 0, 8);
     icmp[0] = family == 4 ? 3 : 1, icmp[1] = (uint8_t)below(4);
     n = 8 + q;
-    uint16_t c = csum(icmp, n);
+    uint16_t c = pla_inet_checksum(icmp, n);
     icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
   }
   if (family == 4 && mode == PLA_MODE_RAW) return ip_wrap(out, 4, icmp, n);
@@ -121,7 +117,7 @@ static int decode_exact(struct pla_ctx *ctx, int family, int mode, const uint8_t
   uint8_t *pkt = malloc(len ? len : 1);
   memcpy(pkt, src, len);
   uint8_t raw[sizeof(struct pla_event)];
-  int r = pla_decode(ctx, family, mode, len ? pkt : NULL, (uint32_t)len, raw);
+  int r = pla_decode(ctx, family, mode, len ? pkt : NULL, (uint32_t)len, raw, sizeof raw);
   free(pkt);
   struct pla_event ev;
   memcpy(&ev, raw, sizeof ev);
@@ -158,12 +154,115 @@ static void fuzz_decode(struct pla_ctx *ctx) {
   }
   /* Bad arguments are refused, never dereferenced. */
   uint8_t ev[64], pkt[64] = {0};
-  CHECK(pla_decode(NULL, 4, PLA_MODE_RAW, pkt, 64, ev) == -EINVAL, "NULL ctx");
-  CHECK(pla_decode(ctx, 5, PLA_MODE_RAW, pkt, 64, ev) == -EINVAL, "family 5");
-  CHECK(pla_decode(ctx, 4, 9, pkt, 64, ev) == -EINVAL, "mode 9");
-  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, pkt, 64, NULL) == -EINVAL, "NULL event");
-  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, NULL, 64, ev) == 0, "NULL packet");
+  CHECK(pla_decode(NULL, 4, PLA_MODE_RAW, pkt, 64, ev, 64) == -EINVAL, "NULL ctx");
+  CHECK(pla_decode(ctx, 5, PLA_MODE_RAW, pkt, 64, ev, 64) == -EINVAL, "family 5");
+  CHECK(pla_decode(ctx, 4, 9, pkt, 64, ev, 64) == -EINVAL, "mode 9");
+  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, pkt, 64, NULL, 64) == -EINVAL, "NULL event");
+  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, pkt, 64, ev, 63) == -EINVAL, "short event buffer");
+  CHECK(pla_decode(ctx, 4, PLA_MODE_RAW, NULL, 64, ev, 64) == 0, "NULL packet");
   fprintf(stderr, "selftest: %d decodes, %u accepted\n", FUZZ_ROUNDS * 4 / 3, accepted);
+}
+
+/* RFC 1071's example, odd lengths, and a sum that folds more than once. */
+static void checksum_vectors(void) {
+  const uint8_t rfc[8] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+  CHECK(pla_inet_checksum(rfc, 8) == (uint16_t)~0xddf2, "RFC 1071 example");
+  const uint8_t odd[3] = {0x12, 0x34, 0x56};
+  CHECK(pla_inet_checksum(odd, 3) == (uint16_t)~(0x1234 + 0x5600), "odd length");
+  static uint8_t ones[65536];
+  memset(ones, 0xff, sizeof ones);
+  CHECK(pla_inet_checksum(ones, sizeof ones) == 0, "all ones");
+  uint8_t msg[12] = {8, 0, 0, 0, 0x12, 0x34, 0, 1, 'p', 'l', 'a', '!'};
+  pla_icmp_put_checksum(msg, sizeof msg);
+  CHECK(pla_inet_checksum(msg, sizeof msg) == 0, "a stored checksum sums to 0");
+}
+
+/* Control messages in an exact-size heap block, so ASan sees any over-read:
+   well-formed ones are read; short ones and ones claiming more than the
+   buffer holds are skipped. */
+static void cmsg_parsers(void) {
+  struct timespec ts = {1700000000, 123456789};
+  int ttl = 57;
+  size_t len = CMSG_SPACE(sizeof ts) + CMSG_SPACE(sizeof ttl);
+  uint8_t *ctl = calloc(1, len);
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_control = ctl;
+  m.msg_controllen = len;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_TIMESTAMPNS, c->cmsg_len = CMSG_LEN(sizeof ts);
+  memcpy(CMSG_DATA(c), &ts, sizeof ts);
+  c = CMSG_NXTHDR(&m, c);
+  c->cmsg_level = SOL_IP, c->cmsg_type = IP_TTL, c->cmsg_len = CMSG_LEN(sizeof ttl);
+  memcpy(CMSG_DATA(c), &ttl, sizeof ttl);
+  struct pla_rx_info rx;
+  pla_rx_info_read(&m, &rx);
+  CHECK(rx.stamp_ns == 1700000000123456789LL && rx.ttl == 57, "rx info %lld ttl %d",
+        (long long)rx.stamp_ns, rx.ttl);
+  /* The TTL message claims more bytes than the buffer holds. */
+  c->cmsg_len = CMSG_LEN(sizeof ttl) + 64;
+  pla_rx_info_read(&m, &rx);
+  CHECK(rx.ttl == -1, "TTL from an overlong message: %d", rx.ttl);
+  CHECK(pla_cmsg_payload(&m, c, sizeof ttl, NULL) == NULL, "overlong payload");
+  /* Too short for its type. */
+  c->cmsg_len = CMSG_LEN(2);
+  pla_rx_info_read(&m, &rx);
+  CHECK(rx.ttl == -1 && rx.stamp_ns != 0, "short TTL message");
+  free(ctl);
+
+  /* An error-queue entry: extended error, offender cut short, TX stamp. */
+  struct sock_extended_err ee;
+  memset(&ee, 0, sizeof ee);
+  ee.ee_errno = ENOMSG, ee.ee_origin = SO_EE_ORIGIN_TIMESTAMPING, ee.ee_info = SCM_TSTAMP_SND;
+  ee.ee_data = 41;
+  struct scm_timestamping st;
+  memset(&st, 0, sizeof st);
+  st.ts[0] = ts;
+  struct sockaddr_in off;
+  memset(&off, 0, sizeof off);
+  off.sin_family = AF_INET;
+  len = CMSG_SPACE(sizeof ee + sizeof off) + CMSG_SPACE(sizeof st);
+  ctl = calloc(1, len);
+  m.msg_control = ctl;
+  m.msg_controllen = len;
+  c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_IP, c->cmsg_type = IP_RECVERR, c->cmsg_len = CMSG_LEN(sizeof ee + sizeof off);
+  memcpy(CMSG_DATA(c), &ee, sizeof ee);
+  memcpy(CMSG_DATA(c) + sizeof ee, &off, sizeof off);
+  struct cmsghdr *e = c;
+  c = CMSG_NXTHDR(&m, c);
+  c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_TIMESTAMPING, c->cmsg_len = CMSG_LEN(sizeof st);
+  memcpy(CMSG_DATA(c), &st, sizeof st);
+  struct pla_errq_info info;
+  uint32_t key = 0;
+  pla_errq_info_read(&m, &info);
+  CHECK(pla_errq_tx_stamp(&info, &key) && key == 41 && info.stamp_ns == 1700000000123456789LL,
+        "TX stamp key %u", key);
+  CHECK(info.have_offender && !pla_errq_icmp(&info), "offender / origin");
+  e->cmsg_len = CMSG_LEN(sizeof ee + 4); /* offender cut short */
+  pla_errq_info_read(&m, &info);
+  CHECK(info.have_ee && !info.have_offender, "short offender");
+  e->cmsg_len = CMSG_LEN(sizeof ee - 1); /* extended error cut short */
+  pla_errq_info_read(&m, &info);
+  CHECK(!info.have_ee && !pla_errq_tx_stamp(&info, &key), "short extended error");
+  free(ctl);
+}
+
+/* pla_layout: the whole table fits, a byte less does not, nothing overruns
+   (exact-size heap blocks). */
+static void layout_table(void) {
+  static uint8_t big[8192];
+  int n = pla_layout(big, sizeof big);
+  CHECK(n > 0 && (size_t)n == strlen((char *)big), "pla_layout: %d", n);
+  CHECK(n > 0 && strstr((char *)big, "pla_event 64\n") && strstr((char *)big, "pla_event.seq 20 2 u16\n") &&
+            strstr((char *)big, "pla_event.from 32 16 u8\n") && strstr((char *)big, "errno.EPERM 1\n"),
+        "layout table:\n%s", (char *)big);
+  if (n <= 0) return;
+  uint8_t *exact = malloc((size_t)n + 1);
+  CHECK(pla_layout(exact, (uint32_t)n + 1) == n, "exact fit");
+  CHECK(pla_layout(exact, (uint32_t)n) == -ERANGE, "one byte short");
+  free(exact);
+  CHECK(pla_layout(NULL, 100) == -EINVAL && pla_layout(big, 0) == -EINVAL, "NULL / empty");
 }
 
 static int64_t mono_ms(void) {
@@ -184,19 +283,20 @@ static void round_trip(struct pla_ctx *ctx, int family) {
   if (family == 4) addr[0] = 127, addr[3] = 1;
   else addr[15] = 1;
   int seen[ECHOES] = {0}, got = 0;
-  static uint8_t events[64 * 64];
+  /* Events go to an odd address: the shim must not assume alignment. */
+  uint8_t *block = malloc(64 * 64 + 1), *events = block + 1;
   /* Sizes up to the largest payload, whose reply fills the receive buffer. */
   uint32_t sizes[ECHOES];
   for (int i = 0; i < ECHOES; i++) sizes[i] = i == ECHOES - 1 ? PLA_MAX_PAYLOAD : 16 + (uint32_t)i * 50;
   for (int i = 0; i < ECHOES; i++) {
     uint8_t sent[16];
-    int r = pla_send(ctx, family, addr, 0, (uint16_t)(1000 + i), (uint64_t)family << 32 | (uint64_t)i,
-                     sizes[i], i == 3 ? 7 : 0, sent);
+    int r = pla_send(ctx, family, addr, sizeof addr, 0, (uint16_t)(1000 + i),
+                     (uint64_t)family << 32 | (uint64_t)i, sizes[i], i == 3 ? 7 : 0, sent, sizeof sent);
     CHECK(r == 0, "pla_send IPv%d #%d: %s", family, i, strerror(-r));
   }
   for (int64_t end = mono_ms() + 3000; got < ECHOES && mono_ms() < end;) {
     CHECK(pla_wait(ctx, 100000, got > 0 ? 200 : 0) >= 0, "pla_wait");
-    int n = pla_recv(ctx, events, 64);
+    int n = pla_recv(ctx, events, 64 * 64);
     CHECK(n >= 0, "pla_recv: %d", n);
     for (int k = 0; k < n; k++) {
       struct pla_event ev;
@@ -210,6 +310,7 @@ static void round_trip(struct pla_ctx *ctx, int family) {
       got++;
     }
   }
+  free(block);
   CHECK(got == ECHOES, "IPv%d: %d of %d echo replies", family, got, ECHOES);
   fprintf(stderr, "selftest: IPv%d %s socket: %d/%d replies\n", family,
           mode == PLA_MODE_RAW ? "raw" : "ping", got, ECHOES);
@@ -221,7 +322,7 @@ static int drain_all(struct pla_ctx *ctx, int *errors, uint64_t want_token, int 
   int total = 0, idle = 0;
   for (int64_t end = mono_ms() + 3000; idle < 3 && mono_ms() < end;) {
     pla_wait(ctx, 50000, 0);
-    int n = pla_recv(ctx, events, 256);
+    int n = pla_recv(ctx, events, sizeof events);
     CHECK(n >= 0, "pla_recv failed: %s", strerror(-n));
     if (n <= 0) {
       idle++;
@@ -255,13 +356,15 @@ static void icmp_errors(struct pla_ctx *ctx, const char *target) {
   }
   addr[0] = (uint8_t)a, addr[1] = (uint8_t)b, addr[2] = (uint8_t)c, addr[3] = (uint8_t)d;
   int errors = 0, seen = 0;
-  CHECK(pla_send(ctx, 4, addr, 0, 7, 0xabcdef, 56, 1, out) == 0, "TTL 1 probe");
+  CHECK(pla_send(ctx, 4, addr, 4, 0, 7, 0xabcdef, 56, 1, out, sizeof out) == 0, "TTL 1 probe");
   drain_all(ctx, &errors, 0xabcdef, &seen);
   CHECK(errors == 1 && seen, "time exceeded: %d error(s), token %s", errors, seen ? "seen" : "missing");
   /* Fill the receive buffer with unread replies, then provoke the error. */
   /* 8000 x 1.4 kB of replies: more than the largest receive buffer (2 x rmem_max, 8 MiB). */
-  for (int i = 0; i < 8000; i++) pla_send(ctx, 4, lo, 0, (uint16_t)i, (uint64_t)i, 1400, 0, out);
-  CHECK(pla_send(ctx, 4, addr, 0, 8, 0xabcdf0, 56, 1, out) == 0, "TTL 1 probe, buffer full");
+  for (int i = 0; i < 8000; i++)
+    pla_send(ctx, 4, lo, sizeof lo, 0, (uint16_t)i, (uint64_t)i, 1400, 0, out, sizeof out);
+  CHECK(pla_send(ctx, 4, addr, 4, 0, 8, 0xabcdf0, 56, 1, out, sizeof out) == 0,
+        "TTL 1 probe, buffer full");
   struct timespec pause = {0, 50000000};
   nanosleep(&pause, NULL);
   errors = seen = 0;
@@ -270,27 +373,99 @@ static void icmp_errors(struct pla_ctx *ctx, const char *target) {
   fprintf(stderr, "selftest: ICMP errors: %d events read with an error pending\n", got);
 }
 
+struct waiter {
+  struct pla_ctx *ctx;
+  int running, stop; /* atomic */
+  int waits, errors;
+};
+
+static void *waiter_main(void *arg) {
+  struct waiter *w = arg;
+  __atomic_store_n(&w->running, 1, __ATOMIC_RELEASE);
+  do {
+    if (pla_wait(w->ctx, 20000, 100) < 0) w->errors++;
+    w->waits++;
+  } while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE));
+  return NULL;
+}
+
+/* The rules of "Threads" in pla_icmp.h, followed: one thread blocks in
+ * pla_wait (as Deno's FFI pool does) while this one opens sockets, sends,
+ * receives and wakes it. asan_test.ts also runs this under ThreadSanitizer
+ * ("threads" as the only argument). 200 echoes to 127.0.0.1 at most. */
+static void threads(void) {
+  struct pla_ctx *ctx = pla_create(COOKIE, sizeof COOKIE, NULL);
+  CHECK(ctx != NULL, "pla_create");
+  if (!ctx) return;
+  struct waiter w = {ctx, 0, 0, 0, 0};
+  pthread_t t;
+  if (pthread_create(&t, NULL, waiter_main, &w) != 0) {
+    CHECK(0, "pthread_create");
+    pla_destroy(ctx);
+    return;
+  }
+  while (!__atomic_load_n(&w.running, __ATOMIC_ACQUIRE)) sched_yield();
+  uint8_t lo[4] = {127, 0, 0, 1}, out[16];
+  static uint8_t events[64 * 16];
+  int mode = pla_open(ctx, 4), replies = 0;
+  struct timespec gap = {0, 100000}; /* so waits and calls overlap */
+  for (int i = 0; i < 200; i++) {
+    nanosleep(&gap, NULL);
+    if (mode > 0) pla_send(ctx, 4, lo, sizeof lo, 0, (uint16_t)i, (uint64_t)i, 56, 0, out, sizeof out);
+    CHECK(pla_wake(ctx) == 0, "pla_wake");
+    int n = pla_recv(ctx, events, sizeof events);
+    CHECK(n >= 0, "pla_recv: %d", n);
+    replies += n > 0 ? n : 0;
+    if (i == 100) pla_open(ctx, 6); /* published while a wait may be blocking */
+  }
+  __atomic_store_n(&w.stop, 1, __ATOMIC_RELEASE);
+  pla_wake(ctx);
+  pthread_join(t, NULL);
+  CHECK(w.errors == 0 && w.waits > 0, "waiter: %d waits, %d failed", w.waits, w.errors);
+  pla_destroy(ctx);
+  fprintf(stderr, "selftest: threads: %d waits beside 200 wakes (%d events read)\n", w.waits, replies);
+}
+
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "threads") == 0) {
+    threads();
+    if (failures) fprintf(stderr, "selftest: %d check(s) failed\n", failures);
+    else fprintf(stderr, "selftest: ok\n");
+    return failures ? 1 : 0;
+  }
   rng_state = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
   CHECK(pla_abi_version() == PLA_ABI_VERSION, "ABI");
-  struct pla_ctx *ctx = pla_create(COOKIE);
-  CHECK(ctx != NULL, "pla_create");
+  checksum_vectors();
+  cmsg_parsers();
+  layout_table();
+  int32_t err = 1;
+  CHECK(pla_create(COOKIE, 7, &err) == NULL && err == -EINVAL, "short cookie: %d", err);
+  CHECK(pla_create(NULL, 8, NULL) == NULL, "NULL cookie");
+  struct pla_ctx *ctx = pla_create(COOKIE, sizeof COOKIE, &err);
+  CHECK(ctx != NULL && err == 0, "pla_create: %d", err);
   if (!ctx) return 1;
   fuzz_decode(ctx);
-  CHECK(pla_ident(ctx, 7) == -EBADF, "ident of family 7");
+  CHECK(pla_ident(ctx, 7) == -EINVAL, "ident of family 7");
+  CHECK(pla_ident(ctx, 4) == -EBADF, "ident before open");
   CHECK(pla_wake(ctx) == 0 && pla_wait(ctx, 1000, 0) >= 0, "wake then wait");
   CHECK(pla_wake(ctx) == 0 && pla_wait(ctx, 1000, 500) >= 0, "wake then lingering wait");
   round_trip(ctx, 4);
   round_trip(ctx, 6);
   if (argc > 2) icmp_errors(ctx, argv[2]);
+  threads();
   /* Refused before anything is sent (EINVAL, or EBADF without a socket). */
   uint8_t addr[16] = {127, 0, 0, 1}, out[16];
-  CHECK(pla_send(ctx, 4, addr, 0, 1, 1, 8, 0, out) < 0, "payload below the minimum");
-  CHECK(pla_send(ctx, 4, addr, 0, 1, 1, PLA_MAX_PAYLOAD + 1, 0, out) < 0, "oversized payload");
-  CHECK(pla_send(ctx, 4, addr, 0, 1, 1, 56, 256, out) < 0, "ttl 256");
-  CHECK(pla_send(ctx, 4, NULL, 0, 1, 1, 56, 0, out) == -EINVAL, "NULL address");
-  CHECK(pla_send(ctx, 5, addr, 0, 1, 1, 56, 0, out) == -EINVAL, "family 5");
-  CHECK(pla_recv(ctx, NULL, 4) == -EINVAL, "NULL event buffer");
+  CHECK(pla_send(ctx, 4, addr, 16, 0, 1, 1, 8, 0, out, 16) < 0, "payload below the minimum");
+  CHECK(pla_send(ctx, 4, addr, 16, 0, 1, 1, PLA_MAX_PAYLOAD + 1, 0, out, 16) < 0,
+        "oversized payload");
+  CHECK(pla_send(ctx, 4, addr, 16, 0, 1, 1, 56, 256, out, 16) < 0, "ttl 256");
+  CHECK(pla_send(ctx, 4, NULL, 16, 0, 1, 1, 56, 0, out, 16) == -EINVAL, "NULL address");
+  CHECK(pla_send(ctx, 4, addr, 3, 0, 1, 1, 56, 0, out, 16) == -EINVAL, "3-byte IPv4 address");
+  CHECK(pla_send(ctx, 6, addr, 15, 0, 1, 1, 56, 0, out, 16) == -EINVAL, "15-byte IPv6 address");
+  CHECK(pla_send(ctx, 4, addr, 16, 0, 1, 1, 56, 0, out, 15) == -EINVAL, "short result buffer");
+  CHECK(pla_send(ctx, 5, addr, 16, 0, 1, 1, 56, 0, out, 16) == -EINVAL, "family 5");
+  CHECK(pla_recv(ctx, NULL, 64) == -EINVAL, "NULL event buffer");
+  CHECK(pla_recv(ctx, out, sizeof out) == -EINVAL, "event buffer below one event");
   pla_destroy(ctx);
   pla_destroy(NULL);
   if (failures) {

@@ -18,14 +18,17 @@
  *   {"ev":"done","sent":N,"replies":R,"icmp_errors":E,"tx_user":U}
  * Replies are listed in arrival order, duplicates included.
  *
- * Build: cc -O2 -Wall -Wextra -o echo_client echo_client.c
+ * Build (testbed.ts does, flags from probe/native/build.ts):
+ *   cc -O2 -Wall -Wextra -Werror -I probe/native -o echo_client echo_client.c
+ * Checksum and control-message parsing come from probe/native/pla_wire.h, shared
+ * with the shim.
  */
 #define _GNU_SOURCE
+#include "pla_wire.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/errqueue.h>
-#include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
@@ -76,18 +79,6 @@ static int64_t clock_ns(clockid_t c) {
   return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
-static uint16_t inet_cksum(const uint8_t *p, size_t len) {
-  uint32_t sum = 0;
-  while (len > 1) {
-    sum += (uint32_t)((p[0] << 8) | p[1]);
-    p += 2;
-    len -= 2;
-  }
-  if (len) sum += (uint32_t)(p[0] << 8);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)~sum;
-}
-
 static int parse_num(const char *name, const char *s, double lo, double hi, double *out) {
   char *end = NULL;
   errno = 0;
@@ -117,29 +108,13 @@ static void drain_errqueue(int fd) {
     msg.msg_control = ctrl.buf;
     msg.msg_controllen = sizeof(ctrl.buf);
     if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return;
-    int64_t ts = 0;
-    int have_ts = 0, have_key = 0;
+    struct pla_errq_info info;
     uint32_t key = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
-        struct scm_timestamping t;
-        memcpy(&t, CMSG_DATA(c), sizeof(t));
-        ts = (int64_t)t.ts[0].tv_sec * NS_PER_S + t.ts[0].tv_nsec;
-        have_ts = ts != 0;
-      } else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) {
-        struct sock_extended_err ee;
-        memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-        if (ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
-            ee.ee_info == SCM_TSTAMP_SND) {
-          key = ee.ee_data;
-          have_key = 1;
-        }
-      }
-    }
-    if (!have_ts || !have_key || !g_keys_trusted || key >= g_nkeys) continue;
+    pla_errq_info_read(&msg, &info);
+    if (!pla_errq_tx_stamp(&info, &key) || !g_keys_trusted || key >= g_nkeys) continue;
     struct sent_info *s = &g_sent[g_keymap[key]];
-    if (ts >= s->before && !s->have_kernel) {
-      s->tx_ns = ts;
+    if (info.stamp_ns >= s->before && !s->have_kernel) {
+      s->tx_ns = info.stamp_ns;
       s->have_kernel = 1;
     }
   }
@@ -172,14 +147,9 @@ static void receive(int fd, uint32_t dst, uint16_t id, uint16_t seq0, unsigned c
     if (from != dst) continue;
     const uint8_t *icmp = buf + ihl;
     size_t ilen = len - ihl;
-    int64_t rx = user_rx;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-        struct timespec ts;
-        memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-        rx = (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-      }
-    }
+    struct pla_rx_info rxi;
+    pla_rx_info_read(&msg, &rxi);
+    int64_t rx = rxi.stamp_ns ? rxi.stamp_ns : user_rx;
     struct event e;
     memset(&e, 0, sizeof(e));
     e.from = from;
@@ -189,11 +159,11 @@ static void receive(int fd, uint32_t dst, uint16_t id, uint16_t seq0, unsigned c
     e.code = icmp[1];
     e.bytes = (uint32_t)ilen;
     if (icmp[0] == 0) {
-      e.id = (uint16_t)((icmp[4] << 8) | icmp[5]);
-      e.seq = (uint16_t)((icmp[6] << 8) | icmp[7]);
+      e.id = pla_get16be(icmp + 4);
+      e.seq = pla_get16be(icmp + 6);
       if (e.id != id) continue;
       e.kind = 0;
-      e.cksum_ok = inet_cksum(icmp, ilen) == 0;
+      e.cksum_ok = pla_inet_checksum(icmp, ilen) == 0;
       e.payload_ok = ilen == 8 + size;
       for (size_t k = 0; e.payload_ok && k < size; k++)
         if (icmp[8 + k] != payload_byte(k, e.seq)) e.payload_ok = 0;
@@ -208,11 +178,11 @@ static void receive(int fd, uint32_t dst, uint16_t id, uint16_t seq0, unsigned c
       memcpy(&qdst, q + 16, 4);
       const uint8_t *qi = q + qihl;
       if (qdst != dst || qi[0] != 8) continue;
-      e.id = (uint16_t)((qi[4] << 8) | qi[5]);
-      e.seq = (uint16_t)((qi[6] << 8) | qi[7]);
+      e.id = pla_get16be(qi + 4);
+      e.seq = pla_get16be(qi + 6);
       if (e.id != id) continue;
       e.kind = 1;
-      e.cksum_ok = inet_cksum(icmp, ilen) == 0;
+      e.cksum_ok = pla_inet_checksum(icmp, ilen) == 0;
     } else {
       continue;
     }
@@ -295,15 +265,12 @@ int main(int argc, char **argv) {
       pkt[0] = 8;
       pkt[1] = 0;
       pkt[2] = pkt[3] = 0;
-      pkt[4] = (uint8_t)(id >> 8);
-      pkt[5] = (uint8_t)id;
-      pkt[6] = (uint8_t)(seq >> 8);
-      pkt[7] = (uint8_t)seq;
+      pla_put16be(pkt + 4, id);
+      pla_put16be(pkt + 6, seq);
       for (size_t k = 0; k < size; k++) pkt[8 + k] = payload_byte(k, seq);
-      uint16_t c = inet_cksum(pkt, 8 + size);
+      uint16_t c = pla_inet_checksum(pkt, 8 + size);
       if (corrupt_d >= 0 && seq == (uint16_t)corrupt_d) c ^= 0x5a5a;
-      pkt[2] = (uint8_t)(c >> 8);
-      pkt[3] = (uint8_t)c;
+      pla_put16be(pkt + 2, c);
       struct sent_info *s = &g_sent[next];
       s->before = clock_ns(CLOCK_REALTIME);
       ssize_t n = sendto(fd, pkt, 8 + size, 0, (struct sockaddr *)&to, sizeof(to));

@@ -9,7 +9,10 @@
  * the request and the kernel TX software timestamp of every reply, so tests
  * can compare a prober's RTTs with what the link really did.
  *
- * Build: cc -O2 -Wall -Wextra -o responder responder.c
+ * Build (testbed.ts does, flags from probe/native/build.ts):
+ *   cc -O2 -Wall -Wextra -Werror -I probe/native -o responder responder.c
+ * Checksum and control-message parsing come from probe/native/pla_wire.h, shared
+ * with the shim.
  *
  * Randomness: splitmix64 seeded with --seed.  Exactly five uniform draws are
  * taken per accepted request, in a fixed order (loss, unreach, jitter, dup,
@@ -46,11 +49,11 @@
  * Exit status: 0 ok, 2 usage or setup failure, 3 I/O failure at exit.
  */
 #define _GNU_SOURCE
+#include "pla_wire.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/errqueue.h>
-#include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <poll.h>
@@ -168,23 +171,6 @@ static uint64_t splitmix64(void) {
 }
 static double urand(void) { return (double)(splitmix64() >> 11) * 0x1.0p-53; }
 
-static uint16_t inet_cksum(const uint8_t *p, size_t len) {
-  uint32_t sum = 0;
-  while (len > 1) {
-    sum += (uint32_t)((p[0] << 8) | p[1]);
-    p += 2;
-    len -= 2;
-  }
-  if (len) sum += (uint32_t)(p[0] << 8);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)~sum; /* host order value of the big-endian sum */
-}
-static void put_cksum(uint8_t *icmp, size_t len) {
-  icmp[2] = icmp[3] = 0;
-  uint16_t c = inet_cksum(icmp, len);
-  icmp[2] = (uint8_t)(c >> 8);
-  icmp[3] = (uint8_t)(c & 0xff);
-}
 
 /* Only addresses the test bed may talk to: 198.18.0.0/15 and 127.0.0.0/8. */
 static int allowed_peer(uint32_t addr_net) {
@@ -402,30 +388,11 @@ static void drain_errqueue(struct state *st) {
       if (errno == EINTR) continue;
       return; /* EAGAIN: empty */
     }
-    int have_ts = 0, have_key = 0;
-    int64_t ts = 0;
+    struct pla_errq_info info;
     uint32_t key = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
-          c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
-        struct scm_timestamping t;
-        memcpy(&t, CMSG_DATA(c), sizeof(t));
-        if (t.ts[0].tv_sec || t.ts[0].tv_nsec) {
-          ts = (int64_t)t.ts[0].tv_sec * NS_PER_S + t.ts[0].tv_nsec;
-          have_ts = 1;
-        }
-      } else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR &&
-                 c->cmsg_len >= CMSG_LEN(sizeof(struct sock_extended_err))) {
-        struct sock_extended_err ee;
-        memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-        if (ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
-            ee.ee_info == SCM_TSTAMP_SND) {
-          key = ee.ee_data;
-          have_key = 1;
-        }
-      }
-    }
-    if (!have_ts || !have_key || !st->tx_keys_trusted || key >= st->ntx) continue;
+    pla_errq_info_read(&msg, &info);
+    if (!pla_errq_tx_stamp(&info, &key) || !st->tx_keys_trusted || key >= st->ntx) continue;
+    int64_t ts = info.stamp_ns;
     uint32_t m = st->txmap[key];
     struct record *r = &st->recs[m / 2];
     unsigned slot = m % 2;
@@ -517,17 +484,17 @@ static void handle_packet(struct state *st, const uint8_t *buf, size_t len,
   if (len < 20) goto ignore;
   unsigned ver = buf[0] >> 4, ihl = (buf[0] & 0x0f) * 4u;
   if (ver != 4 || ihl < 20 || ihl > len) goto ignore;
-  size_t tot = ((size_t)buf[2] << 8) | buf[3];
-  if (tot > len) goto ignore;
+  size_t tot = pla_get16be(buf + 2);
+  if (tot < ihl || tot > len) goto ignore; /* lying total length */
   if (tot < len) len = tot;
   if (buf[9] != IPPROTO_ICMP) goto ignore;
-  uint16_t frag = (uint16_t)((buf[6] << 8) | buf[7]);
+  uint16_t frag = pla_get16be(buf + 6);
   if (frag & 0x3fff) goto ignore; /* fragment (should be reassembled) */
   const uint8_t *icmp = buf + ihl;
   size_t ilen = len - ihl;
   if (ilen < 8) goto ignore;
   if (icmp[0] != ICMP_ECHO_T || icmp[1] != 0) goto ignore;
-  if (inet_cksum(icmp, ilen) != 0) goto ignore;
+  if (pla_inet_checksum(icmp, ilen) != 0) goto ignore;
   uint32_t src, dst;
   memcpy(&src, buf + 12, 4);
   memcpy(&dst, buf + 16, 4);
@@ -542,41 +509,21 @@ static void handle_packet(struct state *st, const uint8_t *buf, size_t len,
   uint32_t ri = (uint32_t)st->nrecs++;
   struct record *r = &st->recs[ri];
   memset(r, 0, sizeof(*r));
-  r->id = (uint16_t)((icmp[4] << 8) | icmp[5]);
-  r->seq = (uint16_t)((icmp[6] << 8) | icmp[7]);
+  r->id = pla_get16be(icmp + 4);
+  r->seq = pla_get16be(icmp + 6);
   r->src = src;
   r->dst = dst;
   r->bytes = (uint32_t)ilen;
 
-  /* Kernel RX timestamp (CLOCK_REALTIME). */
-  int have_rx = 0;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
-        c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
-      struct timespec ts;
-      memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-      if (ts.tv_sec || ts.tv_nsec) {
-        r->rx_ns = (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-        have_rx = 1;
-      }
-    } else if (!have_rx && c->cmsg_level == SOL_SOCKET &&
-               c->cmsg_type == SCM_TIMESTAMPING &&
-               c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
-      struct scm_timestamping t;
-      memcpy(&t, CMSG_DATA(c), sizeof(t));
-      if (t.ts[0].tv_sec || t.ts[0].tv_nsec) {
-        r->rx_ns = (int64_t)t.ts[0].tv_sec * NS_PER_S + t.ts[0].tv_nsec;
-        have_rx = 1;
-      }
-    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-               c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
-      struct in_pktinfo pi;
-      memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-      r->local = pi.ipi_spec_dst.s_addr;
-      r->have_local = r->local != 0;
-    }
+  /* Kernel RX timestamp (CLOCK_REALTIME) and the local address. */
+  struct pla_rx_info rxi;
+  pla_rx_info_read(msg, &rxi);
+  r->rx_ns = rxi.stamp_ns;
+  if (rxi.have_pktinfo) {
+    r->local = rxi.pktinfo.ipi_spec_dst.s_addr;
+    r->have_local = r->local != 0;
   }
-  if (!have_rx) {
+  if (!rxi.stamp_ns) {
     r->rx_ns = user_rx_real;
     r->rx_user = 1;
   }
@@ -606,7 +553,7 @@ static void handle_packet(struct state *st, const uint8_t *buf, size_t len,
     memcpy(r->pkt, icmp, ilen);
     r->pkt[0] = ICMP_ECHOREPLY_T;
     r->pkt[1] = 0;
-    put_cksum(r->pkt, ilen);
+    pla_icmp_put_checksum(r->pkt, ilen);
   } else {
     size_t quote = len;
     if (quote > UNREACH_QUOTE_MAX) quote = UNREACH_QUOTE_MAX;
@@ -616,7 +563,7 @@ static void handle_packet(struct state *st, const uint8_t *buf, size_t len,
     r->pkt[0] = ICMP_UNREACH_T;
     r->pkt[1] = ICMP_HOST_UNREACH_C;
     memcpy(r->pkt + 8, buf, quote);
-    put_cksum(r->pkt, r->pkt_len);
+    pla_icmp_put_checksum(r->pkt, r->pkt_len);
   }
 
   /* Schedule relative to the kernel RX time, mapped to CLOCK_MONOTONIC. */

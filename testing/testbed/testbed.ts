@@ -21,13 +21,18 @@
  */
 
 import { mustRun, runCommand } from "../run_command.ts";
+import { compileIfStale, STRICT_CFLAGS } from "../../probe/native/build.ts";
+import { nativeDir, wireHeader } from "../../probe/native/library_path.ts";
 
 const HERE = new URL(".", import.meta.url);
 const RESPONDER_SRC = pathOf(new URL("responder.c", HERE));
 const RESPONDER_BIN = pathOf(new URL("responder", HERE));
 const CLIENT_SRC = pathOf(new URL("echo_client.c", HERE));
 const CLIENT_BIN = pathOf(new URL("echo_client", HERE));
-const CFLAGS = ["-O2", "-Wall", "-Wextra"];
+/** The shim's strict flags; its directory holds the shared pla_wire.h. */
+const CFLAGS = [...STRICT_CFLAGS, "-I", nativeDir];
+/** What else a test-bed binary depends on: the shared header, this file (its flags). */
+const C_DEPS = [wireHeader, pathOf(new URL(import.meta.url))];
 const NS_PREFIX = "pla-tb-";
 
 function pathOf(url: URL): string {
@@ -207,40 +212,10 @@ async function checkAvailability(): Promise<string | null> {
 
 // ------------------------------------------------------------------ builds
 
-const builds = new Map<string, Promise<string>>();
-
-async function mtime(path: string): Promise<number | null> {
-  try {
-    return (await Deno.stat(path)).mtime?.getTime() ?? null;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
-function build(src: string, bin: string): Promise<string> {
-  let p = builds.get(bin);
-  if (!p) {
-    p = (async () => {
-      const srcTime = await mtime(src);
-      if (srcTime === null) throw new Error(`missing source ${src}`);
-      const binTime = await mtime(bin);
-      if (binTime !== null && binTime >= srcTime) return bin;
-      // Compile to a private name, then rename: parallel test files never
-      // see a half-written binary.
-      const tmp = `${bin}.tmp-${Deno.pid}-${randomHex(4)}`;
-      const r = await runCommand("cc", [...CFLAGS, "-o", tmp, src]);
-      if (r.code !== 0) {
-        await Deno.remove(tmp).catch(() => {});
-        throw new Error(`cc ${src} failed:\n${r.stderr}`);
-      }
-      await Deno.rename(tmp, bin);
-      return bin;
-    })();
-    builds.set(bin, p);
-    p.catch(() => builds.delete(bin));
-  }
-  return p;
+/** Compiles `src` into `bin` when stale (compileIfStale); returns `bin`. */
+async function build(src: string, bin: string): Promise<string> {
+  await compileIfStale(bin, [src, ...C_DEPS], CFLAGS);
+  return bin;
 }
 
 /** Compiles responder.c when the binary is missing or older; returns its path. */
