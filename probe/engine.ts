@@ -18,18 +18,9 @@ import { ProbeSlot } from "./probe_slot.ts";
 import { DueHeap } from "./due_heap.ts";
 import { ShimError } from "./icmp_errors.ts";
 import type { ProbeRecord, ProbeSettings, TargetStats } from "./schemas.ts";
+import type { ResolvedTarget, TargetSpec } from "./target.ts";
 
-/** A target as asked for: a label (server id or the host as typed) and the host to probe. */
-export interface TargetSpec {
-  target: string;
-  host: string;
-}
-
-/** A target once its host is resolved. */
-export interface ResolvedTarget extends TargetSpec {
-  address: string;
-  family: Family;
-}
+export type { ResolvedTarget, TargetSpec } from "./target.ts";
 
 export interface RunOptions {
   /** Called for every probe record as it becomes final, and again for a late or duplicate reply. */

@@ -1,6 +1,6 @@
 // What the engine knows about one probe; doubles as the statistics' input.
 import type { IcmpErrorInfo, ProbeOutcome, ProbeRecord } from "./schemas.ts";
-import type { ResolvedTarget } from "./engine.ts";
+import type { ResolvedTarget } from "./target.ts";
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
