@@ -39,13 +39,12 @@ Deno.test("IPv4 and IPv6 loopback: every probe answered, kernel timestamps, exac
         );
         assert.ok(r.ttl !== null && r.ttl > 0);
       }
-      // Sends are spread at the interval, not bunched.
-      const gaps = mine.slice(1).map((r, k) => r.sent_at - mine[k].sent_at);
-      gaps.sort((a, b) => a - b);
-      assert.ok(
-        gaps[Math.floor(gaps.length / 2)] >= 4,
-        `median gap ${gaps[Math.floor(gaps.length / 2)]}`,
-      );
+      // Sends are spread at the interval, not bunched: the engine never
+      // runs ahead of its schedule, on which a target's probes are an
+      // interval apart, less what a pass sends late (up to 5 ms) or early
+      // (1 ms). A busy machine only makes the span longer.
+      const span = mine.at(-1)!.sent_at - mine[0].sent_at;
+      assert.ok(span >= 19 * 5 - 15, `20 probes at 5 ms over ${span} ms`);
     }
     assert.equal(run.targets[1].family, 6);
   } finally {
@@ -62,12 +61,18 @@ Deno.test("stop() halts sending at once and the run completes", async () => {
       timeout_ms: 200,
       size: 56,
     });
+    const t0 = performance.now();
     await new Promise((r) => setTimeout(r, 100));
     run.stop();
     const sentAtStop = run.outcomes(0).length;
+    const elapsed = performance.now() - t0;
     await run.done;
     assert.equal(run.outcomes(0).length, sentAtStop, "no probe after stop");
-    assert.ok(sentAtStop > 2 && sentAtStop < 30, `sent ${sentAtStop}`);
+    // However late the timer fired, never more than the schedule allows.
+    assert.ok(
+      sentAtStop >= 1 && sentAtStop <= elapsed / 10 + 2,
+      `sent ${sentAtStop} in ${elapsed} ms`,
+    );
     assert.equal(run.stats(0).pending, 0);
     assert.equal(engine.activeRuns, 0);
   } finally {
