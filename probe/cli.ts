@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     run = await engine.run(
       opts.hosts.map((h) => ({ target: h, host: h })),
       opts.settings,
-      { onProbe, family: opts.family },
+      { onProbe, family: opts.family, lingerMs: opts.lingerMs },
     );
   } catch (e) {
     await engine.close();

@@ -33,6 +33,15 @@ export interface RunOptions {
   onProbe?: (record: ProbeRecord) => void;
   /** Restrict name resolution to one family. */
   family?: Family;
+  /**
+   * When a target is done: by default it keeps listening until its last
+   * probe's own timeout has passed, so every duplicate and late reply that
+   * comes by then is counted. With `lingerMs`, it ends that long after its
+   * last probe's outcome is known (reply, error or timeout), as `ping -c`
+   * ends at the last reply: 0 ends at once; duplicates and late replies are
+   * counted only within the linger.
+   */
+  lingerMs?: number;
 }
 
 const TOKEN_SPAN = 2 ** 32;
@@ -76,6 +85,8 @@ class TargetState {
   /** Statistics kept current as slots change (every change goes through ProbeRun.emit). */
   readonly stats = new StatsAccumulator(this.slots);
   oldestPending = 0;
+  /** performance.now() when, sending done, every probe had its outcome; -1 before. */
+  settledAt = -1;
   /** Next send, on the engine's schedule clock. */
   nextDue = 0;
   /**
@@ -103,6 +114,8 @@ class TargetState {
 export class ProbeRun {
   readonly targets: ResolvedTarget[];
   readonly settings: ProbeSettings;
+  /** RunOptions.lingerMs: undefined listens until the last probe's timeout. */
+  readonly lingerMs?: number;
   readonly done: Promise<void>;
   /** @internal */ states: TargetState[] = [];
   #resolveDone!: () => void;
@@ -122,6 +135,7 @@ export class ProbeRun {
     this.targets = targets;
     this.settings = settings;
     this.#onProbe = options.onProbe;
+    this.lingerMs = options.lingerMs;
     this.done = new Promise((resolve, reject) => {
       this.#resolveDone = resolve;
       this.#rejectDone = reject;
@@ -216,6 +230,10 @@ export class Engine {
     options: RunOptions = {},
   ): Promise<ProbeRun> {
     if (this.#closed) throw new Error("engine is closed");
+    const linger = options.lingerMs;
+    if (linger !== undefined && !(linger >= 0 && linger < Infinity)) {
+      throw new RangeError(`lingerMs must be a finite number >= 0: ${linger}`);
+    }
     const resolved = await Promise.all(
       specs.map((s) => resolveTarget(s.host, options.family)),
     );
@@ -434,10 +452,19 @@ export class Engine {
       state.oldestPending++;
     }
     if (state.sending || state.finished) return Infinity;
-    // Keep listening until the last probe's own timeout has passed, so its
-    // duplicates and the late replies of earlier probes are still counted.
-    const last = slots.at(-1);
-    const end = last ? last.sentMonotonic + timeout + SWEEP_SLACK_MS : 0;
+    let end: number;
+    const linger = state.run.lingerMs;
+    if (linger === undefined) {
+      // Keep listening until the last probe's own timeout has passed, so its
+      // duplicates and the late replies of earlier probes are still counted.
+      const last = slots.at(-1);
+      end = last ? last.sentMonotonic + timeout + SWEEP_SLACK_MS : 0;
+    } else {
+      // Every probe has its outcome (a reply that settles the last one
+      // brings the target here at once): listen `linger` more.
+      if (state.settledAt < 0) state.settledAt = now;
+      end = state.settledAt + linger;
+    }
     if (now < end) return end;
     this.#finish(state);
     return Infinity;
@@ -494,6 +521,7 @@ export class Engine {
         slot.ttl = ev.ttl;
         slot.kernelTs &&= ev.kernelTs;
         state.run.emit(state, slot, slot.status, rttMs);
+        this.#lookSoon(state);
         return;
       default:
         slot.duplicates++;
@@ -513,5 +541,17 @@ export class Engine {
     };
     slot.received_ms = this.#sock.baseMs + ev.rxNs / 1e6;
     state.run.emit(state, slot, "error", null);
+    this.#lookSoon(state);
+  }
+
+  /**
+   * A probe of a target done sending just got its outcome: with a linger the
+   * target may be settled, so the loop looks at it in this pass instead of
+   * at the next timeout. (Called while draining: the target is on the heap.)
+   */
+  #lookSoon(state: TargetState): void {
+    if (state.sending || state.run.lingerMs === undefined) return;
+    state.due = 0;
+    this.#heap.update(state);
   }
 }

@@ -98,6 +98,33 @@ Deno.test("two runs on one address share the wire sequence without confusion", a
   }
 });
 
+Deno.test("a run ends at its last probe's timeout by default, at once with lingerMs 0", async () => {
+  const engine = Engine.create();
+  try {
+    const quick = { interval_ms: 10, count: 3, timeout_ms: 2000, size: 56 };
+    const host = [{ target: "lo", host: "127.0.0.1" }];
+    let t0 = performance.now();
+    const settled = await engine.run(host, quick, { lingerMs: 0 });
+    await settled.done;
+    const settledMs = performance.now() - t0;
+    assert.equal(settled.stats(0).received, 3);
+    // Three replies within ~25 ms; the 2 s timeout plays no part.
+    assert.ok(settledMs < 1500, `lingerMs 0: done after ${settledMs} ms`);
+
+    t0 = performance.now();
+    const listening = await engine.run(host, { ...quick, timeout_ms: 300 });
+    await listening.done;
+    const listenedMs = performance.now() - t0;
+    assert.equal(listening.stats(0).received, 3);
+    // 20 ms of sends, then the last probe's 300 ms timeout.
+    assert.ok(listenedMs >= 300, `default: done after ${listenedMs} ms`);
+
+    await assert.rejects(engine.run(host, quick, { lingerMs: -1 }), RangeError);
+  } finally {
+    await engine.close();
+  }
+});
+
 Deno.test("an unresolvable host is refused before anything is sent", async () => {
   const engine = Engine.create();
   try {
