@@ -46,6 +46,7 @@ export interface RunOptions {
 
 const TOKEN_SPAN = 2 ** 32;
 const MAX_TARGET_IDS = 2 ** 21;
+/** How far back a reply or error without our token is looked for, in probes of each target. */
 const LANE_MEMORY = 1024;
 /** A probe is declared lost this long after its timeout, once replies are drained. */
 const SWEEP_SLACK_MS = 1;
@@ -75,9 +76,30 @@ const LINGER_US = 1000;
 /** ICMP sequence numbers are per destination address, shared by every run probing it. */
 class AddressLane {
   nextSeq = 1;
-  users = 0;
-  readonly recentSeq = new Int32Array(LANE_MEMORY).fill(-1);
-  readonly recentToken = new Float64Array(LANE_MEMORY);
+  /** The targets probing this address now. */
+  readonly users: TargetState[] = [];
+
+  /**
+   * The probe a reply or error without our token answers: the latest one
+   * sent with this wire sequence (such events are rare: an ICMP error that
+   * quotes only 8 bytes of the probe).
+   */
+  find(seq: number): [TargetState, ProbeSlot] | undefined {
+    let found: [TargetState, ProbeSlot] | undefined;
+    for (const state of this.users) {
+      const slots = state.slots;
+      const stop = Math.max(0, slots.length - LANE_MEMORY);
+      for (let k = slots.length - 1; k >= stop; k--) {
+        const slot = slots[k];
+        if (slot.seq !== seq) continue;
+        if (!found || slot.sentMonotonic > found[1].sentMonotonic) {
+          found = [state, slot];
+        }
+        break;
+      }
+    }
+    return found;
+  }
 }
 
 class TargetState {
@@ -123,6 +145,7 @@ export class ProbeRun {
   #engine: Engine;
   readonly #onProbe?: (record: ProbeRecord) => void;
   #stopped = false;
+  #finished = 0;
 
   /** @internal */
   constructor(
@@ -184,8 +207,9 @@ export class ProbeRun {
     this.#rejectDone(error);
   }
 
-  /** @internal */ finishIfDone(): boolean {
-    if (!this.states.every((s) => s.finished)) return false;
+  /** @internal One more target finished; true (and `done` resolves) when it was the last. */
+  finishIfDone(): boolean {
+    if (++this.#finished < this.states.length) return false;
     this.#resolveDone();
     return true;
   }
@@ -253,7 +277,6 @@ export class Engine {
       const laneKey = `${t.family}/${t.address}`;
       let lane = this.#lanes.get(laneKey);
       if (!lane) this.#lanes.set(laneKey, lane = new AddressLane());
-      lane.users++;
       const state = new TargetState(
         this.#allocId(),
         run,
@@ -267,6 +290,7 @@ export class Engine {
       // up; the loop's pacing keeps the stagger however late it first runs.
       state.nextDue = start + (i * settings.interval_ms) / targets.length;
       state.due = this.#clock.realOf(state.nextDue);
+      lane.users.push(state);
       this.#heap.push(state);
       this.#byId.set(state.id, state);
       run.states.push(state);
@@ -432,9 +456,6 @@ export class Engine {
     slot.kernelTs = r.kernelTs;
     slot.sent_ms = this.#sock.baseMs + r.txNs / 1e6;
     slot.sentMonotonic = performance.now();
-    const at = seq % LANE_MEMORY;
-    lane.recentSeq[at] = seq;
-    lane.recentToken[at] = token;
   }
 
   /** Marks timed-out probes lost; returns when the next one could time out. */
@@ -474,8 +495,11 @@ export class Engine {
     state.finished = true;
     this.#heap.remove(state);
     this.#byId.delete(state.id);
-    const laneKey = `${state.spec.family}/${state.spec.address}`;
-    if (--state.lane.users === 0) this.#lanes.delete(laneKey);
+    const users = state.lane.users;
+    users.splice(users.indexOf(state), 1);
+    if (users.length === 0) {
+      this.#lanes.delete(`${state.spec.family}/${state.spec.address}`);
+    }
     if (state.run.finishIfDone()) this.#runs.delete(state.run);
   }
 
@@ -492,12 +516,8 @@ export class Engine {
       const lane = this.#lanes.get(
         `${ev.family}/${formatAddress(ev.family, peer)}`,
       );
-      const at = ev.seq % LANE_MEMORY;
-      if (lane && lane.recentSeq[at] === ev.seq) {
-        const token = lane.recentToken[at];
-        state = this.#byId.get(Math.floor(token / TOKEN_SPAN));
-        slot = state?.slots[token % TOKEN_SPAN];
-      }
+      const found = lane?.find(ev.seq);
+      if (found) [state, slot] = found;
     }
     if (
       !state || !slot || slot.seq !== ev.seq || state.spec.family !== ev.family
