@@ -6,7 +6,7 @@
 // next thing is due.
 //
 // Sends are scheduled on a ScheduleClock: a loop that wakes late sends only
-// what fell due in the last LATE_MS (plus SEND_AHEAD_MS ahead), and the rest
+// what fell due in the last LATE_MS (plus the batch window ahead), and the rest
 // of the schedule moves later; it never sends everything that fell due
 // meanwhile at once. Timeouts are on the real clock.
 import {
@@ -51,14 +51,21 @@ const LANE_MEMORY = 1024;
 /** A probe is declared lost this long after its timeout, once replies are drained. */
 const SWEEP_SLACK_MS = 1;
 /**
- * Probes due this soon go out now, with those already due: at high rates one
- * wake-up sends a batch instead of one probe. Each target keeps its cadence
- * (the next due time advances by the interval, not from the send), and the
- * RTT is unaffected (kernel send timestamps).
+ * The batch window: probes due this soon go out now, with those already due,
+ * so at high rates one wake-up sends a batch instead of one probe; and a busy
+ * loop (see BUSY_EVENTS) takes replies in batches this far apart. Each target
+ * keeps its cadence (the next due time advances by the interval, not from
+ * the send), and the RTT is unaffected (kernel send timestamps). Every turn
+ * of the loop costs ~0.1 ms of CPU (an FFI wait on a pool thread and the
+ * event loop's wake-up), so the window is WINDOW_SHARE of the shortest
+ * interval probed, from SEND_AHEAD_MS (1 ms) up to MAX_WINDOW_MS: a probe
+ * goes at most 3 % of its interval early.
  */
 const SEND_AHEAD_MS = 1;
+const MAX_WINDOW_MS = 3;
+const WINDOW_SHARE = 0.03;
 /**
- * A pass sends at most what is due within LATE_MS + SEND_AHEAD_MS of the
+ * A pass sends at most what is due within LATE_MS + the batch window of the
  * schedule; sends overdue by more set the schedule clock back. Above the
  * usual wake-up delay of the loop on a busy VM: at a load of 4 on 2 cores,
  * 1,000 targets × 20 probes at 100 ms took 10-15 % longer than scheduled
@@ -66,12 +73,11 @@ const SEND_AHEAD_MS = 1;
  */
 const LATE_MS = 5;
 /**
- * When a drain found at least this many events, the next wait lingers
- * LINGER_US after the first packet arrives, to take replies in batches. At
- * low rates (the live view) replies are taken at once.
+ * When a drain found at least this many events, the next wait lingers one
+ * batch window after the first packet arrives, to take replies in batches.
+ * At low rates (the live view) replies are taken at once.
  */
 const BUSY_EVENTS = 8;
-const LINGER_US = 1000;
 
 /** ICMP sequence numbers are per destination address, shared by every run probing it. */
 class AddressLane {
@@ -226,6 +232,8 @@ export class Engine {
   readonly #batch: TargetState[] = [];
   #nextId = 1;
   readonly #clock = new ScheduleClock(LATE_MS);
+  /** The batch window for the runs in progress (see SEND_AHEAD_MS). */
+  #window = SEND_AHEAD_MS;
   #loop: Promise<void> | null = null;
   #closed = false;
 
@@ -296,6 +304,7 @@ export class Engine {
       run.states.push(state);
     });
     this.#runs.add(run);
+    this.#sizeWindow();
     this.#ensureLoop();
     return run;
   }
@@ -323,6 +332,17 @@ export class Engine {
     this.poke();
     await this.#loop;
     await this.#sock.close();
+  }
+
+  #sizeWindow(): void {
+    let shortest = Infinity;
+    for (const run of this.#runs) {
+      shortest = Math.min(shortest, run.settings.interval_ms);
+    }
+    this.#window = Math.min(
+      MAX_WINDOW_MS,
+      Math.max(SEND_AHEAD_MS, shortest * WINDOW_SHARE),
+    );
   }
 
   #allocId(): number {
@@ -356,6 +376,7 @@ export class Engine {
     for (const run of this.#runs) run.fail(error);
     for (const state of this.#byId.values()) this.#heap.remove(state);
     this.#runs.clear();
+    this.#sizeWindow();
     this.#byId.clear();
     this.#lanes.clear();
   }
@@ -367,11 +388,12 @@ export class Engine {
     while (this.#byId.size > 0) {
       const events = this.#sock.drain(onEvent);
       const now = performance.now();
-      // Take every target due now (or within SEND_AHEAD_MS) off the heap
+      // Take every target due now (or within the batch window) off the heap
       // first, then serve each once: a timeout due in a moment goes back on
       // the heap instead of being looked at again in this pass.
+      const ahead = now + this.#window;
       let earliest = Infinity;
-      while (heap.size > 0 && heap.peek()!.due <= now + SEND_AHEAD_MS) {
+      while (heap.size > 0 && heap.peek()!.due <= ahead) {
         const state = heap.pop()!;
         if (state.sending && state.nextDue < earliest) earliest = state.nextDue;
         batch.push(state);
@@ -398,7 +420,7 @@ export class Engine {
       const next = Math.min(heap.peek()?.due ?? Infinity, now + 1000);
       await this.#sock.wait(
         (next - performance.now()) * 1000,
-        events >= BUSY_EVENTS ? LINGER_US : 0,
+        events >= BUSY_EVENTS ? this.#window * 1000 : 0,
       );
     }
   }
@@ -413,7 +435,7 @@ export class Engine {
       state.sending = false;
       return Infinity;
     }
-    if (state.nextDue > now + SEND_AHEAD_MS) return state.nextDue;
+    if (state.nextDue > now + this.#window) return state.nextDue;
     this.#sendOne(state);
     // One probe per due time; if the loop fell behind, it resumes the cadence
     // from now instead of sending a burst.
@@ -500,7 +522,10 @@ export class Engine {
     if (users.length === 0) {
       this.#lanes.delete(`${state.spec.family}/${state.spec.address}`);
     }
-    if (state.run.finishIfDone()) this.#runs.delete(state.run);
+    if (state.run.finishIfDone()) {
+      this.#runs.delete(state.run);
+      this.#sizeWindow();
+    }
   }
 
   #onEvent(ev: IcmpEvent): void {
