@@ -4,25 +4,49 @@ import { Engine, type ProbeRun } from "./engine.ts";
 import { HostResolveError } from "./resolve_target.ts";
 import { IcmpPermissionError, ShimLoadError } from "./icmp_errors.ts";
 import { formatTable, probeLine } from "./text_report.ts";
-import type { ProbeRecord } from "../model/probe.ts";
+import type { ProbeRecord, TargetStats } from "../model/probe.ts";
 
+// Output is collected and written once per turn of the event loop: the
+// engine reports many probes in one pass (a thousand targets: ~20 a pass),
+// and one write a line made writes the CLI's largest cost after sending.
 const encoder = new TextEncoder();
+let buffered = "";
+let flushQueued = false;
+
 function out(line: string): void {
-  Deno.stdout.writeSync(encoder.encode(line + "\n"));
+  buffered += line + "\n";
+  if (buffered.length >= 1 << 16) flush();
+  else if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
+}
+
+function flush(): void {
+  flushQueued = false;
+  if (buffered === "") return;
+  const bytes = encoder.encode(buffered);
+  buffered = "";
+  for (let n = 0; n < bytes.length;) {
+    n += Deno.stdout.writeSync(bytes.subarray(n));
+  }
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function reportIntervals(run: ProbeRun, type: "interval" | "summary"): void {
+function reportIntervals(
+  run: ProbeRun,
+  type: "interval" | "summary",
+  stats: TargetStats[] = run.targets.map((_, i) => run.stats(i)),
+): void {
   const now = Date.now();
   run.targets.forEach((t, i) => {
-    const stats = run.stats(i);
     out(JSON.stringify({
       type,
       timestamp: iso(now),
       target: t.target,
       address: t.address,
-      ...stats,
+      ...stats[i],
     }));
   });
 }
@@ -61,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
     run = await engine.run(
       opts.hosts.map((h) => ({ target: h, host: h })),
       opts.settings,
-      { onProbe, family: opts.family },
+      { onProbe, family: opts.family, lingerMs: opts.lingerMs },
     );
   } catch (e) {
     await engine.close();
@@ -92,10 +116,12 @@ export async function main(argv: string[]): Promise<number> {
   clearInterval(timer);
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
-  if (json) reportIntervals(run, "summary");
-  else out(formatTable(run));
+  const finals = run.targets.map((_, i) => run.stats(i));
+  if (json) reportIntervals(run, "summary", finals);
+  else out(formatTable(run.targets, finals));
+  flush();
   await engine.close();
-  return run.targets.every((_, i) => run.stats(i).received > 0) ? 0 : 1;
+  return finals.every((s) => s.received > 0) ? 0 : 1;
 }
 
 if (import.meta.main) {

@@ -118,6 +118,26 @@ Deno.test("text output: ping-like lines and a final table", async () => {
   assert.match(r.stdout, /::1\s+::1\s+3\s+3\s+0\.00/);
 });
 
+Deno.test("the CLI ends once every probe has its outcome, not a timeout later", async () => {
+  const t0 = performance.now();
+  const r = await probe([
+    "--host",
+    "127.0.0.1",
+    "--count",
+    "3",
+    "--interval",
+    "10ms",
+    "--timeout",
+    "2s",
+  ]);
+  const wallMs = performance.now() - t0;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /127\.0\.0\.1\s+127\.0\.0\.1\s+3\s+3\s+0\.00/);
+  // Start-up, ~25 ms of probing and the 10 ms linger: far below the 2 s
+  // timeout that the run used to wait out after the last reply.
+  assert.ok(wallMs < 1500, `exited after ${wallMs.toFixed(0)} ms`);
+});
+
 Deno.test("bad input: one clear line on stderr and exit 2", async () => {
   const cases: [string[], RegExp][] = [
     [["--host", "127.0.0.1", "--bogus"], /Unknown option '--bogus'/],
@@ -145,6 +165,14 @@ Deno.test("bad input: one clear line on stderr and exit 2", async () => {
     [
       ["--host", "127.0.0.1", "--output", "xml"],
       /--output: 'xml' is not one of text, json/,
+    ],
+    [
+      ["--host", "127.0.0.1", "--linger", "soon"],
+      /--linger: 'soon' is not a duration/,
+    ],
+    [
+      ["--host", "127.0.0.1", "--linger", "2m"],
+      /--linger: must be at most 60s/,
     ],
     [
       ["--host", "no-such-host.invalid"],

@@ -304,6 +304,68 @@ Deno.test({
 
 Deno.test({
   name:
+    "engine×testbed: the CLI counts a duplicate that comes after the last reply within --linger, and ends long before the timeout",
+  ignore,
+  async fn() {
+    await using bed = await createTestbed();
+    // Every reply is sent twice, 100 ms apart: the last probe's duplicate
+    // comes 100 ms after the last reply, when every outcome is known.
+    const resp = await responder(bed, 3, {
+      dup: 1,
+      dupGapMs: 100,
+      delayMs: 1,
+      seed: 3,
+    });
+    const t0 = performance.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-ffi",
+        "--allow-read",
+        "--allow-net",
+        "--allow-env",
+        "--allow-sys",
+        "probe/cli.ts",
+        "--host",
+        bed.targetAddress,
+        "--count",
+        "3",
+        "--interval",
+        "10ms",
+        "--timeout",
+        "10s",
+        "--linger",
+        "1s",
+        "--output",
+        "json",
+        "--per-probe",
+      ],
+      cwd: REPO,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const wallMs = performance.now() - t0;
+    const truth = await resp.stop();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, `CLI exit ${out.code}: ${stderr}`);
+    assert.ok(truth.every((r) => r.replies === 2), "responder duplicated all");
+    const lines = new TextDecoder().decode(out.stdout).split("\n")
+      .filter((l) => l.trim()).map((l) => JSON.parse(l));
+    const dups = lines.filter((l) =>
+      l.type === "probe" && l.status === "duplicate"
+    );
+    assert.deepEqual(dups.map((d) => d.index).sort(), [0, 1, 2]);
+    const summary = lines.find((l) => l.type === "summary");
+    assert.equal(summary.duplicates, 3);
+    assert.equal(summary.received, 3);
+    // Ended by the linger (1 s after the last reply), not the 10 s timeout.
+    assert.ok(wallMs < 6000, `CLI took ${wallMs.toFixed(0)} ms`);
+  },
+});
+
+Deno.test({
+  name:
     "engine×testbed: reordered replies are counted as statistics.ts defines",
   ignore,
   async fn() {

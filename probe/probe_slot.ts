@@ -4,7 +4,7 @@ import type {
   ProbeOutcome,
   ProbeRecord,
 } from "../model/probe.ts";
-import type { ResolvedTarget } from "./engine.ts";
+import type { ResolvedTarget } from "./target.ts";
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 

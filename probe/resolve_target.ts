@@ -1,6 +1,5 @@
-// Host names and literals to the address a target is probed at.
-import { lookup } from "node:dns/promises";
-import { networkInterfaces } from "node:os";
+// Host names and literals to the address a target is probed at. node:dns
+// is loaded only for a name (it costs a start-up ~10 ms CPU).
 import { type Family, parseAddress, type ParsedAddress } from "./ip_address.ts";
 
 /** A host could not be turned into an address. */
@@ -13,8 +12,9 @@ export class HostResolveError extends Error {
 
 function zoneIndex(zone: string): number | undefined {
   try {
-    const entries = networkInterfaces()[zone];
-    return entries?.find((e) => e.family === "IPv6")?.scopeid;
+    return Deno.networkInterfaces()
+      .find((e) => e.name === zone && e.family === "IPv6")?.scopeid ??
+      undefined;
   } catch {
     return undefined;
   }
@@ -48,6 +48,7 @@ export async function resolveTarget(
   }
   let found: { address: string; family: number }[];
   try {
+    const { lookup } = await import("node:dns/promises");
     found = await lookup(name, { all: true, family: family ?? 0 });
   } catch (e) {
     const code = (e as { code?: string }).code;

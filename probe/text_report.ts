@@ -1,6 +1,10 @@
 // The CLI's human output: live lines like ping, then one table.
-import type { ProbeRun } from "./engine.ts";
-import type { ProbeRecord, ProbeSettings } from "../model/probe.ts";
+import type {
+  ProbeRecord,
+  ProbeSettings,
+  TargetStats,
+} from "../model/probe.ts";
+import type { ResolvedTarget } from "./target.ts";
 
 /** One live line per probe record. */
 export function probeLine(r: ProbeRecord, s: ProbeSettings): string {
@@ -33,8 +37,11 @@ export function probeLine(r: ProbeRecord, s: ProbeSettings): string {
 const fmt = (v: number | null, digits = 3) =>
   v === null ? "-" : v.toFixed(digits);
 
-/** Final per-target table. */
-export function formatTable(run: ProbeRun): string {
+/** Final per-target table: `stats[i]` are the statistics of `targets[i]`. */
+export function formatTable(
+  targets: readonly ResolvedTarget[],
+  stats: readonly TargetStats[],
+): string {
   const head = [
     "target",
     "address",
@@ -51,8 +58,8 @@ export function formatTable(run: ProbeRun): string {
     "jitter",
     "MOS",
   ];
-  const rows = run.targets.map((t, i) => {
-    const s = run.stats(i);
+  const rows = targets.map((t, i) => {
+    const s = stats[i];
     return [
       t.target,
       t.address,
