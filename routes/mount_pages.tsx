@@ -3,7 +3,7 @@
 import type { Context, Hono } from "hono";
 import type { Config } from "../server/config/config.ts";
 import { ApiError } from "../server/http/problem.ts";
-import { pageTests, parseTestListQuery } from "../server/runs/run_list.ts";
+import { parseTestListQuery } from "../server/runs/run_list.ts";
 import type { TestMeta } from "../model/run.ts";
 import type { Runner } from "../server/runs/runner.ts";
 import { mountAssets } from "./assets.ts";
@@ -59,7 +59,8 @@ export function mountPages(
     })));
 
   app.get("/", async (c) => {
-    const recent = await withSummaries((await runner.list()).slice(0, RECENT));
+    const { tests } = await runner.page({ limit: RECENT, after: null });
+    const recent = await withSummaries(tests);
     return html(c, dashboardPage(config, recent, readOnly(c)));
   });
 
@@ -81,7 +82,7 @@ export function mountPages(
         limit: String(HISTORY_PAGE),
         cursor: c.req.query("cursor"),
       }, config);
-      const page = pageTests(await runner.list(), q);
+      const page = await runner.page(q);
       const rows = await withSummaries(page.tests);
       view = { rows, filters, next_cursor: page.next_cursor, error: null };
     } catch (e) {

@@ -5,7 +5,7 @@ import type { Config } from "./config/config.ts";
 import { ApiError } from "./http/problem.ts";
 import type { Runner } from "./runs/runner.ts";
 import { exportStream, parseExportFormat } from "./runs/export.ts";
-import { parseSamplesQuery, samplesPage } from "./runs/samples.ts";
+import { parseSamplesQuery } from "./runs/samples.ts";
 import {
   type AuditAction,
   AuditLog,
@@ -15,7 +15,7 @@ import { openApiDocument } from "./http/openapi.ts";
 import { mountSeedAliases } from "./http/legacy_routes.ts";
 import { sseResponse } from "./http/sse_response.ts";
 import { mountPages } from "../routes/mount_pages.tsx";
-import { pageTests, parseLimit, parseTestListQuery } from "./runs/run_list.ts";
+import { parseLimit, parseTestListQuery } from "./runs/run_list.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import { type Auth, principalOf } from "./auth/auth.ts";
 import { mountSecurity } from "./http/security.ts";
@@ -130,7 +130,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
 
   app.get("/api/tests", async (c) => {
     const q = parseTestListQuery(c.req.query(), config);
-    const page = pageTests(await runner.list(), q);
+    const page = await runner.page(q);
     return c.json({
       tests: page.tests.map((t) => ({ ...t, links: linksOf(t.id) })),
       next_cursor: page.next_cursor,
@@ -196,7 +196,7 @@ function mountApi(app: Hono, api: NonNullable<AppDeps["api"]>): void {
       c.req.query("limit"),
       c.req.query("cursor"),
     );
-    const page = samplesPage(await runner.events(meta.id), after, limit);
+    const page = await runner.samples(meta.id, after, limit);
     return c.json({ id: meta.id, status: meta.status, ...page });
   });
 

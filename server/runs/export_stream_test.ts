@@ -5,6 +5,7 @@ import { exportProbe, exportStream, toCsv } from "./export.ts";
 import type { StoredProbe } from "./samples.ts";
 import type { HubEvent } from "../events/hub.ts";
 import type { TargetReport } from "../../model/run.ts";
+import type { ProbeEventData } from "../../model/events.ts";
 
 const probe = (i: number): StoredProbe => ({
   target: i % 2 ? "a,b" : "lo",
@@ -26,11 +27,24 @@ async function* chunks(events: HubEvent[], size: number) {
 
 Deno.test("exportStream: CSV and JSON equal the in-memory export, chunk by chunk", async () => {
   const probes = Array.from({ length: 25 }, (_, i) => probe(i));
-  const events: HubEvent[] = [{ id: 1, type: "status", data: {} }];
+  const events: HubEvent[] = [{
+    id: 1,
+    type: "status",
+    data: { id: "x", status: "running" },
+  }];
   for (const p of probes) {
-    events.push({ id: events.length + 1, type: "probe", data: p });
+    events.push({
+      id: events.length + 1,
+      type: "probe",
+      data: p as ProbeEventData,
+    });
     if (p.index % 7 === 0) {
-      events.push({ id: events.length + 1, type: "interval", data: {} });
+      // Its content is not exported.
+      events.push({
+        id: events.length + 1,
+        type: "interval",
+        data: {} as never,
+      });
     }
   }
   const summary = [{
