@@ -432,7 +432,9 @@ export class KvStore {
    */
   async events(id: string, after = 0): Promise<StoredEvent[]> {
     const out: StoredEvent[] = [];
-    for await (const chunk of this.eventChunks(id, after)) out.push(...chunk);
+    for await (const chunk of this.eventChunks(id, after)) {
+      for (const ev of chunk) if (ev.id > after) out.push(ev);
+    }
     return out;
   }
 
