@@ -2,9 +2,24 @@
 // serialized once, however many clients read it (1,000 clients of one test
 // share one encoded frame), and the stream pulls from the subscription only
 // as fast as the client reads.
+//
+// Memory per connection is what bench 4 (fan-out) measures against a bare
+// Deno.serve stream, so a connection holds as little as it can: one
+// SseSource object (methods on the prototype, no per-connection closures),
+// its Subscription, and no timer of its own: one heartbeat ticker per period
+// serves every open stream. Close hooks (metrics, the per-client stream slot
+// of sse_limit.ts) are kept on the source instead of wrapping the body in a
+// second stream.
 import type { HubEvent, Subscription } from "../events/hub.ts";
 
 const encoder = new TextEncoder();
+/**
+ * The shared frame cache: justified because a frame is the same bytes for
+ * every reader of an event, so 1,000 clients cost one JSON.stringify and one
+ * buffer per event instead of 1,000. Keyed weakly by the event object: a
+ * frame lives exactly as long as its event is held (the hub's window, or a
+ * replay chunk being read), never longer.
+ */
 const frames = new WeakMap<HubEvent, Uint8Array>();
 const HEARTBEAT = encoder.encode(": heartbeat\n\n");
 
@@ -30,41 +45,111 @@ export interface SseOptions {
   onClose?: () => void;
 }
 
+/** One timer per heartbeat period for every open stream. */
+const tickers = new Map<
+  number,
+  { streams: Set<SseSource>; timer: ReturnType<typeof setInterval> }
+>();
+
+function startHeartbeat(source: SseSource, ms: number): void {
+  let t = tickers.get(ms);
+  if (!t) {
+    const streams = new Set<SseSource>();
+    const timer = setInterval(() => {
+      for (const s of streams) s.heartbeat();
+    }, ms);
+    // Heartbeats alone must not keep the process alive.
+    Deno.unrefTimer(timer);
+    tickers.set(ms, t = { streams, timer });
+  }
+  t.streams.add(source);
+}
+
+function stopHeartbeat(source: SseSource, ms: number): void {
+  const t = tickers.get(ms);
+  if (!t) return;
+  t.streams.delete(source);
+  if (t.streams.size === 0) {
+    clearInterval(t.timer);
+    tickers.delete(ms);
+  }
+}
+
+class SseSource implements UnderlyingDefaultSource<Uint8Array> {
+  controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  closed = false;
+  hooks: (() => void)[] = [];
+
+  constructor(readonly sub: Subscription, readonly options: SseOptions) {
+    if (options.onClose) this.hooks.push(options.onClose);
+  }
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = controller;
+    startHeartbeat(this, this.options.heartbeatMs);
+  }
+
+  heartbeat(): void {
+    try {
+      this.controller?.enqueue(HEARTBEAT);
+    } catch {
+      this.stop();
+    }
+  }
+
+  async pull(controller: ReadableStreamDefaultController<Uint8Array>) {
+    const { sub, options } = this;
+    for (let ev = await sub.next(); ev; ev = await sub.next()) {
+      if (!options.probes && ev.type === "probe") continue;
+      controller.enqueue(sseFrame(ev));
+      return;
+    }
+    this.stop();
+    try {
+      controller.close();
+    } catch {
+      // the client left first
+    }
+  }
+
+  cancel(): void {
+    this.stop();
+  }
+
+  stop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    stopHeartbeat(this, this.options.heartbeatMs);
+    this.sub.close();
+    this.controller = null;
+    for (const h of this.hooks) h();
+    this.hooks = [];
+  }
+}
+
+/** The source of each event-stream body made here, for close hooks. */
+const sources = new WeakMap<ReadableStream<Uint8Array>, SseSource>();
+
+/**
+ * Runs `hook` once when the event stream `body` ends, however it ends; false
+ * when `body` is not one made by sseResponse (the caller then wraps it).
+ */
+export function onSseClose(
+  body: ReadableStream<Uint8Array>,
+  hook: () => void,
+): boolean {
+  const source = sources.get(body);
+  if (!source) return false;
+  if (source.closed) hook();
+  else source.hooks.push(hook);
+  return true;
+}
+
 /** Streams the subscription's events until the hub ends or the client leaves. */
 export function sseResponse(sub: Subscription, options: SseOptions): Response {
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
-  let closed = false;
-  const stop = () => {
-    clearInterval(heartbeat);
-    sub.close();
-    if (!closed) options.onClose?.();
-    closed = true;
-  };
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      heartbeat = setInterval(() => {
-        try {
-          controller.enqueue(HEARTBEAT);
-        } catch {
-          stop();
-        }
-      }, options.heartbeatMs);
-    },
-    async pull(controller) {
-      for (let ev = await sub.next(); ev; ev = await sub.next()) {
-        if (!options.probes && ev.type === "probe") continue;
-        controller.enqueue(sseFrame(ev));
-        return;
-      }
-      stop();
-      try {
-        controller.close();
-      } catch {
-        // the client left first
-      }
-    },
-    cancel: stop,
-  });
+  const source = new SseSource(sub, options);
+  const body = new ReadableStream<Uint8Array>(source);
+  sources.set(body, source);
   return new Response(body, {
     headers: {
       "content-type": "text/event-stream",
