@@ -121,6 +121,29 @@ export class Subscription implements AsyncIterable<HubEvent> {
     }
   }
 
+  /**
+   * The next event if it is at hand without waiting or reading storage;
+   * undefined when only next() can tell; null once the stream is over.
+   */
+  poll(): HubEvent | null | undefined {
+    if (this.#closed) return null;
+    if (this.#cursor < this.#replayEnd) {
+      if (this.#cursor >= this.hub.firstId - 1) {
+        return this.hub.eventAt(this.#cursor++);
+      }
+      this.#skipOlder();
+      const ev = this.#older[this.#olderAt];
+      // Not loaded yet, or a hole: next() loads it or ends the stream.
+      if (ev?.id !== this.#cursor + 1) return undefined;
+      this.#olderAt++;
+      this.#cursor++;
+      return ev;
+    }
+    const ev = this.#queue.shift();
+    if (ev) return ev;
+    return this.hub.ended ? null : undefined;
+  }
+
   #skipOlder(): void {
     while ((this.#older[this.#olderAt]?.id ?? Infinity) <= this.#cursor) {
       this.#olderAt++;

@@ -22,6 +22,8 @@ const encoder = new TextEncoder();
  */
 const frames = new WeakMap<HubEvent, Uint8Array>();
 const HEARTBEAT = encoder.encode(": heartbeat\n\n");
+/** Frames already at hand are sent together up to this many bytes. */
+const BATCH_BYTES = 16 * 1024;
 
 /** The SSE frame of an event (`id`, `event`, one `data` line), cached per event. */
 export function sseFrame(ev: HubEvent): Uint8Array {
@@ -97,13 +99,39 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array> {
     }
   }
 
+  /**
+   * Enqueues the next event, and with it every further one already at hand
+   * (a replay, a burst) up to BATCH_BYTES in one chunk: a replay of 86,400
+   * events is then a few thousand writes, not 86,400.
+   */
   async pull(controller: ReadableStreamDefaultController<Uint8Array>) {
     const { sub, options } = this;
-    for (let ev = await sub.next(); ev; ev = await sub.next()) {
-      if (!options.probes && ev.type === "probe") continue;
-      controller.enqueue(sseFrame(ev));
-      return;
+    const batch: Uint8Array[] = [];
+    let size = 0;
+    let ended = false;
+    while (!ended && batch.length === 0) {
+      let ev: HubEvent | null | undefined = await sub.next();
+      while (ev) {
+        if (options.probes || ev.type !== "probe") {
+          const frame = sseFrame(ev);
+          batch.push(frame);
+          size += frame.length;
+        }
+        ev = size < BATCH_BYTES ? sub.poll() : undefined;
+      }
+      if (ev === null) ended = true;
     }
+    if (batch.length === 1) controller.enqueue(batch[0]);
+    else if (batch.length > 1) {
+      const joined = new Uint8Array(size);
+      let at = 0;
+      for (const f of batch) {
+        joined.set(f, at);
+        at += f.length;
+      }
+      controller.enqueue(joined);
+    }
+    if (!ended) return;
     this.stop();
     try {
       controller.close();
