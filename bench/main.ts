@@ -8,6 +8,7 @@ import { fanoutBench } from "./fanout.ts";
 import { pageBench } from "./page.ts";
 import { longTestBench } from "./long_run.ts";
 import { statsCostBench } from "./stats_cost.ts";
+import { historyBench } from "./history.ts";
 import { type BenchRow, markdownTable, skippedRows } from "./report.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 import { describeMachine } from "./machine.ts";
@@ -21,6 +22,7 @@ const BENCHES: [string, string, () => Promise<BenchRow[]>][] = [
   ["page", "5 Page", pageBench],
   ["long", "6 Long test", longTestBench],
   ["stats", "7 Live stats", statsCostBench],
+  ["history", "8 History", historyBench],
 ];
 
 const USAGE = `Usage: deno task bench [--write] [--only=${

@@ -10,9 +10,15 @@ export const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 /** A finished test record; `i` spaces creation times a second apart. */
 export function storedMeta(
   i: number,
-  opts: { targets?: string[]; status?: TestStatus; id?: string } = {},
+  opts: {
+    targets?: string[];
+    status?: TestStatus;
+    id?: string;
+    /** Creation time of test 0 (epoch ms); default T0. */
+    t0?: number;
+  } = {},
 ): TestMeta {
-  const created = T0 + i * 1000;
+  const created = (opts.t0 ?? T0) + i * 1000;
   return {
     id: opts.id ?? `t${String(i).padStart(6, "0")}`,
     status: opts.status ?? "completed",
