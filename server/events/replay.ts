@@ -2,8 +2,10 @@
 // (one SSE connection each) asks for "the chunk after event N"; concurrent
 // readers at the same place share one store read, and the few chunks read
 // last stay here for readers a little behind. Memory per finished run is
-// bounded by `keepChunks` chunks, however many readers there are.
+// bounded by `keepChunks` chunks, however many readers there are, and a
+// chunk is kept as its encoded SSE frames (framedChunk), not parsed objects.
 import type { RunEvent } from "../../model/events.ts";
+import { framedChunk } from "./frames.ts";
 
 /** Reads the stored chunk holding event `after + 1` (it may start earlier). */
 export type ChunkReader = (after: number) => Promise<RunEvent[]>;
@@ -34,7 +36,8 @@ export class ReplayCache {
     let p = this.#reading.get(after);
     if (!p) {
       this.reads++;
-      p = this.#read(after).then((c) => {
+      p = this.#read(after).then((read) => {
+        const c = framedChunk(read);
         if (c.length) {
           this.#chunks.push(c);
           if (this.#chunks.length > this.#keep) this.#chunks.shift();

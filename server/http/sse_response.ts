@@ -11,32 +11,15 @@
 // of sse_limit.ts) are kept on the source instead of wrapping the body in a
 // second stream.
 import type { HubEvent, Subscription } from "../events/hub.ts";
+import { joinFrames, sseFrame } from "../events/frames.ts";
 
-const encoder = new TextEncoder();
-/**
- * The shared frame cache: justified because a frame is the same bytes for
- * every reader of an event, so 1,000 clients cost one JSON.stringify and one
- * buffer per event instead of 1,000. Keyed weakly by the event object: a
- * frame lives exactly as long as its event is held (the hub's window, or a
- * replay chunk being read), never longer.
- */
-const frames = new WeakMap<HubEvent, Uint8Array>();
-const HEARTBEAT = encoder.encode(": heartbeat\n\n");
+const HEARTBEAT = new TextEncoder().encode(": heartbeat\n\n");
 /** Frames already at hand are sent together up to this many bytes. */
 const BATCH_BYTES = 16 * 1024;
 
-/** The SSE frame of an event (`id`, `event`, one `data` line), cached per event. */
-export function sseFrame(ev: HubEvent): Uint8Array {
-  let frame = frames.get(ev);
-  if (!frame) {
-    // JSON.stringify escapes line breaks, so the data is always one line.
-    frame = encoder.encode(
-      `id: ${ev.id}\nevent: ${ev.type}\ndata: ${JSON.stringify(ev.data)}\n\n`,
-    );
-    frames.set(ev, frame);
-  }
-  return frame;
-}
+// The shared frame cache (each event serialized once for all readers) lives
+// with the hub's replay chunks in server/events/frames.ts.
+export { sseFrame };
 
 export interface SseOptions {
   /** false drops `probe` events. */
@@ -77,10 +60,18 @@ function stopHeartbeat(source: SseSource, ms: number): void {
   }
 }
 
+/** Frames that may share a chunk: views of one buffer, or frames of their own. */
+function sameKind(a: Uint8Array, b: Uint8Array): boolean {
+  const own = (f: Uint8Array) => f.byteLength === f.buffer.byteLength;
+  return own(a) ? own(b) : a.buffer === b.buffer;
+}
+
 class SseSource implements UnderlyingDefaultSource<Uint8Array> {
   controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   closed = false;
   hooks: (() => void)[] = [];
+  /** An event taken from the subscription but left for the next chunk. */
+  held: HubEvent | null = null;
 
   constructor(readonly sub: Subscription, readonly options: SseOptions) {
     if (options.onClose) this.hooks.push(options.onClose);
@@ -102,7 +93,10 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array> {
   /**
    * Enqueues the next event, and with it every further one already at hand
    * (a replay, a burst) up to BATCH_BYTES in one chunk: a replay of 86,400
-   * events is then a few thousand writes, not 86,400.
+   * events is then a few thousand writes, not 86,400. Frames of a replay
+   * chunk are adjacent views of one buffer, so such a batch is one view of it
+   * (no copy); a batch never mixes those with frames of their own (which are
+   * copied together), so a replay copies nothing per client.
    */
   async pull(controller: ReadableStreamDefaultController<Uint8Array>) {
     const { sub, options } = this;
@@ -110,10 +104,15 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array> {
     let size = 0;
     let ended = false;
     while (!ended && batch.length === 0) {
-      let ev: HubEvent | null | undefined = await sub.next();
+      let ev: HubEvent | null | undefined = this.held ?? await sub.next();
+      this.held = null;
       while (ev) {
         if (options.probes || ev.type !== "probe") {
           const frame = sseFrame(ev);
+          if (batch.length && !sameKind(batch[batch.length - 1], frame)) {
+            this.held = ev;
+            break;
+          }
           batch.push(frame);
           size += frame.length;
         }
@@ -122,15 +121,7 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array> {
       if (ev === null) ended = true;
     }
     if (batch.length === 1) controller.enqueue(batch[0]);
-    else if (batch.length > 1) {
-      const joined = new Uint8Array(size);
-      let at = 0;
-      for (const f of batch) {
-        joined.set(f, at);
-        at += f.length;
-      }
-      controller.enqueue(joined);
-    }
+    else if (batch.length > 1) controller.enqueue(joinFrames(batch, size));
     if (!ended) return;
     this.stop();
     try {
@@ -150,6 +141,7 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array> {
     stopHeartbeat(this, this.options.heartbeatMs);
     this.sub.close();
     this.controller = null;
+    this.held = null;
     for (const h of this.hooks) h();
     this.hooks = [];
   }
