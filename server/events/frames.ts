@@ -53,18 +53,63 @@ export function framedChunk(events: RunEvent[]): RunEvent[] {
   const texts = events.map((ev) =>
     frameText(ev.id, ev.type, JSON.stringify(ev.data))
   );
+  return frame(events, texts);
+}
+
+/**
+ * Where each record of a stored chunk starts, as JSON.stringify writes an
+ * event (`{"id":N,"type":"T","data":D}`, keys in that order). No string in a
+ * record can hold this (its quotes would be escaped), and no event's data has
+ * a numeric `id` followed by `type`.
+ */
+const RECORD_START = /\{"id":(\d+),"type":"(\w+)","data":/g;
+
+/**
+ * framedChunk from a stored chunk's JSON text without parsing its events:
+ * each record's data is already the JSON the frame needs. Text of any other
+ * shape is parsed instead.
+ */
+export function framedChunkFromText(text: string): RunEvent[] {
+  const starts: { at: number; dataAt: number; id: number; type: string }[] = [];
+  for (const m of text.matchAll(RECORD_START)) {
+    starts.push({
+      at: m.index,
+      dataAt: m.index + m[0].length,
+      id: Number(m[1]),
+      type: m[2],
+    });
+  }
+  const wellFormed = text.startsWith("[") && text.endsWith("}]") &&
+    starts.length > 0 && starts[0].at === 1 &&
+    starts.every((s, i) => i === 0 || text.slice(s.at - 2, s.at) === "},");
+  if (!wellFormed) return framedChunk(JSON.parse(text));
+  const texts = starts.map((s, i) => {
+    const end = i + 1 < starts.length ? starts[i + 1].at - 2 : text.length - 2;
+    return frameText(s.id, s.type, text.slice(s.dataAt, end));
+  });
+  return frame(starts, texts);
+}
+
+function frame(
+  events: { id: number; type: string }[],
+  texts: string[],
+): RunEvent[] {
   const bytes = encoder.encode(texts.join(""));
   const out: RunEvent[] = [];
   let at = 0;
   for (let i = 0; i < events.length; i++) {
     // Frames are ASCII apart from non-ASCII in strings: count UTF-8 bytes.
     const len = utf8Length(texts[i]);
-    const frame = bytes.subarray(at, at + len);
+    const view = bytes.subarray(at, at + len);
     at += len;
-    const ev = new FramedEvent(events[i].id, events[i].type, frame);
+    const ev = new FramedEvent(
+      events[i].id,
+      events[i].type as RunEvent["type"],
+      view,
+    );
     // A structural stand-in: `data` is a getter of the same shape.
     const asEvent = ev as unknown as RunEvent;
-    frames.set(asEvent, frame);
+    frames.set(asEvent, view);
     out.push(asEvent);
   }
   return out;

@@ -15,7 +15,7 @@ import { joinFrames, sseFrame } from "../events/frames.ts";
 
 const HEARTBEAT = new TextEncoder().encode(": heartbeat\n\n");
 /** Frames already at hand are sent together up to this many bytes. */
-const BATCH_BYTES = 16 * 1024;
+const BATCH_BYTES = 64 * 1024;
 
 // The shared frame cache (each event serialized once for all readers) lives
 // with the hub's replay chunks in server/events/frames.ts.

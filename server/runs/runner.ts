@@ -329,7 +329,7 @@ export class Runner {
   }
 
   #replayCache(id: string): ReplayCache {
-    return new ReplayCache((after) => this.#store.chunkAfter(id, after));
+    return new ReplayCache((after) => this.#store.chunkTextAfter(id, after));
   }
 
   /**

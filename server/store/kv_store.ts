@@ -76,6 +76,14 @@ function indexKeys(meta: TestMeta): Deno.KvKey[] {
 
 const keyText = (k: Deno.KvKey) => JSON.stringify(k);
 
+/** Id of the last record of a stored chunk's JSON text (0 when none). */
+function lastRecordId(text: string): number {
+  const at = text.lastIndexOf('{"id":', text.lastIndexOf(',"type":"'));
+  const m = /^\{"id":(\d+),/.exec(text.slice(at, at + 32));
+  if (m) return Number(m[1]);
+  return (JSON.parse(text) as StoredEvent[]).at(-1)?.id ?? 0;
+}
+
 /** Reads of KV a listing or replay made (for tests asserting bounded reads). */
 export interface ReadCounts {
   /** Entries returned by list() calls. */
@@ -492,6 +500,15 @@ export class KvStore {
    * buffered events after `after`: at most two small KV reads.
    */
   async chunkAfter(id: string, after: number): Promise<StoredEvent[]> {
+    return JSON.parse(await this.chunkTextAfter(id, after));
+  }
+
+  /**
+   * The same chunk as stored: a JSON array of `{"id":N,"type":T,"data":D}`
+   * records exactly as JSON.stringify wrote them (replays turn it into SSE
+   * frames without parsing every event).
+   */
+  async chunkTextAfter(id: string, after: number): Promise<string> {
     const buffered = [
       ...this.#writing.get(id) ?? [],
       ...this.#pending.get(id) ?? [],
@@ -502,16 +519,15 @@ export class KvStore {
         end: eventKey(id, after + 2),
       }, { reverse: true, limit: 1 })
     ) {
-      const chunk = JSON.parse(e.value) as StoredEvent[];
-      if ((chunk.at(-1)?.id ?? 0) > after) return chunk;
+      if (lastRecordId(e.value) > after) return e.value;
     }
     for await (
       const e of this.#list<string>({
         prefix: ["ev", id],
         start: eventKey(id, after + 2),
       }, { limit: 1 })
-    ) return JSON.parse(e.value) as StoredEvent[];
-    return buffered.filter((ev) => ev.id > after);
+    ) return e.value;
+    return JSON.stringify(buffered.filter((ev) => ev.id > after));
   }
 
   /** Probe records of a test (each with its `timestamp`), in the order they were reported. */
