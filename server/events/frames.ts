@@ -83,11 +83,36 @@ export function framedChunkFromText(text: string): RunEvent[] {
     starts.length > 0 && starts[0].at === 1 &&
     starts.every((s, i) => i === 0 || text.slice(s.at - 2, s.at) === "},");
   if (!wellFormed) return framedChunk(JSON.parse(text));
-  const texts = starts.map((s, i) => {
-    const end = i + 1 < starts.length ? starts[i + 1].at - 2 : text.length - 2;
-    return frameText(s.id, s.type, text.slice(s.dataAt, end));
-  });
-  return frame(starts, texts);
+  // Encoded straight into one buffer of the exact size: no frame strings.
+  const heads = starts.map((s) => `id: ${s.id}\nevent: ${s.type}\ndata: `);
+  const datas = starts.map((s, i) =>
+    text.slice(
+      s.dataAt,
+      i + 1 < starts.length ? starts[i + 1].at - 2 : text.length - 2,
+    )
+  );
+  const lengths = datas.map((d, i) => heads[i].length + utf8Length(d) + 2);
+  const bytes = new Uint8Array(lengths.reduce((a, b) => a + b, 0));
+  const out: RunEvent[] = [];
+  let at = 0;
+  for (let i = 0; i < starts.length; i++) {
+    const view = bytes.subarray(at, at + lengths[i]);
+    let w = encoder.encodeInto(heads[i], view).written;
+    w += encoder.encodeInto(datas[i], view.subarray(w)).written;
+    view[w] = 10;
+    view[w + 1] = 10;
+    at += lengths[i];
+    out.push(framed(starts[i].id, starts[i].type, view));
+  }
+  return out;
+}
+
+function framed(id: number, type: string, view: Uint8Array): RunEvent {
+  const ev = new FramedEvent(id, type as RunEvent["type"], view);
+  // A structural stand-in: `data` is a getter of the same shape.
+  const asEvent = ev as unknown as RunEvent;
+  frames.set(asEvent, view);
+  return asEvent;
 }
 
 function frame(
@@ -102,15 +127,7 @@ function frame(
     const len = utf8Length(texts[i]);
     const view = bytes.subarray(at, at + len);
     at += len;
-    const ev = new FramedEvent(
-      events[i].id,
-      events[i].type as RunEvent["type"],
-      view,
-    );
-    // A structural stand-in: `data` is a getter of the same shape.
-    const asEvent = ev as unknown as RunEvent;
-    frames.set(asEvent, view);
-    out.push(asEvent);
+    out.push(framed(events[i].id, events[i].type, view));
   }
   return out;
 }
