@@ -45,6 +45,7 @@ export class Subscription implements AsyncIterable<HubEvent> {
   #olderAt = 0;
   readonly #queue: HubEvent[] = [];
   #wake: (() => void) | null = null;
+  #sink: ((ev: HubEvent) => void) | null = null;
   #closed = false;
   /** True when it fell more than its buffer behind and was cut off. */
   dropped = false;
@@ -59,8 +60,24 @@ export class Subscription implements AsyncIterable<HubEvent> {
     this.#replayEnd = hub.lastId;
   }
 
+  /**
+   * Hands every further live event straight to `sink` as it is published
+   * (no queue, no wake-up per event), once the replay is done and nothing is
+   * queued; false, and nothing changes, otherwise. The sink decides when the
+   * reader is too far behind (and closes this).
+   */
+  follow(sink: (ev: HubEvent) => void): boolean {
+    if (
+      this.#closed || this.#cursor < this.#replayEnd || this.#queue.length ||
+      this.hub.ended
+    ) return false;
+    this.#sink = sink;
+    return true;
+  }
+
   /** @internal */ push(ev: HubEvent): void {
     if (this.#closed) return;
+    if (this.#sink) return this.#sink(ev);
     if (this.#queue.length >= this.maxBuffer) {
       this.dropped = true;
       this.close();
@@ -153,6 +170,7 @@ export class Subscription implements AsyncIterable<HubEvent> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#sink = null;
     this.#queue.length = 0;
     this.#older = [];
     this.hub.unsubscribe(this);

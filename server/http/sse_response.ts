@@ -72,6 +72,8 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array> {
   hooks: (() => void)[] = [];
   /** An event taken from the subscription but left for the next chunk. */
   held: HubEvent | null = null;
+  /** Caught up with a live hub: it pushes events to `live`. */
+  following = false;
 
   constructor(readonly sub: Subscription, readonly options: SseOptions) {
     if (options.onClose) this.hooks.push(options.onClose);
@@ -98,14 +100,29 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array> {
    * (no copy); a batch never mixes those with frames of their own (which are
    * copied together), so a replay copies nothing per client.
    */
-  async pull(controller: ReadableStreamDefaultController<Uint8Array>) {
+  pull(controller: ReadableStreamDefaultController<Uint8Array>) {
+    // Following live: events are enqueued as they are published (live()).
+    if (this.following) return;
+    return this.#pull(controller);
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>) {
     const { sub, options } = this;
     const batch: Uint8Array[] = [];
     let size = 0;
     let ended = false;
     while (!ended && batch.length === 0) {
-      let ev: HubEvent | null | undefined = this.held ?? await sub.next();
+      let ev = this.held ?? sub.poll();
       this.held = null;
+      if (ev === undefined) {
+        // Caught up with a live test: from now on the hub pushes each event
+        // (one enqueue per event and client; no promise or wake-up each).
+        if (sub.follow(this.live)) {
+          this.following = true;
+          return;
+        }
+        ev = await sub.next();
+      }
       while (ev) {
         if (options.probes || ev.type !== "probe") {
           const frame = sseFrame(ev);
@@ -126,6 +143,28 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array> {
     this.stop();
     try {
       controller.close();
+    } catch {
+      // the client left first
+    }
+  }
+
+  /** A live event, pushed by the hub (bound once per stream). */
+  readonly live = (ev: HubEvent): void => {
+    const c = this.controller;
+    if (!c) return;
+    if (this.options.probes || ev.type !== "probe") c.enqueue(sseFrame(ev));
+    if (ev.type === "end") return this.#end(c);
+    // Far behind: end the stream; the client resumes with Last-Event-ID.
+    if ((c.desiredSize ?? 0) < -this.sub.maxBuffer) {
+      this.sub.dropped = true;
+      this.#end(c);
+    }
+  };
+
+  #end(c: ReadableStreamDefaultController<Uint8Array>): void {
+    this.stop();
+    try {
+      c.close();
     } catch {
       // the client left first
     }
