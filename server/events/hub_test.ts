@@ -146,3 +146,26 @@ Deno.test("events published while a reader replays from the store follow in orde
   }
   assert.deepEqual(ids, [...Array(11).keys()].map((i) => i + 1));
 });
+
+Deno.test("follow: after the replay, live events go straight to the sink, in order, until closed", async () => {
+  const hub = new TestHub();
+  for (let i = 0; i < 3; i++) pub(hub, "probe", { i });
+  const sub = hub.subscribe();
+  const got: number[] = [];
+  const sink = (ev: HubEvent) => got.push(ev.id);
+  assert.equal(sub.follow(sink), false, "replay not read yet");
+  for (let i = 0; i < 3; i++) assert.equal(sub.poll()?.id, i + 1);
+  pub(hub, "probe", { i: 3 });
+  assert.equal(sub.follow(sink), false, "an event is queued");
+  assert.equal((await sub.next())?.id, 4);
+  assert.equal(sub.poll(), undefined);
+  assert.equal(sub.follow(sink), true);
+  pub(hub, "probe", { i: 4 });
+  pub(hub, "probe", { i: 5 });
+  assert.deepEqual(got, [5, 6]);
+  assert.equal(sub.buffered, 0);
+  sub.close();
+  pub(hub, "end", {});
+  assert.deepEqual(got, [5, 6]);
+  assert.equal(hub.subscribers, 0);
+});
