@@ -2,7 +2,7 @@
 // as framing each parsed event, whatever the strings in them hold.
 import assert from "node:assert/strict";
 import { framedChunk, framedChunkFromText, sseFrame } from "./frames.ts";
-import type { RunEvent } from "../../model/events.ts";
+import { parseRunEvent, type RunEvent } from "../../model/events.ts";
 import { storedEvents } from "../../testing/stored_history.ts";
 
 const concat = (events: RunEvent[]) =>
@@ -12,6 +12,10 @@ const concat = (events: RunEvent[]) =>
 
 Deno.test("framedChunkFromText equals framing the parsed events; data decodes back", () => {
   const events: RunEvent[] = [...storedEvents("t1", 50, 10)].flat();
+  // The fixture is what the schema says a stored event is.
+  for (const ev of events) assert.deepEqual(parseRunEvent(ev), ev);
+  assert.throws(() => parseRunEvent({ id: 1, type: "probe", data: {} }));
+  assert.throws(() => parseRunEvent({ id: 0, type: "end", data: {} }));
   const tricky = structuredClone(events[3]);
   if (tricky.type === "probe") {
     tricky.data.error = 'x"},{"id":9,"type":"end","data":{}} é ✓ 😀\n';

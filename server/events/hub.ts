@@ -256,6 +256,8 @@ export class TestHub {
   /** Appends an event and hands it to every subscriber; an `end` event ends the hub. */
   publish<T extends HubEventType>(type: T, data: RunEventData<T>): HubEvent {
     if (this.#ended) throw new Error("hub has ended");
+    // TypeScript cannot correlate a generic T with its union member; the
+    // signature above already ties `data` to `type`.
     const ev = { id: this.lastId + 1, type, data } as HubEvent;
     this.#log.push(ev);
     // Trimmed in steps, so publishing stays O(1) amortized.
