@@ -14,8 +14,8 @@ import { framedChunkFromText } from "./frames.ts";
 export type ChunkReader = (after: number) => Promise<string>;
 
 /**
- * Chunks kept per finished test: about 6 MiB as frames (48 KiB of bytes and
- * small objects each). Readers drift apart (each pulls at its client's
+ * Chunks kept per finished test: about 10 MiB as frames (48 KiB of bytes and
+ * some 200 small objects each). Readers drift apart (each pulls at its client's
  * pace); with 8 chunks, 100 drifting readers of a day-long test read each
  * chunk about 7 times, with 128 about once.
  */
