@@ -9,6 +9,7 @@ import { pageBench } from "./page.ts";
 import { longTestBench } from "./long_run.ts";
 import { statsCostBench } from "./stats_cost.ts";
 import { cliBench } from "./cli.ts";
+import { historyBench } from "./history.ts";
 import { type BenchRow, markdownTable, skippedRows } from "./report.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 import { describeMachine } from "./machine.ts";
@@ -23,6 +24,7 @@ const BENCHES: [string, string, () => Promise<BenchRow[]>][] = [
   ["long", "6 Long test", longTestBench],
   ["stats", "7 Live stats", statsCostBench],
   ["cli", "8 CLI", cliBench],
+  ["history", "9 History", historyBench],
 ];
 
 const USAGE = `Usage: deno task bench [--write] [--only=${

@@ -41,11 +41,18 @@ export async function cpuOf(pid: number): Promise<number> {
   return (Number(f[11]) + Number(f[12])) / await clockTicks();
 }
 
-/** Starts server/main.ts with `configYaml`; resolves once it listens. */
-export async function startServer(configYaml: string): Promise<ServerProcess> {
+/**
+ * Starts server/main.ts with `configYaml`; resolves once it listens.
+ * `prepare` may fill the KV file first (history written through the store).
+ */
+export async function startServer(
+  configYaml: string,
+  prepare?: (kvPath: string) => Promise<void>,
+): Promise<ServerProcess> {
   const dir = await Deno.makeTempDir({ prefix: "pla-bench-" });
   const kvPath = `${dir}/pla.kv`;
   try {
+    await prepare?.(kvPath);
     const child = await startChild({ dir, kvPath, config: configYaml });
     const pid = child.child.pid;
     return {

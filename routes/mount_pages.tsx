@@ -6,7 +6,6 @@ import type { Config } from "../server/config/config.ts";
 import { problemOf } from "../server/http/problem.ts";
 import { listQueryOf, testListQuery } from "../server/http/api_routes.ts";
 import { parseQuery } from "../server/http/validation.ts";
-import { pageTests } from "../server/runs/run_list.ts";
 import type { TestMeta } from "../model/run.ts";
 import type { Runner } from "../server/runs/runner.ts";
 import { mountAssets } from "./assets.ts";
@@ -63,7 +62,8 @@ export function mountPages(
     })));
 
   app.get("/", async (c) => {
-    const recent = await withSummaries((await runner.list()).slice(0, RECENT));
+    const { tests } = await runner.page({ limit: RECENT, after: null });
+    const recent = await withSummaries(tests);
     return html(c, dashboardPage(config, recent, readOnly(c)));
   });
 
@@ -88,7 +88,7 @@ export function mountPages(
         limit: String(HISTORY_PAGE),
         cursor: c.req.query("cursor"),
       });
-      const page = pageTests(await runner.list(), listQueryOf(q));
+      const page = await runner.page(listQueryOf(q));
       const rows = await withSummaries(page.tests);
       view = { rows, filters, next_cursor: page.next_cursor, error: null };
     } catch (e) {

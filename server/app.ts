@@ -12,7 +12,6 @@ import { ApiError, internalError, problemResponse } from "./http/problem.ts";
 import { MalformedRequestError, NotFoundError } from "./errors.ts";
 import type { Runner } from "./runs/runner.ts";
 import { exportStream } from "./runs/export.ts";
-import { samplesPage } from "./runs/samples.ts";
 import { type AuditAction, AuditLog } from "./store/audit_log.ts";
 import { clientAddress } from "./http/client_address.ts";
 import {
@@ -25,7 +24,6 @@ import { validationHook } from "./http/validation.ts";
 import { mountSeedAliases } from "./http/legacy_routes.ts";
 import { sseResponse } from "./http/sse_response.ts";
 import { mountPages } from "../routes/mount_pages.tsx";
-import { pageTests } from "./runs/run_list.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import { type Auth, principalOf } from "./auth/auth.ts";
 import { mountSecurity } from "./http/security.ts";
@@ -150,8 +148,7 @@ function mountApi(
   });
 
   app.openapi(routes.listTests, async (c) => {
-    const q = listQueryOf(c.req.valid("query"));
-    const page = pageTests(await runner.list(), q);
+    const page = await runner.page(listQueryOf(c.req.valid("query")));
     return c.json({
       tests: page.tests.map((t) => ({ ...t, links: linksOf(t.id) })),
       next_cursor: page.next_cursor,
@@ -217,7 +214,7 @@ function mountApi(
   app.openapi(routes.samples, async (c) => {
     const meta = await mustGet(c.req.valid("param").id);
     const { limit, cursor } = c.req.valid("query");
-    const page = samplesPage(await runner.events(meta.id), cursor, limit);
+    const page = await runner.samples(meta.id, cursor, limit);
     return c.json({ id: meta.id, status: meta.status, ...page }, 200);
   });
 

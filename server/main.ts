@@ -80,7 +80,7 @@ const runner = new Runner({
   engine,
   config,
   store,
-  observe: (id, type, data) => metrics.observe(id, type, data),
+  observe: (id, ev) => metrics.observe(id, ev),
 });
 // The audit trail lives in the store's database, on the same handle.
 const audit = new AuditLog(store.kv);

@@ -44,7 +44,7 @@ export async function withApiKit(
     : await loadConfig();
   const metrics = new Metrics();
   const runner = new Runner({
-    observe: (id, type, data) => metrics.observe(id, type, data),
+    observe: (id, ev) => metrics.observe(id, ev),
     engine,
     config,
     store,

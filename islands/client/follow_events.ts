@@ -4,7 +4,8 @@
 import { batch } from "@preact/signals";
 import type { LiveStore } from "./live_store.ts";
 
-const TYPES = ["probe", "interval", "status", "summary", "end"];
+import type { RunEventBody } from "../../model/events.ts";
+import { RUN_EVENT_TYPES } from "../../model/event_types.ts";
 
 /** Starts following; returns a function that stops. */
 export function followEvents(store: LiveStore): () => void {
@@ -24,7 +25,11 @@ export function followEvents(store: LiveStore): () => void {
     failures = 0;
     batch(() => {
       store.connected.value = true;
-      store.apply(msg.type, JSON.parse(msg.data));
+      // The server's own stream: typed by the event name, not re-validated
+      // (the page would rather show what came than check 86,400 probes).
+      store.apply(
+        { type: msg.type, data: JSON.parse(msg.data) } as RunEventBody,
+      );
     });
     if (id) store.lastId = id;
     if (msg.type === "end") stop();
@@ -35,7 +40,7 @@ export function followEvents(store: LiveStore): () => void {
       `/api/tests/${encodeURIComponent(store.meta.id)}/events${query}`,
     );
     source = es;
-    for (const t of TYPES) es.addEventListener(t, onEvent);
+    for (const t of RUN_EVENT_TYPES) es.addEventListener(t, onEvent);
     es.onerror = () => {
       if (done) return;
       store.connected.value = false;

@@ -4,6 +4,7 @@
 import { type Signal, signal } from "@preact/signals";
 import type { ProbeRecord } from "../../model/probe.ts";
 import type { TargetReport, TestMeta } from "../../model/run.ts";
+import type { RunEventBody } from "../../model/events.ts";
 import {
   bucketSeconds,
   newQualitySeries,
@@ -62,15 +63,14 @@ export class LiveStore {
   }
 
   /** Applies one event of the test's stream (call inside batch()). */
-  apply(type: string, data: unknown): void {
-    if (type === "probe") this.#probe(data as ProbeRecord);
-    else if (type === "interval" || type === "summary") {
-      this.#report(data as TargetReport);
-    } else if (type === "status" || type === "end") {
-      const s = data as { status: string; error?: string };
-      this.status.value = s.status;
-      if (s.error) this.error.value = s.error;
-    }
+  apply(ev: RunEventBody): void {
+    if (ev.type === "probe") this.#probe(ev.data);
+    else if (ev.type === "interval" || ev.type === "summary") {
+      this.#report(ev.data);
+    } else if (ev.type === "status") {
+      this.status.value = ev.data.status;
+      if (ev.data.error) this.error.value = ev.data.error;
+    } else if (ev.type === "end") this.status.value = ev.data.status;
   }
 
   #probe(p: ProbeRecord): void {

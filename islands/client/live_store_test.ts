@@ -21,7 +21,8 @@ const probe = (
   index: number,
   status: ProbeRecord["status"],
   rtt: number | null,
-): ProbeRecord => ({
+): ProbeRecord & { timestamp: string } => ({
+  timestamp: new Date(1_700_000_000_000 + index * 100).toISOString(),
   target,
   address: "127.0.0.1",
   index,
@@ -69,13 +70,13 @@ const report = (
 
 Deno.test("probes land in index order; losses are gaps with a marker; duplicates and replays are ignored", () => {
   const store = new LiveStore(meta, null);
-  store.apply("probe", probe("a", 0, "ok", 0.5));
-  store.apply("probe", probe("a", 2, "ok", 0.7));
+  store.apply({ type: "probe", data: probe("a", 0, "ok", 0.5) });
+  store.apply({ type: "probe", data: probe("a", 2, "ok", 0.7) });
   // Known only at its timeout, after the next reply.
-  store.apply("probe", probe("a", 1, "lost", null));
-  store.apply("probe", probe("a", 2, "duplicate", 0.9));
-  store.apply("probe", probe("a", 2, "ok", 0.7));
-  store.apply("probe", probe("b", 0, "late", 900));
+  store.apply({ type: "probe", data: probe("a", 1, "lost", null) });
+  store.apply({ type: "probe", data: probe("a", 2, "duplicate", 0.9) });
+  store.apply({ type: "probe", data: probe("a", 2, "ok", 0.7) });
+  store.apply({ type: "probe", data: probe("b", 0, "late", 900) });
   const a = store.probes[0];
   assert.deepEqual(a.index, [0, 1, 2]);
   assert.deepEqual(a.rtt, [0.5, null, 0.7]);
@@ -90,12 +91,15 @@ Deno.test("interval and summary reports fill the table; status and error", () =>
   const row = (i: number) => store.reports[i].value;
   assert.equal(row(0), null);
   assert.equal(row(1)?.sent, 3);
-  store.apply("interval", report("a", 10, 0, 2));
-  store.apply("interval", report("a", 20, 3, 2));
+  store.apply({ type: "interval", data: report("a", 10, 0, 2) });
+  store.apply({ type: "interval", data: report("a", 20, 3, 2) });
   assert.equal(row(0)?.sent, 20);
-  store.apply("summary", report("a", 20, 4));
+  store.apply({ type: "summary", data: report("a", 20, 4) });
   assert.equal(row(0)?.lost, 4);
-  store.apply("status", { id: "t1", status: "failed", error: "boom" });
+  store.apply({
+    type: "status",
+    data: { id: "t1", status: "failed", error: "boom" },
+  });
   assert.equal(store.status.value, "failed");
   assert.equal(store.error.value, "boom");
   assert.equal(store.running, false);
@@ -107,18 +111,18 @@ Deno.test("loss and jitter per bucket of send time, updated when a late loss arr
   const rtt = (i: number) => i % 2 ? 0.7 : 0.5;
   for (let i = 0; i < 20; i++) {
     if (i !== 3 && i !== 12 && i !== 13) {
-      store.apply("probe", probe("a", i, "ok", rtt(i)));
+      store.apply({ type: "probe", data: probe("a", i, "ok", rtt(i)) });
     }
   }
-  store.apply("probe", probe("a", 12, "lost", null));
+  store.apply({ type: "probe", data: probe("a", 12, "lost", null) });
   const before = store.quality(0);
   assert.deepEqual(before.keys, [1_700_000_000, 1_700_000_001]);
   // Plotted at the mean send time of the probes known in each bucket.
   assert.ok(Math.abs(before.x[0] - (1_700_000_000 + 0.1 * 42 / 9)) < 1e-6);
   assert.deepEqual(before.loss, [0, (1 / 9) * 100], "probe 13 not known yet");
   // Probe 3 is known lost only at its timeout, after probe 19.
-  store.apply("probe", probe("a", 3, "lost", null));
-  store.apply("probe", probe("a", 13, "late", 1200));
+  store.apply({ type: "probe", data: probe("a", 3, "lost", null) });
+  store.apply({ type: "probe", data: probe("a", 13, "late", 1200) });
   const q = store.quality(0);
   assert.deepEqual(q.loss, [10, 20]);
   // Successive replies in bucket 0: 0,1,2,4..9: seven steps of 0.2, one of 0.

@@ -2,14 +2,16 @@
 // ids, replayed to late subscribers, then live events through a bounded buffer.
 // Only the newest `keep` events stay in memory; older ones are replayed from
 // `backfill` (the store), so a long test does not grow the process.
-export type HubEventType = "probe" | "interval" | "status" | "summary" | "end";
+import type {
+  RunEvent,
+  RunEventData,
+  RunEventType,
+} from "../../model/events.ts";
 
-export interface HubEvent {
-  /** 1, 2, 3, ... in publication order; the SSE `id:`. */
-  id: number;
-  type: HubEventType;
-  data: unknown;
-}
+export type HubEventType = RunEventType;
+
+/** An event of the hub: `id` (1, 2, 3, ... in publication order; the SSE `id:`), `type`, `data`. */
+export type HubEvent = RunEvent;
 
 export interface SubscribeOptions {
   /** Replay only events with an id above this (a Last-Event-ID); default 0: all. */
@@ -23,8 +25,15 @@ export const DEFAULT_MAX_BUFFER = 10_000;
 export interface HubOptions {
   /** Events kept in memory for replay; default: all. Needs `backfill` when finite. */
   keep?: number;
-  /** The events with an id in (after, upTo], in id order (from storage). */
+  /**
+   * Stored events from id `after + 1` on, in id order (from storage): at least
+   * that one event unless there is none (a hole ends the replay), any number
+   * more (one stored chunk, say). Events at or below `after` in the result are
+   * skipped, so a chunk shared by several readers can be returned as is.
+   */
   backfill?: (after: number, upTo: number) => Promise<HubEvent[]>;
+  /** Events up to this id exist only in `backfill` (a finished test replayed from storage). */
+  startAfter?: number;
 }
 
 /** One reader of a hub: replay first, then live events; `null` at the end. */
@@ -36,6 +45,7 @@ export class Subscription implements AsyncIterable<HubEvent> {
   #olderAt = 0;
   readonly #queue: HubEvent[] = [];
   #wake: (() => void) | null = null;
+  #sink: ((ev: HubEvent) => void) | null = null;
   #closed = false;
   /** True when it fell more than its buffer behind and was cut off. */
   dropped = false;
@@ -50,8 +60,24 @@ export class Subscription implements AsyncIterable<HubEvent> {
     this.#replayEnd = hub.lastId;
   }
 
+  /**
+   * Hands every further live event straight to `sink` as it is published
+   * (no queue, no wake-up per event), once the replay is done and nothing is
+   * queued; false, and nothing changes, otherwise. The sink decides when the
+   * reader is too far behind (and closes this).
+   */
+  follow(sink: (ev: HubEvent) => void): boolean {
+    if (
+      this.#closed || this.#cursor < this.#replayEnd || this.#queue.length ||
+      this.hub.ended
+    ) return false;
+    this.#sink = sink;
+    return true;
+  }
+
   /** @internal */ push(ev: HubEvent): void {
     if (this.#closed) return;
+    if (this.#sink) return this.#sink(ev);
     if (this.#queue.length >= this.maxBuffer) {
       this.dropped = true;
       this.close();
@@ -84,10 +110,9 @@ export class Subscription implements AsyncIterable<HubEvent> {
         if (this.#cursor >= this.hub.firstId - 1) {
           return this.hub.eventAt(this.#cursor++);
         }
-        // Skip what was read from memory meanwhile (the window moved on).
-        while ((this.#older[this.#olderAt]?.id ?? Infinity) <= this.#cursor) {
-          this.#olderAt++;
-        }
+        // Skip what was read from memory meanwhile (the window moved on), and
+        // the start of a chunk shared with readers that started elsewhere.
+        this.#skipOlder();
         if (this.#olderAt >= this.#older.length) {
           this.#older = await this.hub.backfill(
             this.#cursor,
@@ -95,6 +120,7 @@ export class Subscription implements AsyncIterable<HubEvent> {
           );
           this.#olderAt = 0;
           if (this.#closed) return null;
+          this.#skipOlder();
         }
         const ev = this.#older[this.#olderAt++];
         // A hole in storage: end the stream rather than skip events silently.
@@ -112,10 +138,41 @@ export class Subscription implements AsyncIterable<HubEvent> {
     }
   }
 
+  /**
+   * The next event if it is at hand without waiting or reading storage;
+   * undefined when only next() can tell; null once the stream is over.
+   */
+  poll(): HubEvent | null | undefined {
+    if (this.#closed) return null;
+    if (this.#cursor < this.#replayEnd) {
+      if (this.#cursor >= this.hub.firstId - 1) {
+        return this.hub.eventAt(this.#cursor++);
+      }
+      this.#skipOlder();
+      const ev = this.#older[this.#olderAt];
+      // Not loaded yet, or a hole: next() loads it or ends the stream.
+      if (ev?.id !== this.#cursor + 1) return undefined;
+      this.#olderAt++;
+      this.#cursor++;
+      return ev;
+    }
+    const ev = this.#queue.shift();
+    if (ev) return ev;
+    return this.hub.ended ? null : undefined;
+  }
+
+  #skipOlder(): void {
+    while ((this.#older[this.#olderAt]?.id ?? Infinity) <= this.#cursor) {
+      this.#olderAt++;
+    }
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#sink = null;
     this.#queue.length = 0;
+    this.#older = [];
     this.hub.unsubscribe(this);
     this.#notify();
   }
@@ -141,6 +198,15 @@ export class TestHub {
   constructor(options: HubOptions = {}) {
     this.#keep = options.backfill ? options.keep ?? Infinity : Infinity;
     this.#backfill = options.backfill;
+    if (options.backfill && options.startAfter) {
+      this.#first = options.startAfter + 1;
+    }
+  }
+
+  /** Ends the hub without publishing (its `end` event is already stored). */
+  seal(): void {
+    this.#ended = true;
+    for (const s of this.#subs) s.notifyEnd();
   }
 
   get lastId(): number {
@@ -188,9 +254,11 @@ export class TestHub {
   }
 
   /** Appends an event and hands it to every subscriber; an `end` event ends the hub. */
-  publish(type: HubEventType, data: unknown): HubEvent {
+  publish<T extends HubEventType>(type: T, data: RunEventData<T>): HubEvent {
     if (this.#ended) throw new Error("hub has ended");
-    const ev = { id: this.lastId + 1, type, data };
+    // TypeScript cannot correlate a generic T with its union member; the
+    // signature above already ties `data` to `type`.
+    const ev = { id: this.lastId + 1, type, data } as HubEvent;
     this.#log.push(ev);
     // Trimmed in steps, so publishing stays O(1) amortized.
     if (this.#log.length >= 2 * this.#keep) this.trim(this.#keep);

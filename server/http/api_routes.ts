@@ -109,7 +109,9 @@ const samplesPage = z.object({
   probes: z.array(storedProbe),
   next_cursor: z.string().nullable(),
   has_more: z.boolean(),
-  series: z.array(TargetReport),
+  series: z.array(TargetReport).describe(
+    "The interval reports sent between the cursor and the page's last probe (on the last page: to the end of the test); all pages together hold every report once",
+  ),
 });
 
 /** A probe in an export: flat, the ICMP error spelled out (export.ts PROBE_COLUMNS). */
@@ -456,7 +458,7 @@ export function apiRoutes(servers: readonly { id: string }[]) {
       method: "get",
       path: "/api/tests/{id}/samples",
       summary:
-        "Stored probe records after a cursor, with the per-second series",
+        "Stored probe records after a cursor, with the interval reports of that stretch",
       request: { params: idParams, query: samplesQuery },
       responses: {
         200: json(samplesPage, "one page"),

@@ -5,6 +5,7 @@ import type { MiddlewareHandler } from "hono";
 import { clientAddress } from "./client_address.ts";
 import { principalOf } from "../auth/auth.ts";
 import { LimitError } from "../errors.ts";
+import { onSseClose } from "./sse_response.ts";
 
 export class StreamSlots {
   readonly #open = new Map<string, number>();
@@ -82,6 +83,10 @@ export function streamLimit(slots: StreamSlots): MiddlewareHandler {
       "text/event-stream",
     );
     if (!res.body || !isStream) return release();
-    c.res = new Response(releasing(res.body, release), res);
+    // Our own event streams take the release as a close hook (no second
+    // stream per connection); any other stream is wrapped.
+    if (!onSseClose(res.body, release)) {
+      c.res = new Response(releasing(res.body, release), res);
+    }
   };
 }

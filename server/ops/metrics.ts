@@ -1,7 +1,7 @@
 // Prometheus text exposition (format 0.0.4) of what the service measures and
 // carries: it watches the runner's events, so the probe path is untouched.
 import type { TargetReport } from "../../model/run.ts";
-import type { HubEventType } from "../events/hub.ts";
+import type { RunEventBody } from "../../model/events.ts";
 
 interface Counts {
   sent: number;
@@ -19,18 +19,18 @@ export class Metrics {
   #testsStarted = 0;
 
   /** Called by the runner for every event it publishes. */
-  observe(testId: string, type: HubEventType, data: unknown): void {
-    if (type === "interval" || type === "summary") {
-      const r = data as TargetReport;
+  observe(testId: string, ev: RunEventBody): void {
+    if (ev.type === "interval" || ev.type === "summary") {
+      const r = ev.data;
       this.#last.set(r.target, r);
       let perTarget = this.#live.get(testId);
       if (!perTarget) this.#live.set(testId, perTarget = new Map());
       perTarget.set(r.target, { sent: r.sent, received: r.received });
-    } else if (type === "status") {
-      if ((data as { status?: string }).status === "running") {
+    } else if (ev.type === "status") {
+      if (ev.data.status === "running") {
         this.#testsStarted++;
       }
-    } else if (type === "end") {
+    } else if (ev.type === "end") {
       // Fold the test's final counts into the totals so memory stays bounded.
       for (const [target, c] of this.#live.get(testId) ?? []) {
         const d = this.#done.get(target) ?? { sent: 0, received: 0 };

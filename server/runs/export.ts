@@ -1,6 +1,6 @@
 // Exports of a test: every probe plus the summary as CSV (RFC 4180) or JSON,
 // streamed chunk by chunk.
-import type { HubEvent } from "../events/hub.ts";
+import type { RunEvent } from "../../model/events.ts";
 import type { TargetReport } from "../../model/run.ts";
 import type { StoredProbe } from "./samples.ts";
 
@@ -115,7 +115,7 @@ function csvSummaryLine(s: TargetReport): string {
 export function exportStream(
   format: ExportFormat,
   test: unknown,
-  chunks: AsyncIterable<HubEvent[]>,
+  chunks: AsyncIterable<RunEvent[]>,
   summary: TargetReport[] | null,
 ): ReadableStream<Uint8Array> {
   async function* text(): AsyncGenerator<string> {
@@ -127,7 +127,7 @@ export function exportStream(
       const rows: string[] = [];
       for (const ev of chunk) {
         if (ev.type !== "probe") continue;
-        const p = ev.data as StoredProbe;
+        const p = ev.data;
         if (format === "csv") rows.push(csvProbeLine(p) + "\r\n");
         else {
           rows.push((first ? "" : ",") + JSON.stringify(exportProbe(p)));

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { exportStream } from "./export.ts";
 import type { StoredProbe } from "./samples.ts";
-import type { HubEvent } from "../events/hub.ts";
+import type { RunEvent } from "../../model/events.ts";
 import type { TargetReport } from "../../model/run.ts";
 import {
   csvRecords,
@@ -13,6 +13,7 @@ import {
   PROBE_COLUMNS,
   STAT_COLUMNS,
 } from "../../testing/csv.ts";
+import type { ProbeEventData } from "../../model/events.ts";
 
 const HEADER = ["record", ...PROBE_COLUMNS, ...STAT_COLUMNS];
 
@@ -95,7 +96,7 @@ const expectedJson = (p: StoredProbe) => ({
   error: p.error ?? null,
 });
 
-async function* chunks(events: HubEvent[], size: number) {
+async function* chunks(events: RunEvent[], size: number) {
   for (let i = 0; i < events.length; i += size) {
     yield events.slice(i, i + size);
   }
@@ -105,11 +106,24 @@ const read = (s: ReadableStream<Uint8Array>) => new Response(s).text();
 
 Deno.test("export: CSV and JSON hold every probe and summary, chunk by chunk", async () => {
   const probes = Array.from({ length: 25 }, (_, i) => probe(i));
-  const events: HubEvent[] = [{ id: 1, type: "status", data: {} }];
+  const events: RunEvent[] = [{
+    id: 1,
+    type: "status",
+    data: { id: "x", status: "running" },
+  }];
   for (const p of probes) {
-    events.push({ id: events.length + 1, type: "probe", data: p });
+    events.push({
+      id: events.length + 1,
+      type: "probe",
+      data: p as ProbeEventData,
+    });
     if (p.index % 7 === 0) {
-      events.push({ id: events.length + 1, type: "interval", data: {} });
+      // Its content is not exported.
+      events.push({
+        id: events.length + 1,
+        type: "interval",
+        data: {} as never,
+      });
     }
   }
   const stats = Object.fromEntries(

@@ -1,7 +1,9 @@
-// GET /api/tests: filters (target, status, from, to) and cursor pagination
-// over the runner's newest-first list. The query is validated by its zod
-// schema (server/http/api_routes.ts).
+// GET /api/tests: filters (target, status, from, to) and cursor pagination,
+// read by the store from its indexes (toStoreQuery); pageTests is the same
+// over an in-memory list (the reference the store is tested against). The
+// query is validated by its zod schema (server/http/api_routes.ts).
 import type { TestMeta } from "../../model/run.ts";
+import type { TestListQuery as StoreQuery } from "../store/kv_store.ts";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
@@ -58,5 +60,19 @@ export function pageTests(
   return {
     tests: page,
     next_cursor: more ? encodeCursor(page[page.length - 1]) : null,
+  };
+}
+
+/** The store's form of a query: times as the ISO strings `created_at` is stored as. */
+export function toStoreQuery(q: TestListQuery): StoreQuery {
+  return {
+    limit: q.limit,
+    after: q.after,
+    ...(q.target !== undefined ? { target: q.target } : {}),
+    ...(q.status !== undefined ? { status: q.status } : {}),
+    ...(q.fromMs !== undefined
+      ? { fromIso: new Date(q.fromMs).toISOString() }
+      : {}),
+    ...(q.toMs !== undefined ? { toIso: new Date(q.toMs).toISOString() } : {}),
   };
 }

@@ -3,10 +3,18 @@
 import type { Engine, ProbeRun } from "../../probe/engine.ts";
 import type { ProbeRecord } from "../../model/probe.ts";
 import type { Config } from "../config/config.ts";
-import { type HubEventType, TestHub } from "../events/hub.ts";
+import { TestHub } from "../events/hub.ts";
+import { ReplayCache } from "../events/replay.ts";
 import { ConflictError, NotFoundError, UnavailableError } from "../errors.ts";
-import type { HubEvent } from "../events/hub.ts";
 import type { KvStore } from "../store/kv_store.ts";
+import type {
+  RunEvent,
+  RunEventBody,
+  RunEventData,
+  RunEventType,
+} from "../../model/events.ts";
+import { encodeCursor, type TestListQuery, toStoreQuery } from "./run_list.ts";
+import { readSamplesPage, type SamplesPage } from "./samples.ts";
 import type { TargetReport, TestMeta, TestStatus } from "../../model/run.ts";
 import { validateTestRequest } from "./run_request.ts";
 import { checkAdmission, type RunningTest } from "../policy/limits.ts";
@@ -21,7 +29,7 @@ export interface RunnerOptions {
   /** Finished tests whose event log stays in memory for replay; default 100. */
   keepFinished?: number;
   /** Sees every published event (the /metrics collector). */
-  observe?: (testId: string, type: HubEventType, data: unknown) => void;
+  observe?: (testId: string, event: RunEventBody) => void;
   /** Newest events of a running test kept in memory; older replays read the store. */
   hubKeep?: number;
   /** What may be probed; default: built from the config. */
@@ -38,7 +46,12 @@ interface LiveTest {
   /** Set when the test's data could not be stored: it stops and ends `failed`. */
   storageError?: string;
   finished: Promise<void>;
+  /** Once every event is stored: the shared reads replays use. */
+  replay?: ReplayCache;
 }
+
+/** Finished tests whose replay hub (and its few cached chunks) is kept for sharing. */
+const REPLAY_HUBS = 32;
 
 function newId(): string {
   // Sortable by creation time, unique by a random tail.
@@ -57,6 +70,8 @@ export class Runner {
   readonly #hubKeep: number;
   readonly #tests = new Map<string, LiveTest>();
   readonly #policy: TargetPolicy;
+  /** Replay hubs of finished tests, least recently used first. */
+  readonly #replays = new Map<string, TestHub>();
 
   constructor(options: RunnerOptions) {
     this.#engine = options.engine;
@@ -133,10 +148,11 @@ export class Runner {
       addresses: addresses.map((a) => a.text),
       hub: new TestHub({
         keep: this.#hubKeep,
-        backfill: async (after, upTo) =>
-          (await this.#store.events(meta.id, after)).filter((e) =>
-            e.id <= upTo
-          ),
+        // One stored chunk per call; shared between readers once finished.
+        backfill: (after) =>
+          live.replay
+            ? live.replay.chunk(after)
+            : this.#store.chunkAfter(meta.id, after),
       }),
       run: null,
       stopRequested: false,
@@ -157,10 +173,14 @@ export class Runner {
   }
 
   /** Publishes to the test's hub and stores the event with the same id. */
-  #emit(live: LiveTest, type: HubEventType, data: unknown): void {
+  #emit<T extends RunEventType>(
+    live: LiveTest,
+    type: T,
+    data: RunEventData<T>,
+  ): void {
     const ev = live.hub.publish(type, data);
     this.#store.appendEvent(live.meta.id, ev);
-    this.#observe?.(live.meta.id, type, data);
+    this.#observe?.(live.meta.id, ev);
   }
 
   async #execute(live: LiveTest): Promise<void> {
@@ -218,6 +238,7 @@ export class Runner {
     });
     this.#emit(live, "end", { id: meta.id, status });
     await this.#store.flush();
+    live.replay = this.#replayCache(meta.id);
     // The store has it all now; replays of a finished test read from there,
     // and the run's per-probe outcomes are let go.
     live.hub.trim(0);
@@ -257,13 +278,32 @@ export class Runner {
     return await this.#store.getTest(id);
   }
 
-  /** Every test, newest first. */
+  /** Every test, newest first: reads the whole history (tests and tools; pages use `page`). */
   async list(): Promise<TestMeta[]> {
-    const stored = await this.#store.listTests();
-    return stored.map((m) => {
+    return (await this.page({ limit: Number.MAX_SAFE_INTEGER, after: null }))
+      .tests;
+  }
+
+  /** One page of the history, newest first, from the store's indexes. */
+  async page(
+    q: TestListQuery,
+  ): Promise<{ tests: TestMeta[]; next_cursor: string | null }> {
+    const page = await this.#store.listTests(toStoreQuery(q));
+    const tests = page.tests.map((m) => {
       const live = this.#tests.get(m.id);
       return live ? structuredClone(live.meta) : m;
     });
+    return {
+      tests,
+      next_cursor: page.more && tests.length
+        ? encodeCursor(tests[tests.length - 1])
+        : null,
+    };
+  }
+
+  /** A page of probe records after the cursor, read from there only. */
+  samples(id: string, after: number, limit: number): Promise<SamplesPage> {
+    return readSamplesPage(this.#store.eventChunks(id, after), after, limit);
   }
 
   async summary(id: string): Promise<TargetReport[] | null> {
@@ -278,38 +318,58 @@ export class Runner {
   }
 
   /** Stored events of a test (probe, interval, status, summary, end) with their stream ids. */
-  async events(id: string, after = 0): Promise<HubEvent[]> {
+  async events(id: string, after = 0): Promise<RunEvent[]> {
     return await this.#store.events(id, after);
   }
 
   /** Stored events one chunk at a time (for exports of long tests). */
-  eventChunks(id: string, after = 0): AsyncGenerator<HubEvent[]> {
+  eventChunks(id: string, after = 0): AsyncGenerator<RunEvent[]> {
     return this.#store.eventChunks(id, after);
   }
 
+  #replayCache(id: string): ReplayCache {
+    return new ReplayCache((after) => this.#store.chunkTextAfter(id, after));
+  }
+
   /**
-   * The live test's hub, or one rebuilt from storage for a finished test: the
-   * stored events with the ids the live stream used, in full.
+   * The live test's hub, or the replay hub of a finished test: its events are
+   * read from the store a chunk at a time through one ReplayCache, shared by
+   * every concurrent reader (no per-connection copy of the log), with the ids
+   * the live stream used. A log cut short gets its `status` and `end`.
    */
   async hub(id: string): Promise<TestHub | null> {
     const live = this.#tests.get(id);
     if (live) return live.hub;
+    const kept = this.#replays.get(id);
+    if (kept) {
+      this.#replays.delete(id);
+      this.#replays.set(id, kept);
+      return kept;
+    }
     const meta = await this.#store.getTest(id);
     if (!meta) return null;
-    const hub = new TestHub();
-    for (const ev of await this.#store.events(id)) {
-      // Ids are contiguous from 1; stop at a gap so ids stay those of the log.
-      if (ev.id !== hub.lastId + 1) break;
-      hub.publish(ev.type, ev.data);
-      if (hub.ended) return hub;
-    }
-    hub.publish("status", { id, status: meta.status });
-    if (hub.lastId === 1) {
-      for (const r of (await this.#store.getSummary(id)) ?? []) {
-        hub.publish("summary", r);
+    const last = await this.#store.lastEvent(id);
+    const cache = this.#replayCache(id);
+    const hub = new TestHub({
+      backfill: (after) => cache.chunk(after),
+      startAfter: last?.id ?? 0,
+    });
+    if (last?.type === "end") hub.seal();
+    else {
+      hub.publish("status", { id, status: meta.status });
+      if (!last) {
+        for (const r of (await this.#store.getSummary(id)) ?? []) {
+          hub.publish("summary", r);
+        }
       }
+      hub.publish("end", { id, status: meta.status });
     }
-    hub.publish("end", { id, status: meta.status });
+    if (this.#tests.has(id) || this.#replays.has(id)) return this.hub(id);
+    this.#replays.set(id, hub);
+    for (const old of this.#replays.keys()) {
+      if (this.#replays.size <= REPLAY_HUBS) break;
+      this.#replays.delete(old);
+    }
     return hub;
   }
 
@@ -355,6 +415,7 @@ export class Runner {
       throw new NotFoundError(`no test with id "${id}"`, "id");
     }
     this.#tests.delete(id);
+    this.#replays.delete(id);
     await this.#store.deleteTest(id);
   }
 
@@ -362,7 +423,10 @@ export class Runner {
   async prune(now = Date.now()): Promise<string[]> {
     const cutoff = now - this.#config.retention_days * 86_400_000;
     const gone = await this.#store.pruneFinishedBefore(cutoff);
-    for (const id of gone) this.#tests.delete(id);
+    for (const id of gone) {
+      this.#tests.delete(id);
+      this.#replays.delete(id);
+    }
     return gone;
   }
 

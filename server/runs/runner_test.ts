@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { Engine } from "../../probe/engine.ts";
 import { loadConfig } from "../config/config.ts";
-import type { HubEvent } from "../events/hub.ts";
+import type { RunEvent } from "../../model/events.ts";
 import {
   ConflictError,
   InvalidRequestError,
@@ -37,9 +37,9 @@ async function withRunner(
   }
 }
 
-async function collect(runner: Runner, id: string): Promise<HubEvent[]> {
+async function collect(runner: Runner, id: string): Promise<RunEvent[]> {
   const hub = await runner.hub(id);
-  const out: HubEvent[] = [];
+  const out: RunEvent[] = [];
   for await (const ev of hub!.subscribe()) out.push(ev);
   return out;
 }

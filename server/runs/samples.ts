@@ -1,7 +1,7 @@
 // GET /api/tests/:id/samples: a page of a test's stored probe records after a
 // cursor, with its per-second interval series.
 import type { ProbeRecord } from "../../model/probe.ts";
-import type { HubEvent } from "../events/hub.ts";
+import type { RunEvent } from "../../model/events.ts";
 import type { TargetReport } from "../../model/run.ts";
 
 export const DEFAULT_SAMPLES_LIMIT = 1000;
@@ -21,29 +21,48 @@ export interface SamplesPage {
   next_cursor: string | null;
   /** More probes are stored after this page. */
   has_more: boolean;
-  /** The per-second cumulative `interval` reports, every target, in order. */
+  /**
+   * The per-second cumulative `interval` reports (every target, in order)
+   * reported between the cursor and the page's last probe; on the last page,
+   * to the end of the test.
+   */
   series: TargetReport[];
 }
 
-/** One page of probes after event id `after`, and the full series. */
-export function samplesPage(
-  events: HubEvent[],
+/**
+ * One page of probes after event id `after`, reading the chunks only until
+ * the probe after the page is seen. `series` holds the interval reports whose
+ * event ids lie between the cursor and the page's last probe (on the last
+ * page: to the end), so the pages' series put together are the whole series,
+ * each report once, and a page never holds more than its stretch of the test.
+ */
+export async function readSamplesPage(
+  chunks: AsyncIterable<RunEvent[]> | Iterable<RunEvent[]>,
   after: number,
   limit: number,
-): SamplesPage {
+): Promise<SamplesPage> {
   const probes: StoredProbe[] = [];
   const series: TargetReport[] = [];
+  let since: TargetReport[] = [];
   let next: number | null = after > 0 ? after : null;
   let more = false;
-  for (const ev of events) {
-    if (ev.type === "interval") series.push(ev.data as TargetReport);
-    else if (ev.type === "probe" && ev.id > after) {
-      if (probes.length < limit) {
-        probes.push(ev.data as StoredProbe);
+  read: for await (const chunk of chunks) {
+    for (const ev of chunk) {
+      if (ev.id <= after) continue;
+      if (ev.type === "interval") since.push(ev.data);
+      else if (ev.type === "probe") {
+        if (probes.length === limit) {
+          more = true;
+          break read;
+        }
+        probes.push(ev.data);
         next = ev.id;
-      } else more = true;
+        series.push(...since);
+        since = [];
+      }
     }
   }
+  if (!more) series.push(...since);
   return {
     probes,
     next_cursor: next !== null ? String(next) : null,

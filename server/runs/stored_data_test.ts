@@ -96,10 +96,11 @@ Deno.test("a finished test replays in full with the live event ids; samples; exp
     );
     assert.deepEqual(resumed, live.slice(10));
 
-    // Samples: pages of 7 cover every probe once, in order; series = intervals.
+    // Samples: pages of 7 cover every probe once, in order; their series put
+    // together are the intervals, each once (a page holds only its stretch).
     const seen: Record<string, unknown>[] = [];
     let cursor = "";
-    let series: unknown[] = [];
+    const series: unknown[] = [];
     for (let page = 0; page < 20; page++) {
       const res = await app.request(
         `/api/tests/${id}/samples?limit=7&cursor=${cursor}`,
@@ -108,7 +109,7 @@ Deno.test("a finished test replays in full with the live event ids; samples; exp
       const body = await res.json();
       assert.ok(body.probes.length <= 7);
       seen.push(...body.probes);
-      series = body.series;
+      series.push(...body.series);
       cursor = body.next_cursor;
       if (!body.has_more) break;
     }

@@ -2,22 +2,52 @@
 // event log (probe records, per-second interval reports, status, summary, end),
 // each with the event id the live stream used, in chunks kept below KV's
 // 64 KiB value limit, flushed at least every second.
-import type { ProbeRecord } from "../../model/probe.ts";
-import type { HubEvent } from "../events/hub.ts";
+//
+// Layout (schema 2; `migrate` converts the schema-1 layout at open):
+//   ["tests", id]                                   TestMeta
+//   ["summaries", id]                               TargetReport[]
+//   ["ev", id, firstEventId]                        JSON array of events
+//   ["tests_by_time", created_at, id]               id  (index, newest = last)
+//   ["tests_by_status", status, created_at, id]     id
+//   ["tests_by_target", target, created_at, id]     id
+//   ["tests_by_target_status", target, status, created_at, id]  id
+// A chunk is keyed by the id of its first event, so "the events after N" is
+// one reverse read (the chunk holding N + 1) and a forward range read from
+// there; the index keys are written in the same atomic operation as the test
+// record, so a listing reads only the index entries of the page it returns.
+import type { ProbeEventData } from "../../model/events.ts";
+import type { RunEvent } from "../../model/events.ts";
 import type { TargetReport, TestMeta } from "../../model/run.ts";
 
 /** A stored event: exactly what the live stream sent (`id`, `type`, `data`). */
-export type StoredEvent = HubEvent;
+export type StoredEvent = RunEvent;
 
 /** Serialized bytes per event chunk; well under the 64 KiB value limit. */
 export const CHUNK_BYTES = 48 * 1024;
 
+/** Version of the key layout above; older files are migrated at open. */
+export const SCHEMA_VERSION = 2;
+
 interface OpenChunk {
-  no: number;
+  /** Id of the first event: the chunk's key. */
+  first: number;
   records: string[];
   bytes: number;
   /** Id of the last event in the chunk (0 when empty). */
   lastId: number;
+}
+
+/** One page of the history: newest first, filtered. */
+export interface TestListQuery {
+  limit: number;
+  /** Start after this [created_at, id] (exclusive, newest-first order). */
+  after?: [string, string] | null;
+  target?: string;
+  status?: string;
+  /** created_at >= from (ISO time as stored). */
+  fromIso?: string;
+  /** created_at < to. */
+  toIso?: string;
 }
 
 export interface StoreOptions {
@@ -27,6 +57,40 @@ export interface StoreOptions {
 
 /** Told when a test's buffered events could not be written (disk full, read-only file). */
 export type WriteErrorListener = (testId: string, error: Error) => void;
+
+const eventKey = (id: string, first: number): Deno.KvKey => ["ev", id, first];
+
+/** The index keys of a test record: what listings read. */
+function indexKeys(meta: TestMeta): Deno.KvKey[] {
+  const { id, status, created_at: at } = meta;
+  const keys: Deno.KvKey[] = [
+    ["tests_by_time", at, id],
+    ["tests_by_status", status, at, id],
+  ];
+  for (const target of new Set(meta.targets.map((t) => t.id))) {
+    keys.push(["tests_by_target", target, at, id]);
+    keys.push(["tests_by_target_status", target, status, at, id]);
+  }
+  return keys;
+}
+
+const keyText = (k: Deno.KvKey) => JSON.stringify(k);
+
+/** Id of the last record of a stored chunk's JSON text (0 when none). */
+function lastRecordId(text: string): number {
+  const at = text.lastIndexOf('{"id":', text.lastIndexOf(',"type":"'));
+  const m = /^\{"id":(\d+),/.exec(text.slice(at, at + 32));
+  if (m) return Number(m[1]);
+  return (JSON.parse(text) as StoredEvent[]).at(-1)?.id ?? 0;
+}
+
+/** Reads of KV a listing or replay made (for tests asserting bounded reads). */
+export interface ReadCounts {
+  /** Entries returned by list() calls. */
+  listed: number;
+  /** Keys asked for by get()/getMany(). */
+  got: number;
+}
 
 export class KvStore {
   readonly #kv: Deno.Kv;
@@ -39,6 +103,8 @@ export class KvStore {
   #closed = false;
   readonly #writeErrorListeners: WriteErrorListener[] = [];
   #writeError: string | null = null;
+  /** Counted reads (entries listed, keys got) since the store opened. */
+  readonly reads: ReadCounts = { listed: 0, got: 0 };
 
   /** Why the last flush could not write, until one succeeds; null when writes work. */
   get writeError(): string | null {
@@ -59,7 +125,10 @@ export class KvStore {
     this.#timer = setInterval(() => void this.flush(), flushEveryMs);
   }
 
-  /** Opens the KV file (":memory:" for none) and marks tests left running as interrupted. */
+  /**
+   * Opens the KV file (":memory:" for none), converts an older layout, and
+   * marks tests left running as interrupted.
+   */
   static async open(
     path: string,
     options: StoreOptions = {},
@@ -72,61 +141,177 @@ export class KvStore {
     }
     const kv = await Deno.openKv(path);
     const store = new KvStore(kv, options.flushEveryMs ?? 1000);
-    await store.markInterrupted();
+    try {
+      await store.migrate();
+      await store.markInterrupted();
+    } catch (e) {
+      clearInterval(store.#timer);
+      kv.close();
+      throw e;
+    }
     return store;
+  }
+
+  async *#list<T>(
+    selector: Deno.KvListSelector,
+    options?: Deno.KvListOptions,
+  ): AsyncGenerator<Deno.KvEntry<T>> {
+    for await (const e of this.#kv.list<T>(selector, options)) {
+      this.reads.listed++;
+      yield e;
+    }
+  }
+
+  /**
+   * Schema 1 (before 2026-11) kept event chunks as ["events", id, n] and no
+   * index: rewrite each chunk under its first event id and index every test.
+   * Idempotent, so a migration cut short is finished at the next open.
+   */
+  async migrate(): Promise<void> {
+    const version = (await this.#kv.get<number>(["schema"])).value;
+    if (version === SCHEMA_VERSION) return;
+    if (version !== null && version > SCHEMA_VERSION) {
+      throw new Error(
+        `the KV file has layout ${version}, newer than this version understands (${SCHEMA_VERSION})`,
+      );
+    }
+    let tests = 0, chunks = 0;
+    for await (const e of this.#kv.list<string>({ prefix: ["events"] })) {
+      const [, id] = e.key as [string, string, number];
+      const events = JSON.parse(e.value) as StoredEvent[];
+      const op = this.#kv.atomic().delete(e.key);
+      if (events.length) op.set(eventKey(id, events[0].id), e.value);
+      await op.commit();
+      chunks++;
+    }
+    for await (const e of this.#kv.list<TestMeta>({ prefix: ["tests"] })) {
+      await this.saveTest(e.value);
+      tests++;
+    }
+    await this.#kv.set(["schema"], SCHEMA_VERSION);
+    if (tests || chunks) {
+      console.error(JSON.stringify({
+        msg: "store: migrated the KV file to layout 2",
+        tests,
+        chunks,
+      }));
+    }
   }
 
   /** Tests stored as `running` belong to a previous process: they become `interrupted`. */
   async markInterrupted(): Promise<number> {
     let n = 0;
-    for await (const e of this.#kv.list<TestMeta>({ prefix: ["tests"] })) {
-      if (e.value.status !== "running") continue;
-      await this.#kv.set(e.key, {
-        ...e.value,
+    const running: string[] = [];
+    for await (
+      const e of this.#list<string>({ prefix: ["tests_by_status", "running"] })
+    ) running.push(e.value);
+    for (const id of running) {
+      const meta = await this.getTest(id);
+      if (meta?.status !== "running") continue;
+      await this.saveTest({
+        ...meta,
         status: "interrupted",
-        finished_at: e.value.finished_at ?? new Date().toISOString(),
+        finished_at: meta.finished_at ?? new Date().toISOString(),
       });
-      await this.#closeLog(e.value.id, "interrupted");
+      await this.#closeLog(id, "interrupted");
       n++;
     }
     return n;
   }
 
   /** Ends a stored event log cut short: `status` and `end` after its last event, so replays end. */
-  async #closeLog(id: string, status: string): Promise<void> {
-    const last = await this.#lastChunk(id);
-    const lastEvent = last?.records.length
-      ? JSON.parse(last.records.at(-1)!) as StoredEvent
-      : null;
+  async #closeLog(id: string, status: "interrupted"): Promise<void> {
+    const lastEvent = await this.lastEvent(id);
     if (lastEvent?.type === "end") return;
     const next = (lastEvent?.id ?? 0) + 1;
     const tail: StoredEvent[] = [
       { id: next, type: "status", data: { id, status } },
       { id: next + 1, type: "end", data: { id, status } },
     ];
-    await this.#kv.set(
-      ["events", id, (last?.no ?? -1) + 1],
-      JSON.stringify(tail),
-    );
+    await this.#kv.set(eventKey(id, next), JSON.stringify(tail));
   }
 
+  /**
+   * Writes the test record and moves its index entries (a status change moves
+   * it between status listings) in one atomic operation, checked against the
+   * record it replaces.
+   */
   async saveTest(meta: TestMeta): Promise<void> {
-    await this.#kv.set(["tests", meta.id], meta);
+    for (;;) {
+      const prev = await this.#kv.get<TestMeta>(["tests", meta.id]);
+      const keep = new Set(indexKeys(meta).map(keyText));
+      const op = this.#kv.atomic().check(prev).set(["tests", meta.id], meta);
+      if (prev.value) {
+        for (const k of indexKeys(prev.value)) {
+          if (!keep.has(keyText(k))) op.delete(k);
+        }
+      }
+      for (const k of indexKeys(meta)) op.set(k, meta.id);
+      if ((await op.commit()).ok) return;
+    }
   }
 
   async getTest(id: string): Promise<TestMeta | null> {
+    this.reads.got++;
     return (await this.#kv.get<TestMeta>(["tests", id])).value;
   }
 
-  /** Every stored test, newest first. */
-  async listTests(): Promise<TestMeta[]> {
-    const out: TestMeta[] = [];
-    for await (const e of this.#kv.list<TestMeta>({ prefix: ["tests"] })) {
-      out.push(e.value);
+  /** Test records by id (missing ones left out), in the given order. */
+  async getTests(ids: string[]): Promise<TestMeta[]> {
+    const batches: Promise<Deno.KvEntryMaybe<TestMeta>[]>[] = [];
+    // getMany takes at most 10 keys.
+    for (let i = 0; i < ids.length; i += 10) {
+      const keys = ids.slice(i, i + 10).map((id) => ["tests", id]);
+      this.reads.got += keys.length;
+      batches.push(this.#kv.getMany<TestMeta[]>(keys));
     }
-    return out.sort((a, b) =>
-      b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id)
-    );
+    return (await Promise.all(batches)).flat()
+      .map((e) => e.value)
+      .filter((m): m is TestMeta => m !== null);
+  }
+
+  /**
+   * One page of tests, newest first (created_at, then id, descending): a
+   * reverse range read of the narrowest index for the filters, `limit + 1`
+   * entries at most, then the records of the page.
+   */
+  async listTests(
+    q: TestListQuery = { limit: Number.MAX_SAFE_INTEGER },
+  ): Promise<{ tests: TestMeta[]; more: boolean }> {
+    const prefix: Deno.KvKey = q.target !== undefined
+      ? q.status !== undefined
+        ? ["tests_by_target_status", q.target, q.status]
+        : ["tests_by_target", q.target]
+      : q.status !== undefined
+      ? ["tests_by_status", q.status]
+      : ["tests_by_time"];
+    let end: Deno.KvKey | undefined = q.toIso !== undefined
+      ? [...prefix, q.toIso]
+      : undefined;
+    if (q.after && (q.toIso === undefined || q.after[0] < q.toIso)) {
+      end = [...prefix, q.after[0], q.after[1]];
+    }
+    const start: Deno.KvKey | undefined = q.fromIso !== undefined
+      ? [...prefix, q.fromIso]
+      : undefined;
+    const selector: Deno.KvListSelector = start && end
+      ? { start, end }
+      : start
+      ? { prefix, start }
+      : end
+      ? { prefix, end }
+      : { prefix };
+    const ids: string[] = [];
+    const limit = Math.min(q.limit + 1, 100_000);
+    for await (
+      const e of this.#list<string>(selector, {
+        reverse: true,
+        limit,
+        batchSize: Math.min(limit, 500),
+      })
+    ) ids.push(e.value);
+    const more = ids.length > q.limit;
+    return { tests: await this.getTests(ids.slice(0, q.limit)), more };
   }
 
   async saveSummary(id: string, summary: TargetReport[]): Promise<void> {
@@ -134,6 +319,7 @@ export class KvStore {
   }
 
   async getSummary(id: string): Promise<TargetReport[] | null> {
+    this.reads.got++;
     return (await this.#kv.get<TargetReport[]>(["summaries", id])).value;
   }
 
@@ -194,8 +380,8 @@ export class KvStore {
   async #write(id: string, records: StoredEvent[]): Promise<void> {
     let chunk = this.#chunks.get(id);
     if (!chunk) {
-      const last = await this.#lastChunk(id);
-      chunk = last ?? { no: 0, records: [], bytes: 2, lastId: 0 };
+      chunk = await this.#lastChunk(id) ??
+        { first: 0, records: [], bytes: 2, lastId: 0 };
       this.#chunks.set(id, chunk);
     }
     const dirty = new Set<OpenChunk>([chunk]);
@@ -207,22 +393,24 @@ export class KvStore {
         chunk.records.length > 0 &&
         chunk.bytes + text.length + 1 > CHUNK_BYTES
       ) {
-        chunk = { no: chunk.no + 1, records: [], bytes: 2, lastId: 0 };
+        chunk = { first: r.id, records: [], bytes: 2, lastId: 0 };
         this.#chunks.set(id, chunk);
         dirty.add(chunk);
       }
+      if (chunk.records.length === 0) chunk.first = r.id;
       chunk.records.push(text);
       chunk.bytes += text.length + 1;
       chunk.lastId = r.id;
     }
     for (const c of dirty) {
-      await this.#kv.set(["events", id, c.no], `[${c.records.join(",")}]`);
+      if (c.records.length === 0) continue;
+      await this.#kv.set(eventKey(id, c.first), `[${c.records.join(",")}]`);
     }
   }
 
   async #lastChunk(id: string): Promise<OpenChunk | null> {
     for await (
-      const e of this.#kv.list<string>({ prefix: ["events", id] }, {
+      const e of this.#list<string>({ prefix: ["ev", id] }, {
         reverse: true,
         limit: 1,
       })
@@ -230,7 +418,7 @@ export class KvStore {
       const events = JSON.parse(e.value) as StoredEvent[];
       const records = events.map((r) => JSON.stringify(r));
       return {
-        no: e.key[2] as number,
+        first: e.key[2] as number,
         records,
         bytes: e.value.length,
         lastId: events.at(-1)?.id ?? 0,
@@ -239,19 +427,31 @@ export class KvStore {
     return null;
   }
 
+  /** The last stored event of a test (one KV read), or null when none is stored. */
+  async lastEvent(id: string): Promise<StoredEvent | null> {
+    const text = (await this.#lastChunk(id))?.records.at(-1);
+    return text === undefined ? null : JSON.parse(text);
+  }
+
   /**
    * Events of a test with an id above `after`, in id order: the stored ones,
-   * then those still buffered (not yet flushed).
+   * then those still buffered (not yet flushed). Reads everything after
+   * `after`: prefer `eventChunks` for anything that may be long.
    */
   async events(id: string, after = 0): Promise<StoredEvent[]> {
     const out: StoredEvent[] = [];
-    for await (const chunk of this.eventChunks(id, after)) out.push(...chunk);
+    for await (const chunk of this.eventChunks(id, after)) {
+      for (const ev of chunk) if (ev.id > after) out.push(ev);
+    }
     return out;
   }
 
   /**
-   * The same events one stored chunk at a time, so a long test (86,400
-   * probes) can be exported without holding all of it in memory.
+   * The events with an id above `after`, one stored chunk at a time, read as
+   * a range from the chunk holding `after + 1` (KV reads proportional to what
+   * the caller consumes: stop iterating and nothing more is read). The first
+   * chunk may start at or below `after` (callers skip by id); the events of a
+   * chunk are fresh objects, shareable between readers.
    */
   async *eventChunks(id: string, after = 0): AsyncGenerator<StoredEvent[]> {
     // Buffered events first: a flush finishing while KV is listed moves them
@@ -261,12 +461,27 @@ export class KvStore {
       ...this.#pending.get(id) ?? [],
     ];
     let last = after;
-    for await (const e of this.#kv.list<string>({ prefix: ["events", id] })) {
-      const chunk = (JSON.parse(e.value) as StoredEvent[]).filter((ev) =>
-        ev.id > last
-      );
-      if (chunk.length === 0) continue;
-      last = chunk[chunk.length - 1].id;
+    // The chunk holding after + 1 is the last one starting at or below it.
+    let start: Deno.KvKey = ["ev", id];
+    for await (
+      const e of this.#list<string>({
+        prefix: ["ev", id],
+        end: eventKey(id, after + 2),
+      }, { reverse: true, limit: 1 })
+    ) start = e.key;
+    for await (
+      const e of this.#list<string>(
+        start.length === 2 ? { prefix: start } : {
+          prefix: ["ev", id],
+          start,
+        },
+        { batchSize: 4 },
+      )
+    ) {
+      const chunk = JSON.parse(e.value) as StoredEvent[];
+      const lastId = chunk.at(-1)?.id ?? 0;
+      if (lastId <= last) continue;
+      last = lastId;
       yield chunk;
     }
     const tail: StoredEvent[] = [];
@@ -279,41 +494,99 @@ export class KvStore {
     if (tail.length) yield tail;
   }
 
+  /**
+   * The one stored chunk holding event `after + 1` (it may start earlier;
+   * callers skip by id), else the next stored chunk (a hole), else the
+   * buffered events after `after`: at most two small KV reads.
+   */
+  async chunkAfter(id: string, after: number): Promise<StoredEvent[]> {
+    return JSON.parse(await this.chunkTextAfter(id, after));
+  }
+
+  /**
+   * The same chunk as stored: a JSON array of `{"id":N,"type":T,"data":D}`
+   * records exactly as JSON.stringify wrote them (replays turn it into SSE
+   * frames without parsing every event).
+   */
+  async chunkTextAfter(id: string, after: number): Promise<string> {
+    const buffered = [
+      ...this.#writing.get(id) ?? [],
+      ...this.#pending.get(id) ?? [],
+    ];
+    for await (
+      const e of this.#list<string>({
+        prefix: ["ev", id],
+        end: eventKey(id, after + 2),
+      }, { reverse: true, limit: 1 })
+    ) {
+      if (lastRecordId(e.value) > after) return e.value;
+    }
+    for await (
+      const e of this.#list<string>({
+        prefix: ["ev", id],
+        start: eventKey(id, after + 2),
+      }, { limit: 1 })
+    ) return e.value;
+    return JSON.stringify(buffered.filter((ev) => ev.id > after));
+  }
+
   /** Probe records of a test (each with its `timestamp`), in the order they were reported. */
-  async probes(id: string): Promise<ProbeRecord[]> {
-    return (await this.events(id)).filter((e) => e.type === "probe").map((e) =>
-      e.data as ProbeRecord
-    );
+  async probes(id: string): Promise<ProbeEventData[]> {
+    const out: ProbeEventData[] = [];
+    for (const e of await this.events(id)) {
+      if (e.type === "probe") out.push(e.data);
+    }
+    return out;
   }
 
   /** The per-second `interval` reports of a test, in order. */
   async series(id: string): Promise<TargetReport[]> {
-    return (await this.events(id)).filter((e) => e.type === "interval").map((
-      e,
-    ) => e.data as TargetReport);
+    const out: TargetReport[] = [];
+    for (const e of await this.events(id)) {
+      if (e.type === "interval") out.push(e.data);
+    }
+    return out;
   }
 
-  /** The test, its summary and its events. */
+  /** The test, its index entries, its summary and its events. */
   async deleteTest(id: string): Promise<void> {
     this.#pending.delete(id);
     this.#chunks.delete(id);
     await this.#flushing;
-    await this.#kv.delete(["tests", id]);
-    await this.#kv.delete(["summaries", id]);
-    for await (const e of this.#kv.list({ prefix: ["events", id] })) {
+    for (;;) {
+      const prev = await this.#kv.get<TestMeta>(["tests", id]);
+      const op = this.#kv.atomic().check(prev).delete(["tests", id])
+        .delete(["summaries", id]);
+      for (const k of prev.value ? indexKeys(prev.value) : []) op.delete(k);
+      if ((await op.commit()).ok) break;
+    }
+    for await (const e of this.#kv.list({ prefix: ["ev", id] })) {
       await this.#kv.delete(e.key);
     }
   }
 
-  /** Deletes finished tests that ended before `cutoffMs` (epoch ms); returns their ids. */
+  /**
+   * Deletes finished tests that ended before `cutoffMs` (epoch ms); returns
+   * their ids. Reads the time index from the oldest test up to the cutoff only
+   * (a test created after it cannot have ended before it).
+   */
   async pruneFinishedBefore(cutoffMs: number): Promise<string[]> {
     const gone: string[] = [];
-    for (const meta of await this.listTests()) {
-      if (meta.status === "running") continue;
-      const ended = Date.parse(meta.finished_at ?? meta.created_at);
-      if (ended < cutoffMs) {
-        await this.deleteTest(meta.id);
-        gone.push(meta.id);
+    const ids: string[] = [];
+    for await (
+      const e of this.#list<string>({
+        prefix: ["tests_by_time"],
+        end: ["tests_by_time", new Date(cutoffMs).toISOString()],
+      })
+    ) ids.push(e.value);
+    for (let i = 0; i < ids.length; i += 100) {
+      for (const meta of await this.getTests(ids.slice(i, i + 100))) {
+        if (meta.status === "running") continue;
+        const ended = Date.parse(meta.finished_at ?? meta.created_at);
+        if (ended < cutoffMs) {
+          await this.deleteTest(meta.id);
+          gone.push(meta.id);
+        }
       }
     }
     return gone;

@@ -21,7 +21,8 @@ const meta = (
   }],
 });
 
-const rec = (index: number): ProbeRecord => ({
+const rec = (index: number): ProbeRecord & { timestamp: string } => ({
+  timestamp: new Date(1_700_000_000_000 + index).toISOString(),
   target: "localhost-v4",
   address: "127.0.0.1",
   index,
@@ -44,7 +45,10 @@ Deno.test("tests list newest first; summaries round-trip", async () => {
   try {
     await store.saveTest(meta("a", "2026-01-01T00:00:00.000Z"));
     await store.saveTest(meta("b", "2026-01-02T00:00:00.000Z"));
-    assert.deepEqual((await store.listTests()).map((t) => t.id), ["b", "a"]);
+    assert.deepEqual((await store.listTests()).tests.map((t) => t.id), [
+      "b",
+      "a",
+    ]);
     assert.equal((await store.getTest("a"))?.status, "completed");
     assert.equal(await store.getTest("zz"), null);
     await store.saveSummary("a", []);
@@ -120,7 +124,7 @@ Deno.test("pruning deletes finished tests ended before the cutoff", async () => 
       Date.parse("2026-02-01T00:00:00.000Z"),
     );
     assert.deepEqual(gone, ["old"]);
-    assert.deepEqual((await store.listTests()).map((t) => t.id).sort(), [
+    assert.deepEqual((await store.listTests()).tests.map((t) => t.id).sort(), [
       "new",
       "run",
     ]);
@@ -133,11 +137,23 @@ Deno.test("pruning deletes finished tests ended before the cutoff", async () => 
 Deno.test("events keep their ids; buffered ones are read too; series", async () => {
   const store = await KvStore.open(":memory:", { flushEveryMs: 60_000 });
   try {
-    store.appendEvent("t", { id: 1, type: "status", data: { s: 1 } });
+    store.appendEvent("t", {
+      id: 1,
+      type: "status",
+      data: { id: "t", status: "running" },
+    });
     store.appendEvent("t", ev(1));
     await store.flush();
-    store.appendEvent("t", { id: 3, type: "interval", data: { sent: 1 } });
-    store.appendEvent("t", { id: 4, type: "end", data: {} });
+    store.appendEvent("t", {
+      id: 3,
+      type: "interval",
+      data: { sent: 1 } as never,
+    });
+    store.appendEvent("t", {
+      id: 4,
+      type: "end",
+      data: { id: "t", status: "completed" },
+    });
     assert.deepEqual((await store.events("t")).map((e) => e.id), [1, 2, 3, 4]);
     assert.deepEqual((await store.events("t", 2)).map((e) => e.type), [
       "interval",
