@@ -1,9 +1,6 @@
-// Command-line flags of `deno task probe` to validated settings. Plain code
-// on purpose: node:util's parseArgs and zod (model/probe.ts) cost the CLI
-// a third of its start-up (~45 ms CPU). checkProbeSettings applies the
-// probeSettings schema's rules with its messages; cli_args_test.ts holds the
-// two equal.
-import type { ProbeSettings } from "../model/probe.ts";
+// Command-line flags of `deno task probe` to validated settings.
+import { parseArgs } from "node:util";
+import { type ProbeSettings, probeSettings } from "../model/probe.ts";
 import { parseDuration } from "./duration.ts";
 import type { Family } from "./ip_address.ts";
 
@@ -73,228 +70,84 @@ function duration(text: string, what: string): number {
   }
 }
 
-type Kind = "string" | "strings" | "boolean";
-const OPTIONS: Record<string, Kind> = {
-  host: "strings",
-  interval: "string",
-  count: "string",
-  duration: "string",
-  timeout: "string",
-  linger: "string",
-  size: "string",
-  ttl: "string",
-  "report-every": "string",
-  "per-probe": "boolean",
-  output: "string",
-  help: "boolean",
-  "4": "boolean",
-  "6": "boolean",
-};
-const SHORT: Record<string, string> = { h: "help", "4": "4", "6": "6" };
-
-interface Parsed {
-  values: Record<string, string | boolean | undefined>;
-  /** --host values, then positional arguments. */
-  hosts: string[];
-}
-
-/**
- * --name value, --name=value, -h -4 -6 (also grouped), positional hosts,
- * and `--` before hosts that start with a dash; the messages are those of
- * node:util's parseArgs (strict), first sentence, as before.
- */
-function parseFlags(argv: string[]): Parsed {
-  const values: Parsed["values"] = {};
-  const hosts: string[] = [];
-  const positionals: string[] = [];
-  const set = (name: string, value: string | boolean) => {
-    if (name === "host") hosts.push(value as string);
-    else values[name] = value;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--") {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq < 0 ? undefined : eq);
-      const kind = OPTIONS[name];
-      if (!kind) throw new UsageError(`Unknown option '--${name}'`);
-      if (kind === "boolean") {
-        if (eq >= 0) {
-          throw new UsageError(`Option '--${name}' does not take an argument`);
-        }
-        set(name, true);
-      } else if (eq >= 0) set(name, arg.slice(eq + 1));
-      else {
-        const value = argv[i + 1];
-        if (value === undefined) {
-          throw new UsageError(`Option '--${name} <value>' argument missing`);
-        }
-        if (value.startsWith("-") && value !== "-") {
-          throw new UsageError(
-            `Option '--${name}' argument is ambiguous (write --${name}=${value} if you mean it)`,
-          );
-        }
-        set(name, value);
-        i++;
-      }
-    } else if (arg.startsWith("-") && arg !== "-") {
-      for (const c of arg.slice(1)) {
-        const name = SHORT[c];
-        if (!name) throw new UsageError(`Unknown option '-${c}'`);
-        set(name, true);
-      }
-    } else positionals.push(arg);
-  }
-  return { values, hosts: [...hosts, ...positionals] };
-}
-
-/** A number field of ProbeSettings: its bounds and messages, as in model/probe.ts. */
-interface NumberRule {
-  key: keyof ProbeSettings;
-  type: string;
-  int?: string;
-  min: number;
-  /** Strictly above `min` (zod's positive()). */
-  above?: boolean;
-  tooSmall: string;
-  max: number;
-  tooLarge: string;
-}
-
-// In probeSettings' field order: its first issue is the first rule broken.
-const RULES: NumberRule[] = [
-  {
-    key: "interval_ms",
-    type: "interval must be a number of milliseconds",
-    min: 1,
-    tooSmall: "interval must be at least 1 ms",
-    max: 3_600_000,
-    tooLarge: "interval must be at most 1 h (3600000 ms)",
-  },
-  {
-    key: "count",
-    type: "count must be a whole number",
-    int: "count must be a whole number",
-    min: 1,
-    tooSmall: "count must be at least 1",
-    max: 100_000_000,
-    tooLarge: "count must be at most 100000000",
-  },
-  {
-    key: "duration_s",
-    type: "duration must be a number of seconds",
-    min: 0,
-    above: true,
-    tooSmall: "duration must be positive",
-    max: 31 * 86400,
-    tooLarge: "duration must be at most 31 days (2678400 s)",
-  },
-  {
-    key: "timeout_ms",
-    type: "timeout must be a number of milliseconds",
-    min: 1,
-    tooSmall: "timeout must be at least 1 ms",
-    max: 60_000,
-    tooLarge: "timeout must be at most 60000 ms",
-  },
-  {
-    key: "size",
-    type: "size must be a whole number of bytes",
-    int: "size must be a whole number of bytes",
-    min: 16,
-    tooSmall: "size must be at least 16 bytes",
-    max: 65_000,
-    tooLarge: "size must be at most 65000 bytes",
-  },
-  {
-    key: "ttl",
-    type: "ttl must be a whole number from 1 to 255",
-    int: "ttl must be a whole number from 1 to 255",
-    min: 1,
-    tooSmall: "ttl must be from 1 to 255",
-    max: 255,
-    tooLarge: "ttl must be from 1 to 255",
-  },
-];
-const REQUIRED = new Set(["interval_ms", "timeout_ms", "size"]);
-
-/**
- * probeSettings.safeParse for numbers, without zod: the settings, or the
- * first issue as [field, message].
- */
-export function checkProbeSettings(
-  raw: Record<string, number | undefined>,
-): { data: ProbeSettings } | { issue: [string, string] } {
-  for (const r of RULES) {
-    const v = raw[r.key];
-    if (v === undefined) {
-      if (REQUIRED.has(r.key)) return { issue: [r.key, r.type] };
-      continue;
-    }
-    let why: string | undefined;
-    if (typeof v !== "number" || !Number.isFinite(v)) why = r.type;
-    else if (r.int && !Number.isInteger(v)) why = r.int;
-    else if (r.above ? v <= r.min : v < r.min) why = r.tooSmall;
-    else if (v > r.max) why = r.tooLarge;
-    if (why) return { issue: [r.key, why] };
-  }
-  const data: Record<string, number> = {};
-  for (const r of RULES) {
-    if (raw[r.key] !== undefined) data[r.key] = raw[r.key]!;
-  }
-  return { data: data as unknown as ProbeSettings };
-}
-
 /** Parses argv; returns null for --help. Throws UsageError naming the problem. */
 export function parseCliArgs(argv: string[]): CliOptions | null {
-  const { values: v, hosts } = parseFlags(argv);
-  const text = (name: string) => v[name] as string | undefined;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        host: { type: "string", multiple: true },
+        interval: { type: "string" },
+        count: { type: "string" },
+        duration: { type: "string" },
+        timeout: { type: "string" },
+        size: { type: "string" },
+        ttl: { type: "string" },
+        linger: { type: "string" },
+        "report-every": { type: "string" },
+        "per-probe": { type: "boolean" },
+        output: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        "4": { type: "boolean" },
+        "6": { type: "boolean" },
+      },
+    });
+  } catch (e) {
+    // node:util's first sentence names the problem; the rest is about
+    // positional arguments, which only confuses here.
+    const first = (e as Error).message.split(/\n|\. /)[0].replace(/\.$/, "");
+    const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous$/.exec(first);
+    throw new UsageError(
+      ambiguous
+        ? `${first} (write ${ambiguous[1]}=VALUE for a value starting with '-')`
+        : first,
+    );
+  }
+  const v = parsed.values;
   if (v.help) return null;
+  const hosts = [...(v.host ?? []), ...parsed.positionals];
   if (hosts.length === 0) {
     throw new UsageError("no target: give at least one --host");
   }
   if (v["4"] && v["6"]) throw new UsageError("-4 and -6 exclude each other");
-  const output = text("output") ?? "text";
+  const output = v.output ?? "text";
   if (output !== "text" && output !== "json") {
     throw new UsageError(`--output: '${output}' is not one of text, json`);
   }
-  const raw: Record<string, number | undefined> = {
-    interval_ms: duration(text("interval") ?? "1s", "--interval"),
-    timeout_ms: duration(text("timeout") ?? "1s", "--timeout"),
-    size: text("size") === undefined ? 56 : int(text("size")!, "--size"),
+  const raw: Record<string, unknown> = {
+    interval_ms: duration(v.interval ?? "1s", "--interval"),
+    timeout_ms: duration(v.timeout ?? "1s", "--timeout"),
+    size: v.size === undefined ? 56 : int(v.size, "--size"),
   };
-  if (text("count") !== undefined) raw.count = int(text("count")!, "--count");
-  if (text("duration") !== undefined) {
-    raw.duration_s = duration(text("duration")!, "--duration") / 1000;
+  if (v.count !== undefined) raw.count = int(v.count, "--count");
+  if (v.duration !== undefined) {
+    raw.duration_s = duration(v.duration, "--duration") / 1000;
   }
-  if (text("ttl") !== undefined) raw.ttl = int(text("ttl")!, "--ttl");
+  if (v.ttl !== undefined) raw.ttl = int(v.ttl, "--ttl");
   if (raw.count !== undefined && raw.duration_s !== undefined) {
     throw new UsageError("--count and --duration exclude each other");
   }
-  const checked = checkProbeSettings(raw);
-  if ("issue" in checked) {
-    const [field, message] = checked.issue;
-    throw new UsageError(`${FLAG_OF[field] ?? field}: ${message}`);
+  const checked = probeSettings.safeParse(raw);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const flag = FLAG_OF[String(issue.path[0])] ?? String(issue.path[0]);
+    throw new UsageError(`${flag}: ${issue.message}`);
   }
-  const reportEveryMs = duration(
-    text("report-every") ?? "1s",
-    "--report-every",
-  );
+  const reportEveryMs = duration(v["report-every"] ?? "1s", "--report-every");
   if (reportEveryMs < 10) {
     throw new UsageError("--report-every: must be at least 10ms");
   }
-  const lingerMs = duration(text("linger") ?? DEFAULT_LINGER, "--linger");
+  const lingerMs = duration(v.linger ?? DEFAULT_LINGER, "--linger");
   if (lingerMs > 60_000) throw new UsageError("--linger: must be at most 60s");
   return {
     hosts,
     settings: checked.data,
     reportEveryMs,
     lingerMs,
-    perProbe: v["per-probe"] === true,
+    perProbe: v["per-probe"] ?? false,
     output,
     family: v["4"] ? 4 : v["6"] ? 6 : undefined,
   };
