@@ -4,7 +4,7 @@ import type { Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Config } from "../server/config/config.ts";
 import { problemOf } from "../server/http/problem.ts";
-import { listQueryOf, testListQuery } from "../server/http/api_routes.ts";
+import { listQueryOf, testListQuery } from "../server/http/api_params.ts";
 import { parseQuery } from "../server/http/validation.ts";
 import type { TestMeta } from "../model/run.ts";
 import type { Runner } from "../server/runs/runner.ts";

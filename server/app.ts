@@ -14,12 +14,9 @@ import type { Runner } from "./runs/runner.ts";
 import { exportStream } from "./runs/export.ts";
 import { type AuditAction, AuditLog } from "./store/audit_log.ts";
 import { clientAddress } from "./http/client_address.ts";
-import {
-  apiRoutes,
-  COMPONENTS,
-  listQueryOf,
-  SECURITY_SCHEMES,
-} from "./http/api_routes.ts";
+import { apiRoutes } from "./http/api_routes.ts";
+import { COMPONENTS, SECURITY_SCHEMES } from "./http/api_schemas.ts";
+import { listQueryOf } from "./http/api_params.ts";
 import { validationHook } from "./http/validation.ts";
 import { mountSeedAliases } from "./http/legacy_routes.ts";
 import { sseResponse } from "./http/sse_response.ts";

@@ -6,7 +6,7 @@ import type { Hono } from "hono";
 import { csvRows, PROBE_COLUMNS } from "../../testing/csv.ts";
 import { parseSseJson } from "../../testing/sse.ts";
 import { Runner } from "./runner.ts";
-import { samplesQuery } from "../http/api_routes.ts";
+import { samplesQuery } from "../http/api_params.ts";
 import { problemOf } from "../http/problem.ts";
 import { parseQuery } from "../http/validation.ts";
 

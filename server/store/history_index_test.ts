@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { KvStore, SCHEMA_VERSION } from "./kv_store.ts";
 import { pageTests, toStoreQuery } from "../runs/run_list.ts";
-import { listQueryOf, testListQuery } from "../http/api_routes.ts";
+import { listQueryOf, testListQuery } from "../http/api_params.ts";
 import { parseQuery } from "../http/validation.ts";
 import { encodeCursor } from "../runs/run_list.ts";
 import { parseConfig } from "../config/config.ts";

@@ -1,0 +1,131 @@
+// The API's named schemas (OpenAPI components) and response bodies, built
+// from the model's zod schemas; used by api_routes.ts.
+import { z } from "@hono/zod-openapi";
+import { probeRecord, probeStatus, targetStats } from "../../model/probe.ts";
+import { problemBody } from "../../model/problem.ts";
+import { targetReport, testMeta, testStatus } from "../../model/run.ts";
+import { SESSION_COOKIE } from "../auth/auth.ts";
+import { roleSchema } from "../auth/auth_config.ts";
+import { serverEntry } from "../config/config.ts";
+import { testRequest } from "../runs/run_request.ts";
+
+// ---- Named schemas (components) --------------------------------------------
+// Named with zod's own .meta({ id }), which the generator reads as the
+// component name: `.openapi()` exists only on schemas made after
+// @hono/zod-openapi is loaded, and the model's are made before.
+
+export const Problem = problemBody.meta({ id: "Problem" });
+export const Server = serverEntry.meta({ id: "Server" });
+export const TestRequest = testRequest.meta({ id: "TestRequest" });
+export const TestMeta = testMeta.meta({ id: "TestMeta" });
+const ProbeRecord = probeRecord.meta({ id: "ProbeRecord" });
+const TargetStats = targetStats.meta({ id: "TargetStats" });
+const TargetReport = targetReport.meta({ id: "TargetReport" });
+const Links = z.object({
+  self: z.string(),
+  events: z.string(),
+  stop: z.string(),
+}).meta({ id: "Links" });
+export const AuditEntry = z.object({
+  at: z.string(),
+  action: z.enum(["start", "stop", "delete", "export"]),
+  test_id: z.string(),
+  who: z.string(),
+  from: z.string(),
+}).meta({ id: "AuditEntry" });
+export const Me = z.object({
+  name: z.string(),
+  role: roleSchema,
+  via: z.enum(["open", "token", "session", "proxy"]),
+  auth: z.enum(["open", "required"]),
+}).meta({ id: "Me" });
+
+/** Listed in the document whether or not a route refers to them. */
+export const COMPONENTS: Record<string, z.ZodType> = {
+  Server,
+  TestRequest,
+  TestMeta,
+  ProbeRecord,
+  TargetStats,
+  TargetReport,
+  AuditEntry,
+  Links,
+  Problem,
+  Me,
+};
+
+export const SECURITY_SCHEMES = {
+  bearerAuth: {
+    type: "http",
+    scheme: "bearer",
+    description: "an API token from `deno task token`",
+  },
+  sessionCookie: {
+    type: "apiKey",
+    in: "cookie",
+    name: SESSION_COOKIE,
+    description: "set by POST /login (the sign-in form)",
+  },
+} as const;
+
+// ---- Response bodies ---------------------------------------------------------
+
+// A named schema with more fields: intersections, so the document says
+// allOf [$ref, {...}] instead of copying the named one.
+export const testWithLinks = z.intersection(
+  TestMeta,
+  z.object({ links: Links }),
+);
+
+export const testDetail = z.intersection(
+  TestMeta,
+  z.object({
+    links: Links,
+    /** Final per-target summary; null until the test has finished. */
+    summary: z.array(TargetReport).nullable(),
+    /** Live cumulative statistics while the test runs. */
+    stats: z.array(TargetReport).optional(),
+  }),
+);
+
+/** A probe as stored and streamed: with its ISO send time. */
+const storedProbe = z.intersection(
+  ProbeRecord,
+  z.object({ timestamp: z.string().optional() }),
+);
+
+export const samplesPage = z.object({
+  id: z.string(),
+  status: testStatus,
+  probes: z.array(storedProbe),
+  next_cursor: z.string().nullable(),
+  has_more: z.boolean(),
+  series: z.array(TargetReport).describe(
+    "The interval reports sent between the cursor and the page's last probe (on the last page: to the end of the test); all pages together hold every report once",
+  ),
+});
+
+/** A probe in an export: flat, the ICMP error spelled out (export.ts PROBE_COLUMNS). */
+const exportProbe = z.object({
+  timestamp: z.string(),
+  target: z.string(),
+  address: z.string(),
+  index: z.number().int(),
+  seq: z.number().int(),
+  sent_at: z.number(),
+  rtt_ms: z.number().nullable(),
+  status: probeStatus,
+  ttl: z.number().int().nullable(),
+  ts_source: z.enum(["kernel", "user"]),
+  icmp_type: z.number().int().nullable(),
+  icmp_code: z.number().int().nullable(),
+  icmp_from: z.string().nullable(),
+  icmp_text: z.string().nullable(),
+  error: z.string().nullable(),
+});
+
+export const exportJson = z.object({
+  test: TestMeta,
+  probes: z.array(exportProbe),
+  summary: z.array(TargetReport).nullable(),
+});
