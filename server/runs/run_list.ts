@@ -3,7 +3,7 @@
 // over an in-memory list (the reference the store is tested against). The
 // query is validated by its zod schema (server/http/api_routes.ts).
 import type { TestMeta } from "../../model/run.ts";
-import type { TestListQuery as StoreQuery } from "../store/kv_store.ts";
+import type { TestListQuery as StoreQuery } from "../store/kv_layout.ts";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;

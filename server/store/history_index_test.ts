@@ -2,7 +2,8 @@
 // as filtering the whole list, reading only O(limit) index entries; status
 // changes move a test between status listings; the old layout is migrated.
 import assert from "node:assert/strict";
-import { KvStore, SCHEMA_VERSION } from "./kv_store.ts";
+import { KvStore } from "./kv_store.ts";
+import { SCHEMA_VERSION } from "./kv_layout.ts";
 import { pageTests, toStoreQuery } from "../runs/run_list.ts";
 import { listQueryOf, testListQuery } from "../http/api_params.ts";
 import { parseQuery } from "../http/validation.ts";

@@ -2,31 +2,25 @@
 // event log (probe records, per-second interval reports, status, summary, end),
 // each with the event id the live stream used, in chunks kept below KV's
 // 64 KiB value limit, flushed at least every second.
-//
-// Layout (schema 2; `migrate` converts the schema-1 layout at open):
-//   ["tests", id]                                   TestMeta
-//   ["summaries", id]                               TargetReport[]
-//   ["ev", id, firstEventId]                        JSON array of events
-//   ["tests_by_time", created_at, id]               id  (index, newest = last)
-//   ["tests_by_status", status, created_at, id]     id
-//   ["tests_by_target", target, created_at, id]     id
-//   ["tests_by_target_status", target, status, created_at, id]  id
-// A chunk is keyed by the id of its first event, so "the events after N" is
-// one reverse read (the chunk holding N + 1) and a forward range read from
-// there; the index keys are written in the same atomic operation as the test
-// record, so a listing reads only the index entries of the page it returns.
+// The key layout is in kv_layout.ts; older layouts are converted at open
+// (kv_migrate.ts).
 import type { ProbeEventData } from "../../model/events.ts";
 import type { RunEvent } from "../../model/events.ts";
 import type { TargetReport, TestMeta } from "../../model/run.ts";
+import {
+  eventKey,
+  indexKeys,
+  keyText,
+  listSelector,
+  type TestListQuery,
+} from "./kv_layout.ts";
+import { migrateKv } from "./kv_migrate.ts";
 
 /** A stored event: exactly what the live stream sent (`id`, `type`, `data`). */
 export type StoredEvent = RunEvent;
 
 /** Serialized bytes per event chunk; well under the 64 KiB value limit. */
 export const CHUNK_BYTES = 48 * 1024;
-
-/** Version of the key layout above; older files are migrated at open. */
-export const SCHEMA_VERSION = 2;
 
 interface OpenChunk {
   /** Id of the first event: the chunk's key. */
@@ -37,19 +31,6 @@ interface OpenChunk {
   lastId: number;
 }
 
-/** One page of the history: newest first, filtered. */
-export interface TestListQuery {
-  limit: number;
-  /** Start after this [created_at, id] (exclusive, newest-first order). */
-  after?: [string, string] | null;
-  target?: string;
-  status?: string;
-  /** created_at >= from (ISO time as stored). */
-  fromIso?: string;
-  /** created_at < to. */
-  toIso?: string;
-}
-
 export interface StoreOptions {
   /** How often buffered events are written; default 1000 ms. */
   flushEveryMs?: number;
@@ -57,24 +38,6 @@ export interface StoreOptions {
 
 /** Told when a test's buffered events could not be written (disk full, read-only file). */
 export type WriteErrorListener = (testId: string, error: Error) => void;
-
-const eventKey = (id: string, first: number): Deno.KvKey => ["ev", id, first];
-
-/** The index keys of a test record: what listings read. */
-function indexKeys(meta: TestMeta): Deno.KvKey[] {
-  const { id, status, created_at: at } = meta;
-  const keys: Deno.KvKey[] = [
-    ["tests_by_time", at, id],
-    ["tests_by_status", status, at, id],
-  ];
-  for (const target of new Set(meta.targets.map((t) => t.id))) {
-    keys.push(["tests_by_target", target, at, id]);
-    keys.push(["tests_by_target_status", target, status, at, id]);
-  }
-  return keys;
-}
-
-const keyText = (k: Deno.KvKey) => JSON.stringify(k);
 
 /** Id of the last record of a stored chunk's JSON text (0 when none). */
 function lastRecordId(text: string): number {
@@ -162,40 +125,9 @@ export class KvStore {
     }
   }
 
-  /**
-   * Schema 1 (before 2026-11) kept event chunks as ["events", id, n] and no
-   * index: rewrite each chunk under its first event id and index every test.
-   * Idempotent, so a migration cut short is finished at the next open.
-   */
+  /** Converts an older key layout (kv_migrate.ts); a no-op when current. */
   async migrate(): Promise<void> {
-    const version = (await this.#kv.get<number>(["schema"])).value;
-    if (version === SCHEMA_VERSION) return;
-    if (version !== null && version > SCHEMA_VERSION) {
-      throw new Error(
-        `the KV file has layout ${version}, newer than this version understands (${SCHEMA_VERSION})`,
-      );
-    }
-    let tests = 0, chunks = 0;
-    for await (const e of this.#kv.list<string>({ prefix: ["events"] })) {
-      const [, id] = e.key as [string, string, number];
-      const events = JSON.parse(e.value) as StoredEvent[];
-      const op = this.#kv.atomic().delete(e.key);
-      if (events.length) op.set(eventKey(id, events[0].id), e.value);
-      await op.commit();
-      chunks++;
-    }
-    for await (const e of this.#kv.list<TestMeta>({ prefix: ["tests"] })) {
-      await this.saveTest(e.value);
-      tests++;
-    }
-    await this.#kv.set(["schema"], SCHEMA_VERSION);
-    if (tests || chunks) {
-      console.error(JSON.stringify({
-        msg: "store: migrated the KV file to layout 2",
-        tests,
-        chunks,
-      }));
-    }
+    await migrateKv(this.#kv, (meta) => this.saveTest(meta));
   }
 
   /** Tests stored as `running` belong to a previous process: they become `interrupted`. */
@@ -278,29 +210,7 @@ export class KvStore {
   async listTests(
     q: TestListQuery = { limit: Number.MAX_SAFE_INTEGER },
   ): Promise<{ tests: TestMeta[]; more: boolean }> {
-    const prefix: Deno.KvKey = q.target !== undefined
-      ? q.status !== undefined
-        ? ["tests_by_target_status", q.target, q.status]
-        : ["tests_by_target", q.target]
-      : q.status !== undefined
-      ? ["tests_by_status", q.status]
-      : ["tests_by_time"];
-    let end: Deno.KvKey | undefined = q.toIso !== undefined
-      ? [...prefix, q.toIso]
-      : undefined;
-    if (q.after && (q.toIso === undefined || q.after[0] < q.toIso)) {
-      end = [...prefix, q.after[0], q.after[1]];
-    }
-    const start: Deno.KvKey | undefined = q.fromIso !== undefined
-      ? [...prefix, q.fromIso]
-      : undefined;
-    const selector: Deno.KvListSelector = start && end
-      ? { start, end }
-      : start
-      ? { prefix, start }
-      : end
-      ? { prefix, end }
-      : { prefix };
+    const selector = listSelector(q);
     const ids: string[] = [];
     const limit = Math.min(q.limit + 1, 100_000);
     for await (
