@@ -4,7 +4,7 @@ import type { Engine, ProbeRun } from "../../probe/engine.ts";
 import type { ProbeRecord } from "../../model/probe.ts";
 import type { Config } from "../config/config.ts";
 import { TestHub } from "../events/hub.ts";
-import { ReplayCache } from "../events/replay.ts";
+import { ChunkBudget, ReplayCache } from "../events/replay.ts";
 import { ConflictError, NotFoundError, UnavailableError } from "../errors.ts";
 import type { KvStore } from "../store/kv_store.ts";
 import type {
@@ -327,8 +327,14 @@ export class Runner {
     return this.#store.eventChunks(id, after);
   }
 
+  /** One memory budget for the replay chunks of every finished test. */
+  readonly #replayBudget = new ChunkBudget();
+
   #replayCache(id: string): ReplayCache {
-    return new ReplayCache((after) => this.#store.chunkTextAfter(id, after));
+    return new ReplayCache(
+      (after) => this.#store.chunkTextAfter(id, after),
+      this.#replayBudget,
+    );
   }
 
   /**
