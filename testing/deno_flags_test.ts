@@ -27,3 +27,21 @@ Deno.test("start task permissions: paths made absolute, extra read, write replac
   );
   assert.throws(() => taskCommand("nope"), /no task "nope"/);
 });
+
+Deno.test("every module a deno.json task runs exists", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
+  const missing: string[] = [];
+  for (const name of Object.keys(tasks)) {
+    // A task with only dependencies (build) has no command.
+    for (const word of (taskCommand(name) ?? "").split(/\s+/)) {
+      const path = word.replace(/^['"]|['"]$/g, "");
+      if (!/^[\w./-]+\.tsx?$/.test(path)) continue;
+      try {
+        await Deno.stat(`${ROOT}${path}`);
+      } catch {
+        missing.push(`${name}: ${path}`);
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
+});

@@ -1,7 +1,8 @@
 // Builds the native shim when it is missing or older than its sources, and is
 // the one compile-if-stale step for every C program of the project (the test
 // bed's responder and echo client, the ASan self-test).
-// Run by `deno task build`, which `start`, `test` and `probe` depend on.
+// Run by `deno task build:shim` (part of `deno task build`, which `start` and
+// `test` depend on; `probe` depends on `build:shim` alone).
 import {
   shimHeader,
   shimLibraryPath,

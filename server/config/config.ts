@@ -36,7 +36,7 @@ export const serverEntry = z.object({
   group: z.string().max(200).default("default"),
   tags: z.array(z.string().max(100)).max(100).default([]),
   description: z.string().max(2000).default(""),
-});
+}).strict(); // a misspelt field (`tag:`, `grup:`) must not vanish silently
 export type ServerEntry = z.infer<typeof serverEntry>;
 
 const settingsShape = probeSettings.shape;

@@ -79,3 +79,16 @@ Deno.test("partial defaults keep the other defaults", () => {
     size: 56,
   });
 });
+
+Deno.test("an unknown field in a server entry is refused, naming it", () => {
+  assert.throws(
+    () =>
+      parseConfig(
+        "servers:\n  - {id: a, name: A, host: 127.0.0.1, grup: lan}\nauth: {mode: open}\n",
+        "s.yaml",
+      ),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.problems.includes('s.yaml: servers.0: unknown field "grup"'),
+  );
+});

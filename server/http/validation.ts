@@ -16,8 +16,18 @@ import {
  * path. Path parameters name a resource: failing them is a 404 with the
  * schema's message as it is.
  */
-export function issueError(target: string, error: z.ZodError): DomainError {
+export function issueError(
+  target: string,
+  error: z.ZodError,
+  queries?: Record<string, string[]>,
+): DomainError {
   const issue = error.issues[0];
+  // A repeated query parameter reaches the schema as a list: say so, rather
+  // than what the one value should have been ("must be a string").
+  const key = issue.path.length ? String(issue.path[0]) : null;
+  if (target === "query" && key !== null && (queries?.[key]?.length ?? 0) > 1) {
+    return new MalformedRequestError(`${key}: given more than once`, key);
+  }
   const named = (issue as { params?: { field?: unknown } }).params?.field;
   const field = typeof named === "string"
     ? named
@@ -31,8 +41,15 @@ export function issueError(target: string, error: z.ZodError): DomainError {
 /** OpenAPIHono's defaultHook: throws, so the error reaches app.onError. */
 export const validationHook: Hook<unknown, BlankEnv, string, void> = (
   result,
+  c,
 ) => {
-  if (!result.success) throw issueError(result.target, result.error);
+  if (!result.success) {
+    throw issueError(
+      result.target,
+      result.error,
+      result.target === "query" ? c.req.queries() : undefined,
+    );
+  }
 };
 
 /** Parses a query with a route's schema outside a route (the history page). */
