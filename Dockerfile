@@ -36,6 +36,7 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["deno", "eval", "const r = await fetch(`http://127.0.0.1:${Deno.env.get('PORT') ?? 8080}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
-# The same permissions as `deno task start`, narrowed to the container's paths.
+# The same permissions and V8 flags as `deno task start`, narrowed to the
+# container's paths.
 # Set PLA_CONFIG=/config/<file> (compose.yaml does) to use your own servers.
-CMD ["deno", "run", "--cached-only", "--allow-ffi=/app/probe/native/libpla_icmp.so", "--allow-read=/app,/config,/data", "--allow-write=/data", "--allow-net", "--allow-env", "--allow-sys=hostname,networkInterfaces", "/app/server/main.ts"]
+CMD ["deno", "run", "--cached-only", "--v8-flags=--max-semi-space-size=4", "--allow-ffi=/app/probe/native/libpla_icmp.so", "--allow-read=/app,/config,/data", "--allow-write=/data", "--allow-net", "--allow-env", "--allow-sys=hostname,networkInterfaces", "/app/server/main.ts"]

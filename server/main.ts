@@ -1,6 +1,8 @@
 // Wires config, engine, store and runner into the app and serves it; nothing else lives here.
 // Environment: HOST (default 127.0.0.1), PORT (default 8080), PLA_KV (default ./data/pla.kv),
-// PLA_CONFIG or --config FILE (default: the embedded loopback config).
+// PLA_CONFIG or --config FILE (default: the embedded loopback config); PLA_DEBUG_MEM=1 logs
+// memory every second (below).
+import { getHeapSpaceStatistics } from "node:v8";
 import { createApp } from "./app.ts";
 import { AuditLog } from "./store/audit_log.ts";
 import { withRequestLog } from "./http/request_log.ts";
@@ -131,6 +133,30 @@ try {
   );
   await store.close();
   Deno.exit(2);
+}
+
+// Debug: PLA_DEBUG_MEM=1 logs the process's memory (V8 heap, external, RSS)
+// every second on stderr, with each V8 space's size and use (how bench 4's
+// young-generation growth was found); with --v8-flags=--expose-gc after a
+// full GC.
+if (Deno.env.get("PLA_DEBUG_MEM")) {
+  const timer = setInterval(() => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const before = Deno.memoryUsage();
+    gc?.();
+    const m = Deno.memoryUsage();
+    console.error(JSON.stringify({
+      msg: "mem",
+      heapUsedBeforeGc: before.heapUsed,
+      ...m,
+      spaces: Object.fromEntries(
+        getHeapSpaceStatistics().map((
+          x,
+        ) => [x.space_name, [x.space_size, x.space_used_size]]),
+      ),
+    }));
+  }, 1000);
+  Deno.unrefTimer(timer);
 }
 
 /** Resolves when `p` settles or after `ms`, whichever is first. */

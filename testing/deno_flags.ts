@@ -1,4 +1,4 @@
-// The Deno permissions of the project's tasks, read from deno.json: the one
+// The Deno permissions (and V8 flags) of the project's tasks, read from deno.json: the one
 // list behind `deno task start`, the Dockerfile's CMD (tests/deploy_test.ts
 // checks it grants the same) and every test or benchmark that spawns
 // server/main.ts (or probe/cli.ts) itself.
@@ -39,14 +39,25 @@ export function taskPermissions(
     });
 }
 
-/** `deno run` with the start task's permissions and server/main.ts: argv without the executable. */
+/** The task's `--v8-flags` values (comma-separated), or "" when it has none. */
+export function taskV8Flags(task: string): string {
+  return taskCommand(task).split(/\s+/)
+    .filter((w) => w.startsWith("--v8-flags="))
+    .map((w) => w.slice("--v8-flags=".length)).join(",");
+}
+
+/**
+ * `deno run` with the start task's permissions and V8 flags (`v8Flags` added
+ * to them) and server/main.ts: argv without the executable.
+ */
 export function startArgs(
   opts: { read?: string[]; write?: string[]; v8Flags?: string } = {},
 ): string[] {
+  const v8 = [taskV8Flags("start"), opts.v8Flags].filter((f) => f).join(",");
   return [
     "run",
     ...taskPermissions("start", opts),
-    ...(opts.v8Flags ? [`--v8-flags=${opts.v8Flags}`] : []),
+    ...(v8 ? [`--v8-flags=${v8}`] : []),
     "server/main.ts",
   ];
 }

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { startArgs, taskCommand, taskPermissions } from "./deno_flags.ts";
+import {
+  startArgs,
+  taskCommand,
+  taskPermissions,
+  taskV8Flags,
+} from "./deno_flags.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -44,4 +49,15 @@ Deno.test("every module a deno.json task runs exists", async () => {
     }
   }
   assert.deepEqual(missing, []);
+});
+
+Deno.test("start task V8 flags: carried by startArgs, extra ones appended", () => {
+  const v8 = taskV8Flags("start");
+  assert.match(v8, /--max-semi-space-size=\d+/);
+  assert.ok(startArgs().includes(`--v8-flags=${v8}`));
+  assert.ok(
+    startArgs({ v8Flags: "--trace-gc" }).includes(
+      `--v8-flags=${v8},--trace-gc`,
+    ),
+  );
 });

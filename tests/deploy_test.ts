@@ -83,6 +83,9 @@ Deno.test("Dockerfile CMD grants what `deno task start` grants, no more", () => 
     );
   const cmd = execForm("CMD", {});
   assert.deepEqual(flags(cmd), flags(start.split(/\s+/)));
+  // The same V8 heap settings (the young generation's cap: BENCHMARKS.md, 4).
+  const v8 = (args: string[]) => args.filter((a) => a.startsWith("--v8-flags"));
+  assert.deepEqual(v8(cmd), v8(start.split(/\s+/)));
 });
 
 Deno.test("compose.yaml: one service, port, KV volume, read-only config, ping sysctl", async () => {

@@ -9,7 +9,8 @@
 // its Subscription, and no timer of its own: one heartbeat ticker per period
 // serves every open stream. Close hooks (metrics, the per-client stream slot
 // of sse_limit.ts) are kept on the source instead of wrapping the body in a
-// second stream.
+// second stream. The rest of the gap to the floor was V8's young generation
+// growing with the delivery rate; the start task caps it (BENCHMARKS.md, 4).
 import type { HubEvent, Subscription } from "../events/hub.ts";
 import { joinFrames, sseFrame } from "../events/frames.ts";
 
