@@ -446,8 +446,11 @@ Deno.test({
     for (const r of truth) {
       assert.equal(r.replies, 1);
       assert.equal(r.unsent, 0);
+      // SIGTERM came a few ms after the sends: a reply sent at SIGTERM would
+      // show a hold of a few ms. Never early; late only by the responder's
+      // wake-up on a busy machine (over 2 ms has been seen in CI-like runs).
       assert.ok(
-        Math.abs(r.held_us[0] - 300_000) < 2000,
+        r.held_us[0] >= 299_000 && r.held_us[0] < 400_000,
         `held ${r.held_us[0]} µs`,
       );
     }
