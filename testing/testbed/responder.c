@@ -23,7 +23,8 @@
  * u_unreach < unreach; else "reply".  A reply or unreach is held
  * delay + uniform(-jitter, +jitter) ms (clamped >= 0) after the kernel RX
  * timestamp of the request, plus reorder-ms when u_reorder < reorder.  An echo
- * reply (not an unreach) is sent twice, dup-gap-ms apart, when u_dup < dup.
+ * reply (not an unreach) is sent twice when u_dup < dup: the duplicate
+ * dup-gap-ms after the reply actually went out.
  *
  * Bounds: --max-packets and --max-seconds are required.  After max-packets
  * requests it stops receiving, sends the replies still due, and exits.  At
@@ -572,11 +573,9 @@ static void handle_packet(struct state *st, const uint8_t *buf, size_t len,
   int64_t age = rn - r->rx_ns;
   if (age < 0) age = 0;
   int64_t due = mono_now - age + delay;
+  /* A duplicate is scheduled when the reply goes out (see the send loop),
+   * so a reply sent late does not shrink its duplicate's gap. */
   heap_push(st, (struct pending){due, st->order++, ri, 0});
-  if (r->planned == 2) {
-    int64_t gap = to_ns(o->dup_gap_ms, (double)NS_PER_MS);
-    heap_push(st, (struct pending){due + gap, st->order++, ri, 1});
-  }
   return;
 ignore:
   st->ignored++;
@@ -786,6 +785,10 @@ int main(int argc, char **argv) {
     if (due <= now) {
       struct pending p = heap_pop(&st);
       send_slot(&st, p.rec, p.slot);
+      if (p.slot == 0 && st.recs[p.rec].planned == 2) {
+        int64_t gap = to_ns(st.o.dup_gap_ms, (double)NS_PER_MS);
+        heap_push(&st, (struct pending){mono_ns() + gap, st.order++, p.rec, 1});
+      }
       release_if_done(&st.recs[p.rec]);
       continue;
     }
