@@ -6,7 +6,7 @@
 // × 20 probes at 100 ms; then one probe to 127.0.0.1, against ping -c 1.
 import { median } from "./quantile.ts";
 import { type BenchRow, num, ratio, skippedRows, verdict } from "./report.ts";
-import { findPeers, missingPeer } from "./peers.ts";
+import { findPeers, fpingCounts, missingPeer } from "./peers.ts";
 
 const REPO = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const BENCH = "8 CLI";
@@ -142,21 +142,7 @@ async function fping(file: string, n: number): Promise<Sample> {
     "-f",
     file,
   ]);
-  if (r.code > 1) {
-    throw new Error(`fping exit ${r.code}: ${r.stderr.trim().split("\n")[0]}`);
-  }
-  let sent = 0, lost = 0;
-  for (const line of r.stderr.split("\n")) {
-    const m = /^\S+\s+: (.*)$/.exec(line);
-    if (!m) continue;
-    for (const v of m[1].trim().split(/\s+/)) {
-      sent++;
-      if (v === "-") lost++;
-    }
-  }
-  if (sent !== n * COUNT) {
-    throw new Error(`fping reported ${sent} of ${n * COUNT} probes`);
-  }
+  const { sent, lost } = fpingCounts(r, n * COUNT);
   return { cpu: r.cpuSeconds, wallS: r.wallMs / 1000, sent, lost };
 }
 

@@ -33,3 +33,30 @@ export function missingPeer(name: "ping" | "fping"): string {
   const pkg = name === "ping" ? "iputils-ping" : "fping";
   return `'${name}' not found: install it with apt-get install -y ${pkg}`;
 }
+
+/**
+ * Probes sent and lost in `fping -C` output (stderr: one line per target,
+ * `host : rtt rtt - rtt`, `-` for a lost probe); throws when fping failed
+ * (exit 2 and above) or reported other than `expected` probes.
+ */
+export function fpingCounts(
+  r: { code: number; stderr: string },
+  expected: number,
+): { sent: number; lost: number } {
+  if (r.code > 1) {
+    throw new Error(`fping exit ${r.code}: ${r.stderr.trim().split("\n")[0]}`);
+  }
+  let sent = 0, lost = 0;
+  for (const line of r.stderr.split("\n")) {
+    const m = /^\S+\s+: (.*)$/.exec(line);
+    if (!m) continue;
+    for (const v of m[1].trim().split(/\s+/)) {
+      sent++;
+      if (v === "-") lost++;
+    }
+  }
+  if (sent !== expected) {
+    throw new Error(`fping reported ${sent} of ${expected} probes`);
+  }
+  return { sent, lost };
+}

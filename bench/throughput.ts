@@ -10,7 +10,7 @@ import { kernelSubnet } from "./kernel_subnet.ts";
 import { median } from "./quantile.ts";
 import { type BenchRow, num, ratio, skippedRows, verdict } from "./report.ts";
 import { runTimed } from "./run_timed.ts";
-import { findPeers, missingPeer } from "./peers.ts";
+import { findPeers, fpingCounts, missingPeer } from "./peers.ts";
 
 const REPO = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const BENCH = "2 Throughput";
@@ -145,25 +145,7 @@ export async function throughputBench(): Promise<BenchRow[]> {
           "-f",
           file,
         ]);
-        if (r.code > 1) {
-          throw new Error(
-            `fping exit ${r.code}: ${r.stderr.trim().split("\n")[0]}`,
-          );
-        }
-        let sent = 0, lost = 0;
-        for (const line of r.stderr.split("\n")) {
-          const m = /^\S+\s+: (.*)$/.exec(line);
-          if (!m) continue;
-          for (const v of m[1].trim().split(/\s+/)) {
-            sent++;
-            if (v === "-") lost++;
-          }
-        }
-        if (sent !== TARGETS * count) {
-          throw new Error(
-            `fping reported ${sent} of ${TARGETS * count} probes`,
-          );
-        }
+        const { sent, lost } = fpingCounts(r, TARGETS * count);
         return {
           cpu: r.cpuSeconds,
           wallS: r.wallMs / 1000,
