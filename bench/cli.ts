@@ -6,7 +6,12 @@
 // × 20 probes at 100 ms; then one probe to 127.0.0.1, against ping -c 1.
 import { median } from "./quantile.ts";
 import { type BenchRow, num, ratio, skippedRows, verdict } from "./report.ts";
-import { findPeers, fpingCounts, missingPeer } from "./peers.ts";
+import {
+  findPeers,
+  fpingCounts,
+  missingPeer,
+  versusFpingRows,
+} from "./peers.ts";
 
 const REPO = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const BENCH = "8 CLI";
@@ -146,9 +151,6 @@ async function fping(file: string, n: number): Promise<Sample> {
   return { cpu: r.cpuSeconds, wallS: r.wallMs / 1000, sent, lost };
 }
 
-const med = (xs: Sample[], f: (s: Sample) => number) =>
-  xs.length ? median(xs.map(f)) : null;
-
 export async function cliBench(): Promise<BenchRow[]> {
   const peers = await findPeers();
   // Can this machine probe at all (ICMP privilege, shim)? One probe says.
@@ -193,52 +195,18 @@ export async function cliBench(): Promise<BenchRow[]> {
   } finally {
     await Deno.remove(file).catch(() => {});
   }
-  const oCpu = med(oursRuns, (s) => s.cpu);
-  const fCpu = med(fpingRuns, (s) => s.cpu);
-  const oWall = med(oursRuns, (s) => s.wallS);
-  const fWall = med(fpingRuns, (s) => s.wallS);
-  const oLost = oursRuns.reduce((a, s) => a + s.lost, 0);
-  const fLost = fpingRuns.reduce((a, s) => a + s.lost, 0);
-  const fpingPeer = (x: number | null, d: number) =>
-    peers.fping ? `fping ${num(x, d)}` : missingPeer("fping");
   const oneMs = median(single);
   const pingMs = median(pingSingle);
   const workload =
     `${TARGETS} loopback addresses × ${COUNT} at ${INTERVAL_MS} ms`;
   return [
-    {
-      bench: BENCH,
-      figure:
+    ...versusFpingRows(BENCH, oursRuns, fpingRuns, {
+      cpu:
         `CPU s (user+sys, whole process tree), \`deno task probe\`, ${workload}, median of ${REPEATS}`,
-      ours: num(oCpu, 2),
-      peer: fpingPeer(fCpu, 2),
-      ratio: ratio(oCpu, fCpu),
-      target: "≤ fping",
-      verdict: fCpu === null
-        ? "—"
-        : verdict(oCpu! <= fCpu, `${num(oCpu! - fCpu, 2)} s more`),
-    },
-    {
-      bench: BENCH,
-      figure: "wall time s (task start-up to exit)",
-      ours: num(oWall, 2),
-      peer: fpingPeer(fWall, 2),
-      ratio: ratio(oWall, fWall),
-      target: "≤ fping",
-      verdict: fWall === null
-        ? "—"
-        : verdict(oWall! <= fWall, `${num(oWall! - fWall, 2)} s more`),
-    },
-    {
-      bench: BENCH,
-      figure:
+      wall: "wall time s (task start-up to exit)",
+      loss:
         `false loss (probes lost; loopback answers every one), ${REPEATS} runs`,
-      ours: String(oLost),
-      peer: peers.fping ? `fping ${fLost}` : missingPeer("fping"),
-      ratio: "—",
-      target: "0",
-      verdict: verdict(oLost === 0),
-    },
+    }, (s) => s.lost),
     {
       bench: BENCH,
       figure:

@@ -1,5 +1,7 @@
 // The peers measured in the same run: iputils ping and fping (Debian packages).
 import { runCommand } from "../testing/run_command.ts";
+import { median } from "./quantile.ts";
+import { type BenchRow, num, ratio, verdict } from "./report.ts";
 
 export interface Peers {
   /** Version line, or null when the tool is missing. */
@@ -59,4 +61,60 @@ export function fpingCounts(
     throw new Error(`fping reported ${sent} of ${expected} probes`);
   }
   return { sent, lost };
+}
+
+/** One run of a whole process: its CPU (user+sys) and wall seconds. */
+export interface ProcessRun {
+  cpu: number;
+  wallS: number;
+}
+
+/**
+ * The three "≤ fping" rows of a run set measured alternately with fping:
+ * median CPU, median wall time, and the probes lost that should not be
+ * (summed over the runs). `fping` is empty when fping is not installed.
+ */
+export function versusFpingRows<S extends ProcessRun>(
+  bench: string,
+  ours: S[],
+  fping: S[],
+  figures: { cpu: string; wall: string; loss: string },
+  lostOf: (run: S) => number,
+): BenchRow[] {
+  const med = (xs: S[], f: (s: S) => number) =>
+    xs.length ? median(xs.map(f)) : null;
+  const peer = (x: string) =>
+    fping.length ? `fping ${x}` : missingPeer("fping");
+  const atMost = (o: number | null, f: number | null, what: string) => ({
+    ours: num(o, 2),
+    peer: peer(num(f, 2)),
+    ratio: ratio(o, f),
+    target: "≤ fping",
+    verdict: f === null
+      ? "—"
+      : verdict(o! <= f, `${num(o! - f, 2)} ${what} more`),
+  });
+  const oLost = ours.reduce((a, s) => a + lostOf(s), 0);
+  const fLost = fping.reduce((a, s) => a + lostOf(s), 0);
+  return [
+    {
+      bench,
+      figure: figures.cpu,
+      ...atMost(med(ours, (s) => s.cpu), med(fping, (s) => s.cpu), "s"),
+    },
+    {
+      bench,
+      figure: figures.wall,
+      ...atMost(med(ours, (s) => s.wallS), med(fping, (s) => s.wallS), "s"),
+    },
+    {
+      bench,
+      figure: figures.loss,
+      ours: String(oLost),
+      peer: peer(String(fLost)),
+      ratio: "—",
+      target: "0",
+      verdict: verdict(oLost === 0),
+    },
+  ];
 }

@@ -8,9 +8,14 @@ import {
 } from "../testing/testbed/testbed.ts";
 import { kernelSubnet } from "./kernel_subnet.ts";
 import { median } from "./quantile.ts";
-import { type BenchRow, num, ratio, skippedRows, verdict } from "./report.ts";
+import { type BenchRow, num, ratio, skippedRows } from "./report.ts";
 import { runTimed } from "./run_timed.ts";
-import { findPeers, fpingCounts, missingPeer } from "./peers.ts";
+import {
+  findPeers,
+  fpingCounts,
+  missingPeer,
+  versusFpingRows,
+} from "./peers.ts";
 
 const REPO = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const BENCH = "2 Throughput";
@@ -163,14 +168,6 @@ export async function throughputBench(): Promise<BenchRow[]> {
     }
     const med = (xs: Sample[], f: (s: Sample) => number) =>
       xs.length ? median(xs.map(f)) : null;
-    const oCpu = med(oursRuns, (s) => s.cpu);
-    const fCpu = med(fpingRuns, (s) => s.cpu);
-    const oWall = med(oursRuns, (s) => s.wallS);
-    const fWall = med(fpingRuns, (s) => s.wallS);
-    const oFalse = oursRuns.reduce((a, s) => a + falseLoss(s), 0);
-    const fFalse = fpingRuns.reduce((a, s) => a + falseLoss(s), 0);
-    const peerOf = (x: number | null, d: number) =>
-      peers.fping ? `fping ${num(x, d)}` : missingPeer("fping");
 
     // Highest sustained rate: shorter intervals until a probe is falsely
     // lost or the achieved send rate falls below 90% of the one asked for.
@@ -197,39 +194,13 @@ export async function throughputBench(): Promise<BenchRow[]> {
       num(med(oursRuns, (s) => s.runCpu!), 2)
     } s CPU, ${num(med(oursRuns, (s) => s.runWallS!), 2)} s wall`;
     return [
-      {
-        bench: BENCH,
-        figure:
+      ...versusFpingRows(BENCH, oursRuns, fpingRuns, {
+        cpu:
           `CPU s (user+sys), ${TARGETS} targets × ${COUNT} at ${INTERVAL_MS} ms, median of ${REPEATS} (${runOnly})`,
-        ours: num(oCpu, 2),
-        peer: peerOf(fCpu, 2),
-        ratio: ratio(oCpu, fCpu),
-        target: "≤ fping",
-        verdict: fCpu === null
-          ? "—"
-          : verdict(oCpu! <= fCpu, `${num(oCpu! - fCpu, 2)} s more`),
-      },
-      {
-        bench: BENCH,
-        figure: "wall time s (whole process)",
-        ours: num(oWall, 2),
-        peer: peerOf(fWall, 2),
-        ratio: ratio(oWall, fWall),
-        target: "≤ fping",
-        verdict: fWall === null
-          ? "—"
-          : verdict(oWall! <= fWall, `${num(oWall! - fWall, 2)} s more`),
-      },
-      {
-        bench: BENCH,
-        figure:
+        wall: "wall time s (whole process)",
+        loss:
           `false loss (probes lost that the kernel answered), ${REPEATS} runs`,
-        ours: String(oFalse),
-        peer: peers.fping ? `fping ${fFalse}` : missingPeer("fping"),
-        ratio: "—",
-        target: "0",
-        verdict: verdict(oFalse === 0),
-      },
+      }, falseLoss),
       {
         bench: BENCH,
         figure:
