@@ -6,5 +6,8 @@ export const RUN_EVENT_TYPES = [
   "status",
   "summary",
   "end",
+  "hop",
+  "route_change",
+  "path",
 ] as const;
 export type RunEventType = typeof RUN_EVENT_TYPES[number];

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { probeRecord } from "./probe.ts";
 import { targetReport, testStatus } from "./run.ts";
+import { hopRecord, pathSummary, routeChange } from "./path.ts";
 import type { RunEventType } from "./event_types.ts";
 
 /** A probe record as published and stored: with its send time as ISO `timestamp`. */
@@ -26,6 +27,9 @@ export const runEventBody = z.discriminatedUnion("type", [
   z.object({ type: z.literal("status"), data: statusEventData }),
   z.object({ type: z.literal("summary"), data: targetReport }),
   z.object({ type: z.literal("end"), data: endEventData }),
+  z.object({ type: z.literal("hop"), data: hopRecord }),
+  z.object({ type: z.literal("route_change"), data: routeChange }),
+  z.object({ type: z.literal("path"), data: pathSummary }),
 ]);
 export type RunEventBody = z.infer<typeof runEventBody>;
 

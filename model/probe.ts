@@ -2,6 +2,7 @@
 // the CLI, the API and the config; types derived with z.infer.
 import { z } from "zod";
 import "./zod_messages.ts";
+import { maxHops, probeMode } from "./path.ts";
 
 /** Fate of one probe. `late` and `error` count as lost; `duplicate` marks an extra reply. */
 export const probeStatus = z.enum(["ok", "lost", "late", "duplicate", "error"]);
@@ -38,6 +39,10 @@ export const probeRecord = z.object({
   icmp: icmpErrorInfo.optional(),
   /** Local send failure (e.g. ENETUNREACH), for status `error` without an ICMP message. */
   error: z.string().optional(),
+  /** Path mode: the probe's TTL / hop limit (1-based hop number). */
+  hop: z.number().int().min(1).optional(),
+  /** Path mode: the router that answered ("time exceeded"), when not the destination. */
+  from: z.string().optional(),
 });
 export type ProbeRecord = z.infer<typeof probeRecord>;
 
@@ -112,5 +117,9 @@ export const probeSettings = z.object({
     .min(1, "ttl must be from 1 to 255")
     .max(255, "ttl must be from 1 to 255")
     .optional(),
+  /** "ping" (the default): the destination only; "path": every hop up to it. */
+  mode: probeMode.optional(),
+  /** Path mode: the highest TTL probed (default 30). */
+  max_hops: maxHops.optional(),
 });
 export type ProbeSettings = z.infer<typeof probeSettings>;

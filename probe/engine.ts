@@ -187,6 +187,14 @@ export class ProbeRun {
     this.#engine.serveNow(this.states);
   }
 
+  /** Stops sending to the target at `i` only (path mode: hops past the destination). */
+  stopTarget(i: number): void {
+    const state = this.states[i];
+    if (!state || !state.sending) return;
+    state.sending = false;
+    this.#engine.serveNow([state]);
+  }
+
   /** Cumulative statistics of the target at `i` (index into `targets`). */
   stats(i: number): TargetStats {
     return this.states[i].stats.stats();
@@ -223,6 +231,13 @@ export class ProbeRun {
     this.#resolveDone();
     return true;
   }
+}
+
+/** ICMP time exceeded or destination unreachable: what answers a TTL-limited probe. */
+function answersHop(ev: IcmpEvent): boolean {
+  return ev.family === 4
+    ? ev.icmpType === 11 || ev.icmpType === 3
+    : ev.icmpType === 3 || ev.icmpType === 1;
 }
 
 /** The probe engine: one per process is enough for any number of runs. */
@@ -465,7 +480,7 @@ export class Engine {
       seq,
       token,
       settings.size,
-      settings.ttl ?? 0,
+      state.spec.hop ?? settings.ttl ?? 0,
     );
     const slot = new ProbeSlot(index, seq);
     state.slots.push(slot);
@@ -559,6 +574,11 @@ export class Engine {
     const bytes = state.bytes;
     const n = state.spec.family === 4 ? 4 : 16;
     for (let i = 0; i < n; i++) if (ev.from[i] !== bytes[i]) return;
+    this.#answer(state, slot, ev);
+  }
+
+  /** The probe's first answer (or a duplicate): a reply, or in path mode a router's. */
+  #answer(state: TargetState, slot: ProbeSlot, ev: IcmpEvent): void {
     const rttMs = Math.round((ev.rxNs - slot.txNs) / 1000) / 1000;
     const late = rttMs > state.run.settings.timeout_ms;
     switch (slot.status) {
@@ -579,6 +599,15 @@ export class Engine {
   }
 
   #onError(state: TargetState, slot: ProbeSlot, ev: IcmpEvent): void {
+    if (state.spec.hop !== undefined && answersHop(ev)) {
+      // Path mode: the router at this hop answered ("time exceeded"), or
+      // the path ends there (unreachable): that is the hop's reply.
+      if (slot.from === undefined) {
+        slot.from = formatAddress(ev.family, ev.from);
+      }
+      this.#answer(state, slot, ev);
+      return;
+    }
     if (slot.status !== "pending") return;
     slot.status = "error";
     const from = formatAddress(ev.family, ev.from);

@@ -22,6 +22,8 @@ export class ProbeSlot implements ProbeOutcome {
   kernelTs = false;
   icmp?: IcmpErrorInfo;
   localError?: string;
+  /** Path mode: the router whose "time exceeded" (or unreachable) answered the probe. */
+  from?: string;
 
   constructor(readonly index: number, readonly seq: number) {}
 
@@ -44,6 +46,8 @@ export class ProbeSlot implements ProbeOutcome {
     };
     if (this.icmp) rec.icmp = this.icmp;
     if (this.localError) rec.error = this.localError;
+    if (t.hop !== undefined) rec.hop = t.hop;
+    if (this.from !== undefined && status !== "lost") rec.from = this.from;
     return rec;
   }
 }

@@ -6,6 +6,8 @@ import type { Family } from "./ip_address.ts";
 export interface TargetSpec {
   target: string;
   host: string;
+  /** Path mode: this target probes one hop; its TTL / hop limit (overrides the settings' ttl). */
+  hop?: number;
 }
 
 /** A target once its host is resolved. */
