@@ -62,10 +62,13 @@ export function lossVerdict(hops: readonly HopCounts[]): LossVerdict {
   const ratio = (dest.sent - dest.received) / dest.sent;
   let origin = hops.length - 1;
   while (origin > 0 && carries(hops[origin - 1], ratio)) origin--;
-  // The origin itself must lose something: a run of silent-free hops that
-  // merely "could" carry a small loss starts where loss is first seen.
+  // The origin is where loss is first seen: a hop that lost nothing merely
+  // "could" carry a small loss, and a hop that never answered (filtered)
+  // gives no evidence; the origin is the first hop after them that does.
   while (
-    origin < hops.length - 1 && hops[origin].received === hops[origin].sent
+    origin < hops.length - 1 &&
+    (hops[origin].received === hops[origin].sent ||
+      hops[origin].received === 0)
   ) origin++;
   for (let i = origin; i < hops.length; i++) {
     forwarded[i] = hops[i].received < hops[i].sent;
