@@ -287,7 +287,7 @@ static void round_trip(struct pla_ctx *ctx, int family) {
   uint8_t *block = malloc(64 * 64 + 1), *events = block + 1;
   /* Sizes up to the largest payload, whose reply fills the receive buffer. */
   uint32_t sizes[ECHOES];
-  for (int i = 0; i < ECHOES; i++) sizes[i] = i == ECHOES - 1 ? PLA_MAX_PAYLOAD : 16 + (uint32_t)i * 50;
+  for (int i = 0; i < ECHOES; i++) sizes[i] = i == ECHOES - 1 ? PLA_MAX_PAYLOAD : PLA_MIN_PAYLOAD + (uint32_t)i * 50;
   for (int i = 0; i < ECHOES; i++) {
     uint8_t sent[16];
     int r = pla_send(ctx, family, addr, sizeof addr, 0, (uint16_t)(1000 + i),
