@@ -130,10 +130,11 @@ PLA_EXPORT int32_t pla_ident(struct pla_ctx *ctx, int32_t family);
 PLA_EXPORT int64_t pla_base_ms(struct pla_ctx *ctx);
 
 /* Sends one echo request (as pla_echo_request builds it: cookie, token, flow
- * word, so every request of the context has the same ICMP checksum) to `addr` (4 bytes for
- * IPv4, 16 for IPv6; addr_len at least that) with `size` payload bytes
- * (PLA_MIN_PAYLOAD..PLA_MAX_PAYLOAD) and TTL / hop limit `ttl` (0 = system
- * default, else 1..255). Writes struct pla_sent to `out` (out_len >= 16). */
+ * word, so every request of the context has the same ICMP checksum) to
+ * `addr` (4 bytes for IPv4, 16 for IPv6; addr_len at least that) with `size`
+ * payload bytes (PLA_MIN_PAYLOAD..PLA_MAX_PAYLOAD) and TTL / hop limit `ttl`
+ * (0 = system default, else 1..255). Writes struct pla_sent to `out`
+ * (out_len >= 16). */
 PLA_EXPORT int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr,
                             uint32_t addr_len, uint32_t scope_id, uint16_t seq, uint64_t token,
                             uint32_t size, int32_t ttl, uint8_t *out, uint32_t out_len);
