@@ -107,10 +107,10 @@ export const probeSettings = z.object({
   timeout_ms: z.number("timeout must be a number of milliseconds")
     .min(1, "timeout must be at least 1 ms")
     .max(60_000, "timeout must be at most 60000 ms"),
-  /** ICMP payload bytes; 16 carry the engine's cookie and probe token. */
+  /** ICMP payload bytes; 18 carry the engine's cookie, probe token and flow word. */
   size: z.number("size must be a whole number of bytes")
     .int("size must be a whole number of bytes")
-    .min(16, "size must be at least 16 bytes")
+    .min(18, "size must be at least 18 bytes")
     .max(65_000, "size must be at most 65000 bytes"),
   ttl: z.number("ttl must be a whole number from 1 to 255")
     .int("ttl must be a whole number from 1 to 255")

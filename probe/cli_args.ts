@@ -27,7 +27,7 @@ export const USAGE =
   --linger D         once every probe of a target has its outcome (reply, error
                      or timeout), keep counting its duplicates and late replies
                      this long, then end (default 10ms; at most 60s)
-  --size N           ICMP payload bytes (default 56, at least 16)
+  --size N           ICMP payload bytes (default 56, at least 18)
   --ttl N            IP TTL / IPv6 hop limit of the probes
   -4, -6             resolve host names to IPv4 / IPv6 only
   --report-every D   period of the cumulative interval reports (default 1s)

@@ -156,7 +156,7 @@ Deno.test("bad input: one clear line on stderr and exit 2", async () => {
     [["--host", "127.0.0.1", "--count", "-3"], /--count/],
     [
       ["--host", "127.0.0.1", "--size", "8"],
-      /--size: size must be at least 16/,
+      /--size: size must be at least 18/,
     ],
     [
       ["--host", "127.0.0.1", "--ttl", "0"],

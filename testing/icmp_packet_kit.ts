@@ -17,7 +17,11 @@ export function inetChecksum(bytes: Uint8Array): number {
   return ~sum & 0xffff;
 }
 
-/** The engine's payload: 8-byte cookie, 64-bit little-endian token, then filler. */
+/**
+ * The engine's payload as the decoder reads it: 8-byte cookie, 64-bit
+ * little-endian token, then filler (where pla_send puts its flow word, bytes
+ * 16-17, the decoder reads nothing: filler here).
+ */
 export function probePayload(
   cookie: Uint8Array,
   token: number,

@@ -1,8 +1,9 @@
 // Builds the shim together with shim_selftest.c under AddressSanitizer and
 // UBSan and runs it: decoder fuzz loop, bad arguments, loopback echo round
-// trip; and under ThreadSanitizer, pla_wait on one thread while another
-// follows the rules of "Threads" in pla_icmp.h. Any sanitizer report or failed
-// check fails the test.
+// trip, one ICMP checksum for every echo request of a context (Paris flow:
+// built, and caught on loopback by a raw socket); and under ThreadSanitizer,
+// pla_wait on one thread while another follows the rules of "Threads" in
+// pla_icmp.h. Any sanitizer report or failed check fails the test.
 import assert from "node:assert/strict";
 import { compileIfStale } from "./build.ts";
 import {
@@ -139,7 +140,7 @@ async function build(
 
 Deno.test({
   name:
-    "shim under AddressSanitizer/UBSan: decoder fuzz, bad arguments, loopback round trip",
+    "shim under AddressSanitizer/UBSan: decoder fuzz, bad arguments, loopback round trip, one checksum per flow",
   ignore: noSanitizer,
   async fn() {
     const stderr = await selftest(await build());
@@ -147,6 +148,12 @@ Deno.test({
     assert.match(
       stderr,
       /IPv4 (raw|ping) socket: 20\/20|IPv4 socket unavailable/,
+    );
+    assert.match(stderr, /flow builder: 18000 requests, one checksum/);
+    // With CAP_NET_RAW the requests were caught on loopback: one checksum.
+    assert.match(
+      stderr,
+      /IPv4 flow \((raw|ping) socket\): 32\/32 requests, 0 off checksum 0xc00c|IPv4 flow capture skipped|IPv4 socket unavailable/,
     );
   },
 });
@@ -198,6 +205,12 @@ Deno.test({
     );
     assert.match(stderr, /IPv4 ping socket: 20\/20/);
     assert.match(stderr, /IPv6 ping socket: 20\/20/);
+    // The kernel computes a ping socket's checksums: the flow word holds them too.
+    assert.match(
+      stderr,
+      /IPv4 flow \(ping socket\): 32\/32 requests, 0 off checksum 0xc00c/,
+    );
+    assert.match(stderr, /IPv6 flow \(ping socket\): 32\/32 requests, 0 off/);
     assert.match(stderr, /ICMP errors: \d+ events read with an error pending/);
   },
 });

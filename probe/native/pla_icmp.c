@@ -281,8 +281,9 @@ static void name_to_addr(const struct sockaddr_storage *ss, size_t len, uint8_t 
     put_addr(out16, (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 }
 
+/* Cookie and token suffice (the flow word need not be quoted). */
 static int take_token(struct pla_ctx *ctx, const uint8_t *payload, size_t len, struct pla_event *ev) {
-  if (len < PLA_MIN_PAYLOAD || memcmp(payload, ctx->cookie, PLA_COOKIE_LEN) != 0) return 0;
+  if (len < PLA_COOKIE_LEN + 8 || memcmp(payload, ctx->cookie, PLA_COOKIE_LEN) != 0) return 0;
   ev->token = get64le(payload + PLA_COOKIE_LEN);
   ev->has_token = 1;
   return 1;
@@ -347,6 +348,53 @@ static int errq_read(struct pla_ctx *ctx, int32_t family, struct pla_sock *s, st
   return ERRQ_ICMP;
 }
 
+/* Payload offsets of the token and the flow word (pla_echo_request). */
+#define TOKEN_AT PLA_COOKIE_LEN
+#define FLOW_AT (PLA_COOKIE_LEN + 8)
+_Static_assert(FLOW_AT + 2 == PLA_MIN_PAYLOAD, "the flow word ends the engine's payload bytes");
+_Static_assert(FLOW_AT % 2 == 0, "the flow word is one aligned 16-bit word of the checksum");
+
+uint16_t pla_flow_checksum(const uint8_t *cookie) {
+  uint16_t k = cookie ? pla_get16be(cookie) : 0;
+  if (k == 0x0000) return 0x0001;
+  if (k == 0xffff) return 0xfffe;
+  return k;
+}
+
+int32_t pla_echo_request(uint8_t *buf, uint32_t cap, int32_t family, const uint8_t *cookie,
+                         uint16_t ident, uint16_t seq, uint64_t token, uint32_t size) {
+  if (!buf || !cookie || (family != 4 && family != 6) || size < PLA_MIN_PAYLOAD ||
+      size > PLA_MAX_PAYLOAD || cap < 8 + size)
+    return -EINVAL;
+  uint8_t *p = buf;
+  size_t len = 8 + (size_t)size;
+  p[0] = family == 4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
+  p[1] = 0;
+  p[2] = p[3] = 0;
+  pla_put16be(p + 4, ident);
+  pla_put16be(p + 6, seq);
+  memcpy(p + 8, cookie, PLA_COOKIE_LEN);
+  for (int i = 0; i < 8; i++) p[8 + TOKEN_AT + i] = (uint8_t)(token >> (8 * i));
+  p[8 + FLOW_AT] = p[8 + FLOW_AT + 1] = 0;
+  for (uint32_t i = PLA_MIN_PAYLOAD; i < size; i++) p[8 + i] = (uint8_t)i;
+  /* The flow word: what the message (checksum and flow word zero) lacks to
+     sum to `want`. Ones-complement arithmetic: `rest` is never 0 (the type
+     byte is not), `want` never 0 nor 0xffff, so want - rest = want + ~rest
+     with the carry folded back in, and the full sum comes out as exactly
+     `want` (one representation: neither ones-complement zero). */
+  uint16_t k = pla_flow_checksum(cookie);
+  uint16_t want = (uint16_t)~k;
+  uint16_t rest = (uint16_t)~pla_inet_checksum(p, len);
+  uint32_t w = (uint32_t)want + (uint16_t)~rest;
+  w = (w & 0xffff) + (w >> 16);
+  pla_put16be(p + 8 + FLOW_AT, (uint16_t)w);
+  /* IPv4: the checksum is k (a v4 ping socket recomputes it over the same
+     bytes, with the same identifier: k again). ICMPv6 checksums are the
+     kernel's (pseudo-header + this message's constant sum). */
+  if (family == 4) pla_put16be(p + 2, k);
+  return (int32_t)len;
+}
+
 static int is_async_error(int e) {
   return e == EHOSTUNREACH || e == ENETUNREACH || e == ECONNREFUSED || e == EPROTO || e == EHOSTDOWN;
 }
@@ -374,18 +422,10 @@ int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr, uint3
   if (r < 0) return r;
 
   uint8_t *p = ctx->txbuf;
-  p[0] = family == 4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
-  p[1] = 0;
-  p[2] = p[3] = 0;
-  pla_put16be(p + 4, s->ident);
-  pla_put16be(p + 6, seq);
-  memcpy(p + 8, ctx->cookie, PLA_COOKIE_LEN);
-  for (int i = 0; i < 8; i++) p[16 + i] = (uint8_t)(token >> (8 * i));
-  for (uint32_t i = PLA_MIN_PAYLOAD; i < size; i++) p[8 + i] = (uint8_t)i;
-  size_t len = 8 + (size_t)size;
-  /* ICMPv6 checksums are the kernel's (pseudo-header); v4 ping sockets
-     recompute it anyway. */
-  if (family == 4) pla_icmp_put_checksum(p, len);
+  int32_t built = pla_echo_request(p, sizeof ctx->txbuf, family, ctx->cookie, s->ident, seq, token,
+                                   size);
+  if (built < 0) return built;
+  size_t len = (size_t)built;
 
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);

@@ -13,10 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PLA_ABI_VERSION 3
+#define PLA_ABI_VERSION 4
 #define PLA_COOKIE_LEN 8
-/* Payload bytes the engine owns: cookie then the 64-bit probe token. */
-#define PLA_MIN_PAYLOAD 16
+/* Payload bytes the engine owns: the cookie, the 64-bit probe token
+ * (little-endian), then the 16-bit flow word that keeps every echo request of
+ * a context on one load-balanced path (see pla_echo_request). */
+#define PLA_MIN_PAYLOAD 18
 #define PLA_MAX_PAYLOAD 65000
 /* The structs below are in host byte order; TypeScript reads little-endian. */
 #define PLA_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
@@ -127,10 +129,12 @@ PLA_EXPORT int32_t pla_ident(struct pla_ctx *ctx, int32_t family);
  * to it). */
 PLA_EXPORT int64_t pla_base_ms(struct pla_ctx *ctx);
 
-/* Sends one echo request carrying cookie and token to `addr` (4 bytes for
- * IPv4, 16 for IPv6; addr_len at least that) with `size` payload bytes
- * (PLA_MIN_PAYLOAD..PLA_MAX_PAYLOAD) and TTL / hop limit `ttl` (0 = system
- * default, else 1..255). Writes struct pla_sent to `out` (out_len >= 16). */
+/* Sends one echo request (as pla_echo_request builds it: cookie, token, flow
+ * word, so every request of the context has the same ICMP checksum) to
+ * `addr` (4 bytes for IPv4, 16 for IPv6; addr_len at least that) with `size`
+ * payload bytes (PLA_MIN_PAYLOAD..PLA_MAX_PAYLOAD) and TTL / hop limit `ttl`
+ * (0 = system default, else 1..255). Writes struct pla_sent to `out`
+ * (out_len >= 16). */
 PLA_EXPORT int32_t pla_send(struct pla_ctx *ctx, int32_t family, const uint8_t *addr,
                             uint32_t addr_len, uint32_t scope_id, uint16_t seq, uint64_t token,
                             uint32_t size, int32_t ttl, uint8_t *out, uint32_t out_len);
@@ -158,5 +162,35 @@ PLA_EXPORT int32_t pla_decode(struct pla_ctx *ctx, int32_t family, int32_t mode,
 
 /* Closes the sockets and frees the context. NULL is ignored. */
 PLA_EXPORT void pla_destroy(struct pla_ctx *ctx);
+
+/* ---- Internal: not exported (no PLA_EXPORT); shim_selftest.c links them. ----
+ *
+ * Paris-traceroute flow. Load balancers (ECMP) hash ICMP echo on the first
+ * bytes of its header: type, code, checksum, identifier. The identifier is
+ * the socket's; the checksum would change with every sequence number and
+ * token, spreading one test over several paths. So the payload carries a
+ * flow word that makes the ones-complement sum of the whole ICMP message
+ * (checksum field zero) the same for every request of a context, whatever
+ * its seq, token or size: ~pla_flow_checksum(cookie). Then
+ *  - IPv4 (raw, and ping sockets, where the kernel computes the checksum over
+ *    the same bytes with the identifier it sends with): the ICMP checksum is
+ *    pla_flow_checksum(cookie) on every request;
+ *  - IPv6 (the kernel adds the pseudo-header: source, destination, length):
+ *    the checksum is constant per destination and size. */
+
+/* The flow checksum of a context with `cookie` (PLA_COOKIE_LEN bytes): its
+ * first two bytes big-endian, but 0x0000 becomes 0x0001 and 0xffff 0xfffe, so
+ * it is never one of the two ones-complement zeros (which a middlebox that
+ * updates checksums incrementally, RFC 1624, may swap for each other). */
+uint16_t pla_flow_checksum(const uint8_t *cookie);
+
+/* Builds into `buf` (`cap` bytes) the echo request pla_send sends for family
+ * 4 or 6: type, code, checksum (IPv4: pla_flow_checksum(cookie); IPv6: 0, the
+ * kernel's), `ident`, `seq`, then `size` payload bytes (PLA_MIN_PAYLOAD..
+ * PLA_MAX_PAYLOAD): the cookie, `token` little-endian, the flow word
+ * (big-endian) and filler bytes (payload byte i = i & 0xff). Returns the
+ * message length (8 + size); -EINVAL for bad arguments or a short buffer. */
+int32_t pla_echo_request(uint8_t *buf, uint32_t cap, int32_t family, const uint8_t *cookie,
+                         uint16_t ident, uint16_t seq, uint64_t token, uint32_t size);
 
 #endif

@@ -62,11 +62,11 @@ export const PLA_SENT = {
 
 /** The shim's constants and enum values, under their C names. */
 export const PLA = {
-  ABI_VERSION: 3,
+  ABI_VERSION: 4,
   /** The structs are in host byte order; this module reads little-endian. */
   LITTLE_ENDIAN: 1,
   COOKIE_LEN: 8,
-  MIN_PAYLOAD: 16,
+  MIN_PAYLOAD: 18,
   MAX_PAYLOAD: 65000,
   MODE_DGRAM: 1,
   MODE_RAW: 2,

@@ -2,7 +2,9 @@
  * asan_test.ts). A deterministic fuzz loop over pla_decode with every packet in
  * a heap block of exactly its length (so any over-read is reported), bad
  * arguments to every entry point, then a bounded echo round trip to 127.0.0.1
- * and ::1 through pla_create/open/send/wait/recv/destroy; given a second
+ * and ::1 through pla_create/open/send/wait/recv/destroy, the Paris flow (one
+ * checksum for every echo request: built by pla_echo_request, and caught on
+ * loopback by a raw socket of the test's own); given a second
  * argument (a 198.18.0.0/15 address behind a router the caller set up in a
  * private network namespace), ICMP errors through the real kernel path.
  * Sends only to loopback and that address. Exit 0 = passed; 1 = a check failed (message on
@@ -12,15 +14,19 @@
 #include "pla_wire.h"
 
 #include <errno.h>
+#include <netinet/icmp6.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FUZZ_ROUNDS 600000
 #define ECHOES 20
+#define FLOW_PROBES 32
 
 static const uint8_t COOKIE[8] = {0xc0, 0x0c, 0x1e, 0x5a, 0x17, 0x42, 0x99, 0x01};
 static uint64_t rng_state;
@@ -177,6 +183,98 @@ static void checksum_vectors(void) {
   CHECK(pla_inet_checksum(msg, sizeof msg) == 0, "a stored checksum sums to 0");
 }
 
+/* Ones-complement sum (folded, not complemented) of `len` bytes. */
+static uint16_t ones_sum(const uint8_t *p, size_t len) {
+  return (uint16_t)(0xffff ^ pla_inet_checksum(p, len));
+}
+
+/* The ICMPv6 checksum the kernel puts on `icmp` (its checksum field zero) sent
+   from `src` to `dst`: the pseudo-header (RFC 8200 8.1) plus the message. */
+static uint16_t icmp6_checksum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *icmp,
+                               size_t len) {
+  uint8_t ph[40] = {0};
+  memcpy(ph, src, 16);
+  memcpy(ph + 16, dst, 16);
+  ph[32] = (uint8_t)(len >> 24), ph[33] = (uint8_t)(len >> 16), ph[34] = (uint8_t)(len >> 8);
+  ph[35] = (uint8_t)len, ph[39] = 58;
+  uint32_t s = (uint32_t)ones_sum(ph, sizeof ph) + ones_sum(icmp, len);
+  s = (s & 0xffff) + (s >> 16);
+  return (uint16_t)~s;
+}
+
+/* Paris-traceroute flow (pla_echo_request): every echo request of one cookie
+   has the same checksum whatever its identifier, seq, token or size (IPv4),
+   the same message sum (IPv6: constant checksum per destination and size),
+   and a valid one; the payload is cookie, token, flow word, filler. Each
+   request is built in an exact-size heap block, so ASan sees any overrun. */
+static void flow_builder(void) {
+  static const uint8_t zero_cookie[8] = {0x00, 0x00, 1, 2, 3, 4, 5, 6};
+  static const uint8_t ones_cookie[8] = {0xff, 0xff, 1, 2, 3, 4, 5, 6};
+  struct { const uint8_t *cookie; uint16_t k; } cases[] = {
+      {COOKIE, 0xc00c}, {zero_cookie, 0x0001}, {ones_cookie, 0xfffe}};
+  const uint8_t src[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+  const uint8_t dst[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+  unsigned built = 0;
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    CHECK(pla_flow_checksum(cases[c].cookie) == cases[c].k, "flow checksum %#x, want %#x",
+          pla_flow_checksum(cases[c].cookie), cases[c].k);
+    const uint16_t want_sum = (uint16_t)~cases[c].k;
+    for (int family = 4; family <= 6; family += 2) {
+      int v6_first[3] = {-1, -1, -1}; /* per fixed size below */
+      for (int i = 0; i < 3000; i++) {
+        /* Fixed sizes first (v6 checksums compared per size), then random ones. */
+        uint32_t size = i < 300 ? (uint32_t[]){18, 56, 1473}[i % 3] : 18 + below(1600);
+        if (i == 2999) size = PLA_MAX_PAYLOAD;
+        uint16_t ident = (uint16_t)rnd(), seq = i < 2 ? (uint16_t)(i * 0xffff) : (uint16_t)rnd();
+        uint64_t token = i == 0 ? 0 : i == 1 ? ~0ULL : rnd();
+        uint8_t *p = malloc(8 + size);
+        int32_t n = pla_echo_request(p, 8 + size, family, cases[c].cookie, ident, seq, token, size);
+        CHECK(n == (int32_t)(8 + size), "pla_echo_request: %d for %u bytes", n, size);
+        if (n != (int32_t)(8 + size)) {
+          free(p);
+          continue;
+        }
+        built++;
+        int ok_payload = p[0] == (family == 4 ? 8 : 128) && p[1] == 0 &&
+                         pla_get16be(p + 4) == ident && pla_get16be(p + 6) == seq &&
+                         memcmp(p + 8, cases[c].cookie, 8) == 0;
+        for (int b = 0; b < 8; b++) ok_payload &= p[16 + b] == (uint8_t)(token >> (8 * b));
+        for (uint32_t b = 18; b < size; b++) ok_payload &= p[8 + b] == (uint8_t)b;
+        CHECK(ok_payload, "IPv%d request layout (size %u)", family, size);
+        if (family == 4) {
+          CHECK(pla_get16be(p + 2) == cases[c].k && pla_inet_checksum(p, (size_t)n) == 0,
+                "IPv4 checksum %#06x (sums to %#06x), want %#06x for seq %u token %llu size %u",
+                pla_get16be(p + 2), pla_inet_checksum(p, (size_t)n), cases[c].k, seq,
+                (unsigned long long)token, size);
+        } else {
+          CHECK(pla_get16be(p + 2) == 0, "IPv6 checksum field left to the kernel");
+          CHECK(ones_sum(p, (size_t)n) == want_sum, "IPv6 message sum %#06x",
+                ones_sum(p, (size_t)n));
+          uint16_t ck = icmp6_checksum(src, dst, p, (size_t)n);
+          pla_put16be(p + 2, ck);
+          if (i < 300) {
+            if (v6_first[i % 3] < 0) v6_first[i % 3] = ck;
+            CHECK(ck == v6_first[i % 3], "IPv6 checksum %#06x, earlier %#06x (size %u)", ck,
+                  v6_first[i % 3], size);
+          }
+          /* Valid: with the checksum in place, pseudo-header and message sum to ones. */
+          CHECK(icmp6_checksum(src, dst, p, (size_t)n) == 0, "IPv6 checksum %#06x does not verify",
+                ck);
+        }
+        free(p);
+      }
+    }
+  }
+  /* Refused: below the minimum payload, a buffer a byte short, bad family, NULLs. */
+  static uint8_t buf[8 + 64];
+  CHECK(pla_echo_request(buf, sizeof buf, 4, COOKIE, 1, 1, 1, 17) == -EINVAL, "17-byte payload");
+  CHECK(pla_echo_request(buf, 8 + 56 - 1, 4, COOKIE, 1, 1, 1, 56) == -EINVAL, "short buffer");
+  CHECK(pla_echo_request(buf, sizeof buf, 5, COOKIE, 1, 1, 1, 56) == -EINVAL, "family 5");
+  CHECK(pla_echo_request(NULL, sizeof buf, 4, COOKIE, 1, 1, 1, 56) == -EINVAL, "NULL buffer");
+  CHECK(pla_echo_request(buf, sizeof buf, 4, NULL, 1, 1, 1, 56) == -EINVAL, "NULL cookie");
+  fprintf(stderr, "selftest: flow builder: %u requests, one checksum per cookie\n", built);
+}
+
 /* Control messages in an exact-size heap block, so ASan sees any over-read:
    well-formed ones are read; short ones and ones claiming more than the
    buffer holds are skipped. */
@@ -287,7 +385,7 @@ static void round_trip(struct pla_ctx *ctx, int family) {
   uint8_t *block = malloc(64 * 64 + 1), *events = block + 1;
   /* Sizes up to the largest payload, whose reply fills the receive buffer. */
   uint32_t sizes[ECHOES];
-  for (int i = 0; i < ECHOES; i++) sizes[i] = i == ECHOES - 1 ? PLA_MAX_PAYLOAD : 16 + (uint32_t)i * 50;
+  for (int i = 0; i < ECHOES; i++) sizes[i] = i == ECHOES - 1 ? PLA_MAX_PAYLOAD : PLA_MIN_PAYLOAD + (uint32_t)i * 50;
   for (int i = 0; i < ECHOES; i++) {
     uint8_t sent[16];
     int r = pla_send(ctx, family, addr, sizeof addr, 0, (uint16_t)(1000 + i),
@@ -314,6 +412,95 @@ static void round_trip(struct pla_ctx *ctx, int family) {
   CHECK(got == ECHOES, "IPv%d: %d of %d echo replies", family, got, ECHOES);
   fprintf(stderr, "selftest: IPv%d %s socket: %d/%d replies\n", family,
           mode == PLA_MODE_RAW ? "raw" : "ping", got, ECHOES);
+}
+
+/* The flow on the wire: FLOW_PROBES echo requests to loopback with varying
+ * seq, token and (IPv4) size, caught by a raw socket of our own as they
+ * arrive, must all carry one checksum: pla_flow_checksum(COOKIE) for IPv4 (raw
+ * socket: ours; ping socket: the kernel's), for IPv6 the kernel's from ::1 to
+ * ::1 over a message summing to ~that, per size. Needs CAP_NET_RAW for the
+ * capture (skipped, and said, without). */
+static void flow_on_the_wire(struct pla_ctx *ctx, int family) {
+  int mode = pla_open(ctx, family), ident = pla_ident(ctx, family);
+  if (mode < 0 || ident < 0) return; /* round_trip said why */
+  int cap = family == 4 ? socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP)
+                        : socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+  if (cap < 0) {
+    fprintf(stderr, "selftest: IPv%d flow capture skipped (raw socket: %s)\n", family,
+            strerror(errno));
+    return;
+  }
+  if (family == 6) {
+    struct icmp6_filter f;
+    ICMP6_FILTER_SETBLOCKALL(&f);
+    ICMP6_FILTER_SETPASS(ICMP6_ECHO_REQUEST, &f);
+    setsockopt(cap, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f);
+  }
+  int big = 1 << 20;
+  setsockopt(cap, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+  uint8_t addr[16] = {0}, lo6[16] = {[15] = 1}, out[16];
+  if (family == 4) addr[0] = 127, addr[3] = 1;
+  else addr[15] = 1;
+  const uint64_t tag = 0xf10eULL << 48;
+  uint32_t sizes[2] = {56, 1000};
+  for (int i = 0; i < FLOW_PROBES; i++) {
+    uint32_t size = family == 4 ? 18 + (uint32_t)i * 37 : sizes[i & 1];
+    int r = pla_send(ctx, family, addr, sizeof addr, 0, (uint16_t)(0x7000 + i * 997),
+                     tag | (uint64_t)i * 0x9e3779b97fULL, size, 0, out, sizeof out);
+    CHECK(r == 0, "flow probe IPv%d #%d: %s", family, i, strerror(-r));
+  }
+  static uint8_t pkt[2048];
+  const uint16_t k = pla_flow_checksum(COOKIE), want_sum = (uint16_t)~k;
+  int got = 0, wrong = 0, v6_first[2] = {-1, -1}; /* IPv6: per size */
+  for (int64_t end = mono_ms() + 2000; got < FLOW_PROBES && mono_ms() < end;) {
+    struct pollfd pfd = {cap, POLLIN, 0};
+    if (poll(&pfd, 1, 100) <= 0) continue;
+    ssize_t n;
+    while ((n = recv(cap, pkt, sizeof pkt, 0)) > 0) {
+      const uint8_t *ic = pkt;
+      size_t il = (size_t)n;
+      if (family == 4) {
+        size_t hl = (size_t)(pkt[0] & 0x0f) * 4;
+        if (il < hl + 8 + 16) continue;
+        ic += hl, il -= hl;
+      }
+      if (il < 8 + 16 || ic[0] != (family == 4 ? 8 : 128) ||
+          pla_get16be(ic + 4) != (uint16_t)ident ||
+          memcmp(ic + 8, COOKIE, 8) != 0 || (ic[23] << 8 | ic[22]) != 0xf10e)
+        continue;
+      uint16_t ck = pla_get16be(ic + 2);
+      int valid;
+      if (family == 4) {
+        valid = pla_inet_checksum(ic, il) == 0;
+        wrong += ck != k || !valid;
+      } else {
+        valid = icmp6_checksum(lo6, lo6, ic, il) == 0;
+        uint8_t *copy = malloc(il);
+        memcpy(copy, ic, il);
+        copy[2] = copy[3] = 0;
+        wrong += !valid || ones_sum(copy, il) != want_sum;
+        free(copy);
+        int at = il == 8 + sizes[0] ? 0 : 1;
+        if (v6_first[at] < 0) v6_first[at] = ck;
+        wrong += ck != v6_first[at];
+      }
+      got++;
+    }
+  }
+  close(cap);
+  /* The replies are the shim's: read and dropped. */
+  static uint8_t events[64 * 64];
+  for (int i = 0; i < 20 && pla_recv(ctx, events, sizeof events) > 0; i++) pla_wait(ctx, 20000, 0);
+  CHECK(got == FLOW_PROBES && wrong == 0,
+        "IPv%d flow: %d/%d requests caught, %d with another checksum", family, got, FLOW_PROBES, wrong);
+  if (family == 4)
+    fprintf(stderr, "selftest: IPv4 flow (%s socket): %d/%d requests, %d off checksum %#06x\n",
+            mode == PLA_MODE_RAW ? "raw" : "ping", got, FLOW_PROBES, wrong, k);
+  else
+    fprintf(stderr,
+            "selftest: IPv6 flow (%s socket): %d/%d requests, %d off checksums %#06x %#06x\n",
+            mode == PLA_MODE_RAW ? "raw" : "ping", got, FLOW_PROBES, wrong, v6_first[0] & 0xffff,
+            v6_first[1] & 0xffff);
 }
 
 /* Drains the context; every pla_recv must succeed. Returns events read, `errors` of them ICMP errors. */
@@ -436,6 +623,7 @@ int main(int argc, char **argv) {
   rng_state = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
   CHECK(pla_abi_version() == PLA_ABI_VERSION, "ABI");
   checksum_vectors();
+  flow_builder();
   cmsg_parsers();
   layout_table();
   int32_t err = 1;
@@ -451,6 +639,8 @@ int main(int argc, char **argv) {
   CHECK(pla_wake(ctx) == 0 && pla_wait(ctx, 1000, 500) >= 0, "wake then lingering wait");
   round_trip(ctx, 4);
   round_trip(ctx, 6);
+  flow_on_the_wire(ctx, 4);
+  flow_on_the_wire(ctx, 6);
   if (argc > 2) icmp_errors(ctx, argv[2]);
   threads();
   /* Refused before anything is sent (EINVAL, or EBADF without a socket). */

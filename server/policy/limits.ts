@@ -12,7 +12,7 @@ export const limitsSchema = z.object({
   max_count: z.number().int().min(1).max(100_000_000).default(100_000),
   max_targets: z.number().int().min(1).max(1000).default(10),
   /** ICMP payload bytes; 1472 fills a 1500-byte IPv4 packet without fragments. */
-  max_size: z.number().int().min(16).max(65_000).default(1472),
+  max_size: z.number().int().min(18).max(65_000).default(1472),
   max_concurrent_tests: z.number().int().min(1).max(1000).default(5),
   max_tests_per_user: z.number().int().min(1).max(1000).default(3),
   /** Probes per second summed over every running test (targets × 1000 / interval_ms). */
