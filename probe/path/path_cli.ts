@@ -26,7 +26,8 @@ function localHostName(): string {
 
 function columns(): number {
   try {
-    return Deno.consoleSize().columns;
+    const c = Deno.consoleSize().columns;
+    return c > 0 ? c : 80;
   } catch {
     return 80;
   }
