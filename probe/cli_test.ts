@@ -431,3 +431,36 @@ Deno.test({
     assert.match(redraws.at(-1)!, /destination reached at hop 1/);
   },
 });
+
+Deno.test({
+  name:
+    "--path: a destination that never answers exits 1, its path record says so",
+  ignore: noBed,
+  async fn() {
+    // A fresh namespace with only loopback: 198.18.0.1 has no route, every
+    // send fails locally (ENETUNREACH) and no packet leaves.
+    const r = await probeWithoutRawSockets("0 2147483647", [
+      "--path",
+      "--host",
+      "198.18.0.1",
+      "--max-hops",
+      "3",
+      "--count",
+      "2",
+      "--interval",
+      "20ms",
+      "--timeout",
+      "100ms",
+      "-n",
+      "--output",
+      "json",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const { paths } = pathLines(r.stdout);
+    assert.equal(paths.length, 1);
+    assert.equal(paths[0].destination_reached, false);
+    assert.equal(paths[0].destination_hop, null);
+    assert.equal(paths[0].hops[0].hop_address, null);
+    assert.equal(paths[0].hops[0].received, 0);
+  },
+});
