@@ -51,8 +51,8 @@ Path analysis (mtr-like), one path per --host:
 
 Durations: 500ms, 1s, 1.5m, 1h, or a bare number of seconds.
 Exit status: 0 every target answered (--path: every destination reached),
-1 some target never answered,
-2 bad usage, 3 probing impossible (no ICMP privilege, shim missing).`;
+1 some target never answered, 2 bad usage, 3 probing impossible (no ICMP
+privilege, shim missing).`;
 
 /**
  * Duplicates trail the reply they copy by well under a millisecond to a few

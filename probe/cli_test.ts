@@ -358,6 +358,11 @@ Deno.test("--path with several hosts and -n: one path record each, no names", as
     ["127.0.0.1", 1],
     ["::1", 1],
   ]);
+  // The final hop records (the 1 s report period does not come first).
+  for (const target of ["127.0.0.1", "::1"]) {
+    const last = hops.filter((h) => h.target === target).at(-1);
+    assert.deepEqual([last?.hop, last?.sent, last?.received], [1, 2, 2]);
+  }
   assert.ok(hops.every((h) => h.hop_addresses.every((a) => a.name === null)));
 });
 
