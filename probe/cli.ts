@@ -1,38 +1,11 @@
 // `deno task probe`: probes hosts and streams what it measures, as text or NDJSON.
 import { parseCliArgs, USAGE, UsageError } from "./cli_args.ts";
 import { Engine, type ProbeRun } from "./engine.ts";
-import { HostResolveError } from "./resolve_target.ts";
-import { IcmpPermissionError, ShimLoadError } from "./icmp_errors.ts";
+import { ShimLoadError } from "./icmp_errors.ts";
+import { flush, iso, out, startFailure } from "./cli_output.ts";
+import { pathMain } from "./path/path_cli.ts";
 import { formatTable, probeLine } from "./text_report.ts";
 import type { ProbeRecord, TargetStats } from "../model/probe.ts";
-
-// Output is collected and written once per turn of the event loop: the
-// engine reports many probes in one pass (a thousand targets: ~20 a pass),
-// and one write a line made writes the CLI's largest cost after sending.
-const encoder = new TextEncoder();
-let buffered = "";
-let flushQueued = false;
-
-function out(line: string): void {
-  buffered += line + "\n";
-  if (buffered.length >= 1 << 16) flush();
-  else if (!flushQueued) {
-    flushQueued = true;
-    queueMicrotask(flush);
-  }
-}
-
-function flush(): void {
-  flushQueued = false;
-  if (buffered === "") return;
-  const bytes = encoder.encode(buffered);
-  buffered = "";
-  for (let n = 0; n < bytes.length;) {
-    n += Deno.stdout.writeSync(bytes.subarray(n));
-  }
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function reportIntervals(
   run: ProbeRun,
@@ -65,7 +38,6 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const json = opts.output === "json";
   let engine: Engine;
   try {
     engine = Engine.create();
@@ -74,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`probe: ${e.message}`);
     return 3;
   }
+  if (opts.path) return await pathMain(engine, opts);
+  const json = opts.output === "json";
   const onProbe = json
     ? (opts.perProbe
       ? (r: ProbeRecord) =>
@@ -89,15 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     );
   } catch (e) {
     await engine.close();
-    if (e instanceof HostResolveError) {
-      console.error(`probe: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof IcmpPermissionError) {
-      console.error(`probe: ${e.message}`);
-      return 3;
-    }
-    throw e;
+    return startFailure(e);
   }
   if (!json) {
     for (const t of run.targets) {

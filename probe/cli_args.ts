@@ -1,6 +1,7 @@
 // Command-line flags of `deno task probe` to validated settings.
 import { parseArgs } from "node:util";
 import { type ProbeSettings, probeSettings } from "../model/probe.ts";
+import { DEFAULT_MAX_HOPS, MAX_HOPS_LIMIT } from "../model/path.ts";
 import { parseDuration } from "./duration.ts";
 import type { Family } from "./ip_address.ts";
 
@@ -13,6 +14,10 @@ export interface CliOptions {
   perProbe: boolean;
   output: "text" | "json";
   family?: Family;
+  /** Path mode (--path): settings.mode is "path" and settings.max_hops set. */
+  path: boolean;
+  /** Path mode: reverse DNS names for hop addresses (off with -n / --no-dns). */
+  names: boolean;
 }
 
 export const USAGE =
@@ -35,9 +40,19 @@ export const USAGE =
   --output F         text (default: live lines like ping, then a table) or json (NDJSON)
   -h, --help         this text
 
+Path analysis (mtr-like), one path per --host:
+  --path             probe every hop up to the host (TTL 1, 2, ...); --count N
+                     and --duration D count rounds, each probing every hop once;
+                     text: an mtr-like table (refreshed live on a terminal);
+                     json: hop records every --report-every, route_change
+                     records as they happen, one path record per host at the end
+  --max-hops N       highest hop probed (default ${DEFAULT_MAX_HOPS}, at most ${MAX_HOPS_LIMIT})
+  -n, --no-dns       no reverse DNS names for hop addresses (like mtr -n)
+
 Durations: 500ms, 1s, 1.5m, 1h, or a bare number of seconds.
-Exit status: 0 every target answered, 1 some target never answered,
-2 bad usage, 3 probing impossible (no ICMP privilege, shim missing).`;
+Exit status: 0 every target answered (--path: every destination reached),
+1 some target never answered, 2 bad usage, 3 probing impossible (no ICMP
+privilege, shim missing).`;
 
 /**
  * Duplicates trail the reply they copy by well under a millisecond to a few
@@ -93,6 +108,9 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
         help: { type: "boolean", short: "h" },
         "4": { type: "boolean" },
         "6": { type: "boolean" },
+        path: { type: "boolean" },
+        "max-hops": { type: "string" },
+        "no-dns": { type: "boolean", short: "n" },
       },
     });
   } catch (e) {
@@ -127,6 +145,23 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     raw.duration_s = duration(v.duration, "--duration") / 1000;
   }
   if (v.ttl !== undefined) raw.ttl = int(v.ttl, "--ttl");
+  const path = v.path ?? false;
+  if (path) {
+    if (v.ttl !== undefined) {
+      throw new UsageError(
+        "--ttl does not go with --path (each hop sets the TTL)",
+      );
+    }
+    raw.mode = "path";
+    raw.max_hops = v["max-hops"] === undefined
+      ? DEFAULT_MAX_HOPS
+      : int(v["max-hops"], "--max-hops");
+  } else {
+    if (v["max-hops"] !== undefined) {
+      throw new UsageError("--max-hops needs --path");
+    }
+    if (v["no-dns"]) throw new UsageError("-n / --no-dns needs --path");
+  }
   if (raw.count !== undefined && raw.duration_s !== undefined) {
     throw new UsageError("--count and --duration exclude each other");
   }
@@ -150,6 +185,8 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     perProbe: v["per-probe"] ?? false,
     output,
     family: v["4"] ? 4 : v["6"] ? 6 : undefined,
+    path,
+    names: path && !v["no-dns"],
   };
 }
 
@@ -160,4 +197,5 @@ const FLAG_OF: Record<string, string> = {
   count: "--count",
   duration_s: "--duration",
   ttl: "--ttl",
+  max_hops: "--max-hops",
 };

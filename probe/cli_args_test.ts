@@ -62,3 +62,47 @@ Deno.test("flags: both --name forms, short flags, hosts in order, --linger, pars
     );
   }
 });
+
+Deno.test("path flags: --path sets mode and max_hops (default 30), -n turns names off", () => {
+  const plain = parseCliArgs(["--host", "a", "--count", "3"])!;
+  assert.equal(plain.path, false);
+  assert.equal(plain.names, false);
+  assert.equal(plain.settings.mode, undefined);
+  assert.equal(plain.settings.max_hops, undefined);
+  const o = parseCliArgs(["--path", "--host", "a", "--host", "b"])!;
+  assert.equal(o.path, true);
+  assert.equal(o.names, true);
+  assert.deepEqual(o.hosts, ["a", "b"]);
+  assert.equal(o.settings.mode, "path");
+  assert.equal(o.settings.max_hops, 30);
+  assert.equal(o.settings.ttl, undefined);
+  const p = parseCliArgs(["--path", "--host", "a", "--max-hops=64", "-n"])!;
+  assert.equal(p.settings.max_hops, 64);
+  assert.equal(p.names, false);
+  assert.equal(
+    parseCliArgs(["--path", "--host", "a", "--no-dns", "--max-hops", "1"])!
+      .names,
+    false,
+  );
+  const cases: [string[], string][] = [
+    [["--path", "--max-hops", "0"], "--max-hops: max hops must be at least 1"],
+    [["--path", "--max-hops", "65"], "--max-hops: max hops must be at most 64"],
+    [
+      ["--path", "--max-hops", "1.5"],
+      "--max-hops: '1.5' is not a whole number",
+    ],
+    [["--max-hops", "5"], "--max-hops needs --path"],
+    [["-n"], "-n / --no-dns needs --path"],
+    [
+      ["--path", "--ttl", "5"],
+      "--ttl does not go with --path (each hop sets the TTL)",
+    ],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(
+      () => parseCliArgs(["--host", "a", ...argv]),
+      (e) => e instanceof UsageError && e.message === message,
+      `${argv.join(" ")}: expected ${message}`,
+    );
+  }
+});

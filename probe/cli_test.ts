@@ -4,6 +4,7 @@ import { testbedUnavailableReason } from "../testing/testbed/testbed.ts";
 import { gate } from "../testing/gate.ts";
 import { runCommand } from "../testing/run_command.ts";
 import { taskPermissions } from "../testing/deno_flags.ts";
+import { hopRecord, pathSummary } from "../model/path.ts";
 
 const cli = new URL("cli.ts", import.meta.url).pathname;
 
@@ -179,6 +180,15 @@ Deno.test("bad input: one clear line on stderr and exit 2", async () => {
       /cannot resolve host 'no-such-host.invalid'/,
     ],
     [[], /no target/],
+    [
+      ["--path", "--host", "127.0.0.1", "--max-hops", "65"],
+      /--max-hops: max hops must be at most 64/,
+    ],
+    [["--host", "127.0.0.1", "--max-hops", "3"], /--max-hops needs --path/],
+    [
+      ["--path", "--host", "127.0.0.1", "--ttl", "3"],
+      /--ttl does not go with --path/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = await probe([
@@ -261,5 +271,201 @@ Deno.test({
     const r = await probeWithoutRawSockets("0 2147483647", args);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.match(/time=/g)?.length, 6);
+  },
+});
+
+/** `--path` NDJSON lines by type, each checked against its schema. */
+function pathLines(stdout: string) {
+  const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const of = (type: string) => lines.filter((l) => l.type === type);
+  const strip = ({ type: _, ...rest }: Record<string, unknown>) => rest;
+  // Exactly the schema's fields plus `type`.
+  const hops = of("hop").map((l) => hopRecord.strict().parse(strip(l)));
+  const paths = of("path").map((l) => pathSummary.strict().parse(strip(l)));
+  return { lines, hops, paths, probes: of("probe") };
+}
+
+Deno.test("--path --output json: cumulative hop records, then a path record with the verdict", async () => {
+  const r = await probe([
+    "--path",
+    "--host",
+    "127.0.0.1",
+    "--output",
+    "json",
+    "--count",
+    "3",
+    "--interval",
+    "50ms",
+    "--report-every",
+    "40ms",
+    "--per-probe",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const { lines, hops, paths, probes } = pathLines(r.stdout);
+  assert.deepEqual(
+    new Set(lines.map((l) => l.type)),
+    new Set(["probe", "hop", "path"]),
+  );
+  // Loopback is one hop: every hop record is hop 1, cumulative, the last complete.
+  assert.ok(hops.length >= 2, `${hops.length} hop records`);
+  assert.ok(hops.every((h) => h.hop === 1 && h.address === "127.0.0.1"));
+  for (let i = 1; i < hops.length; i++) {
+    assert.ok(hops[i].sent >= hops[i - 1].sent);
+  }
+  const last = hops.at(-1)!;
+  assert.equal(last.sent, 3);
+  assert.equal(last.received, 3);
+  assert.equal(last.loss_pct, 0);
+  assert.equal(last.hop_address, "127.0.0.1");
+  assert.equal(last.forwarded_loss, false);
+  // Names are on by default: /etc/hosts names 127.0.0.1 (node:dns lookupService
+  // works with the probe task's permissions).
+  assert.equal(typeof last.hop_addresses[0].name, "string");
+  assert.equal(paths.length, 1);
+  assert.equal(lines.at(-1).type, "path");
+  const p = paths[0];
+  assert.equal(p.target, "127.0.0.1");
+  assert.equal(p.destination_reached, true);
+  assert.equal(p.destination_hop, 1);
+  assert.equal(p.loss_origin, null);
+  assert.deepEqual(p.route_changes, []);
+  assert.deepEqual(p.hops.map((h) => [h.hop, h.sent, h.received]), [[1, 3, 3]]);
+  // --per-probe: the probes carry their hop; hop 1's are the destination's own replies.
+  const hop1 = probes.filter((x) => x.hop === 1);
+  assert.equal(hop1.length, 3);
+  assert.ok(hop1.every((x) => x.status === "ok" && x.from === undefined));
+  assert.ok(probes.every((x) => Number.isInteger(x.hop) && x.hop >= 1));
+});
+
+Deno.test("--path with several hosts and -n: one path record each, no names", async () => {
+  const r = await probe([
+    "--path",
+    "--host",
+    "127.0.0.1",
+    "--host",
+    "::1",
+    "-n",
+    "--output",
+    "json",
+    "--count",
+    "2",
+    "--interval",
+    "20ms",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const { hops, paths } = pathLines(r.stdout);
+  assert.deepEqual(paths.map((p) => [p.target, p.destination_hop]), [
+    ["127.0.0.1", 1],
+    ["::1", 1],
+  ]);
+  // The final hop records (the 1 s report period does not come first).
+  for (const target of ["127.0.0.1", "::1"]) {
+    const last = hops.filter((h) => h.target === target).at(-1);
+    assert.deepEqual([last?.hop, last?.sent, last?.received], [1, 2, 2]);
+  }
+  assert.ok(hops.every((h) => h.hop_addresses.every((a) => a.name === null)));
+});
+
+Deno.test("--path text output (not a terminal): only the final mtr-like table, no escape codes", async () => {
+  const r = await probe([
+    "--path",
+    "--host",
+    "127.0.0.1",
+    "--count",
+    "3",
+    "--interval",
+    "50ms",
+    "-n",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!r.stdout.includes("\x1b"), JSON.stringify(r.stdout));
+  assert.equal(r.stdout.match(/^PATH to 127\.0\.0\.1$/gm)?.length, 1);
+  assert.match(
+    r.stdout,
+    /^HOST: \S+ +Loss% +Snt +Last +Avg +Best +Wrst +StDev +Jitter$/m,
+  );
+  assert.match(r.stdout, /^ {2}1\.\|-- 127\.0\.0\.1 +0\.0% +3 +[0-9.]+ /m);
+  assert.match(r.stdout, /^destination reached at hop 1; no loss/m);
+  assert.doesNotMatch(r.stdout, /^ {2}2\.\|--/m);
+});
+
+const noScript = gate(
+  "CLI live terminal test",
+  new Deno.Command("script", { args: ["--version"], stdout: "null" })
+      .outputSync().success
+    ? null
+    : "no script(1) to give the CLI a terminal",
+);
+
+Deno.test({
+  name:
+    "--path on a terminal: the table is redrawn in place, the final one last",
+  ignore: noScript,
+  async fn() {
+    const argv = [
+      Deno.execPath(),
+      "run",
+      ...taskPermissions("probe"),
+      cli,
+      "--path",
+      "--host",
+      "127.0.0.1",
+      "-n",
+      "--count",
+      "4",
+      "--interval",
+      "250ms",
+      "--report-every",
+      "250ms",
+    ];
+    const quoted = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`);
+    // script(1) runs the CLI on a pseudo-terminal (-e: with its exit status).
+    const r = await runCommand("script", [
+      "-qec",
+      quoted.join(" "),
+      "/dev/null",
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const text = r.stdout.replaceAll("\r\n", "\n");
+    // CSI n F (up n lines) then CSI J (clear): one redraw.
+    const redraws = text.split(new RegExp(String.raw`\x1b\[\d+F\x1b\[J`));
+    assert.ok(redraws.length >= 3, `${redraws.length - 1} redraws`);
+    // Every frame is a whole table; the last one is the final table.
+    for (const frame of redraws) assert.match(frame, /^PATH to 127\.0\.0\.1\n/);
+    assert.match(redraws.at(-1)!, /^ {2}1\.\|-- 127\.0\.0\.1 +0\.0% +4 /m);
+    assert.match(redraws.at(-1)!, /destination reached at hop 1/);
+  },
+});
+
+Deno.test({
+  name:
+    "--path: a destination that never answers exits 1, its path record says so",
+  ignore: noBed,
+  async fn() {
+    // A fresh namespace with only loopback: 198.18.0.1 has no route, every
+    // send fails locally (ENETUNREACH) and no packet leaves.
+    const r = await probeWithoutRawSockets("0 2147483647", [
+      "--path",
+      "--host",
+      "198.18.0.1",
+      "--max-hops",
+      "3",
+      "--count",
+      "2",
+      "--interval",
+      "20ms",
+      "--timeout",
+      "100ms",
+      "-n",
+      "--output",
+      "json",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const { paths } = pathLines(r.stdout);
+    assert.equal(paths.length, 1);
+    assert.equal(paths[0].destination_reached, false);
+    assert.equal(paths[0].destination_hop, null);
+    assert.equal(paths[0].hops[0].hop_address, null);
+    assert.equal(paths[0].hops[0].received, 0);
   },
 });
