@@ -105,6 +105,8 @@ export interface PingResult {
   transmitted: number;
   /** Echo replies (duplicates not counted), from ping's summary line. */
   received: number;
+  /** First to last send, ms (ping's summary "time"). */
+  elapsedMs: number;
   /** icmp_seq of every echo reply (duplicates included). */
   replySeqs: number[];
   /** Every ICMP error ping printed: its source, seq and ping's text. */
@@ -563,6 +565,7 @@ export function parsePing(stdout: string): Omit<PingResult, "stdout"> {
   const res: Omit<PingResult, "stdout"> = {
     transmitted: 0,
     received: 0,
+    elapsedMs: 0,
     replySeqs: [],
     errors: [],
     timeExceededFrom: [],
@@ -587,6 +590,8 @@ export function parsePing(stdout: string): Omit<PingResult, "stdout"> {
     if (m) {
       res.transmitted = Number(m[1]);
       res.received = Number(m[2]);
+      const t = line.match(/, time (\d+)ms/);
+      if (t) res.elapsedMs = Number(t[1]);
     }
   }
   return res;
@@ -950,11 +955,28 @@ function makePathBed(b: Built, teardown: () => Promise<void>): PathBed {
   const alive = () => {
     if (destroyed) throw new Error("path bed already destroyed");
   };
+  // iputils ping carries the file capability cap_net_raw=ep, and exec of a
+  // file whose capability the bounding set lacks fails (EPERM): without
+  // CAP_NET_RAW the bed runs a copy without it (cp drops the xattr), which
+  // falls back to a ping socket like any unprivileged program.
+  let plainPing: Promise<string> | undefined;
+  const plainPingPath = () => {
+    plainPing ??= (async () => {
+      const src = (await mustRun("sh", ["-c", "command -v ping"])).trim();
+      const dst = await Deno.makeTempFile({ prefix: "pla-ping-" });
+      await mustRun("cp", [src, dst]);
+      await Deno.chmod(dst, 0o755);
+      return dst;
+    })();
+    return plainPing;
+  };
   const destroy = () => {
-    destroyed ??= teardown();
+    destroyed ??= (async () => {
+      await teardown();
+      if (plainPing) await Deno.remove(await plainPing).catch(() => {});
+    })();
     return destroyed;
   };
-  const lossOf = new Map<RouterName, number>();
 
   const runInSource: PathBed["runInSource"] = (cmd, args, o = {}) => {
     alive();
@@ -996,13 +1018,11 @@ function makePathBed(b: Built, teardown: () => Promise<void>): PathBed {
         );
       }
       await nftScript(nsOf[router], lossRules(percent));
-      lossOf.set(router, percent);
     },
     async clearLoss(router) {
       alive();
       for (const r of router ? [router] : ROUTERS) {
         await nftScript(nsOf[r], lossRules(0));
-        lossOf.delete(r);
       }
     },
     async drops(router) {
@@ -1091,7 +1111,8 @@ function makePathBed(b: Built, teardown: () => Promise<void>): PathBed {
       }
       args.push(dst);
       const limitMs = count * intervalMs + waitS * 1000 + 5000;
-      const r = await runInSource("ping", args, {
+      const bin = o.noRawSockets ? await plainPingPath() : "ping";
+      const r = await runInSource(bin, args, {
         noRawSockets: o.noRawSockets,
         signal: AbortSignal.timeout(limitMs),
       });
