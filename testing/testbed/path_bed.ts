@@ -412,9 +412,9 @@ function lossRules(percent: number): string {
     );
     if (percent > 0) {
       lines.push(
-        `add rule inet pla ${chain} numgen random mod 100 < ${percent} counter name ${key} map ${
-          counterMap("d", fam)
-        } drop`,
+        `add rule inet pla ${chain} numgen random mod 100 <= ${
+          percent - 1
+        } counter name ${key} map ${counterMap("d", fam)} drop`,
       );
     }
   }

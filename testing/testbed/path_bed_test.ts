@@ -218,7 +218,27 @@ Deno.test({
     assert.notEqual(bed.hopsVia.b.v6[2], bed.hops.v6[2]); // v6 answers from the arrival side
     const c1 = await bed.branchCounts();
     assert.deepEqual(c1, { a: c0.a, b: c0.b + 6 });
+    // Answers come back via R2a (R3's default route), and loss never takes
+    // echo replies or ICMP errors: R2a dropping every echo request costs nothing.
+    await bed.setLoss("R2a", 100);
+    const back = await bed.ping(bed.destination.v4, {
+      count: 20,
+      intervalMs: 5,
+    });
+    assert.equal(back.received, 20);
+    assert.equal(
+      await answerFrom(bed, bed.destination.v6, 3),
+      bed.hopsVia.b.v6[2],
+    );
+    assert.equal(sumCounts(await bed.drops("R2a")), 0);
     await bed.useBranch("a");
+    const lost = await bed.ping(bed.destination.v4, {
+      count: 5,
+      intervalMs: 5,
+    });
+    assert.equal(lost.received, 0);
+    assert.deepEqual(await bed.drops("R2a"), { v4: { 63: 5 }, v6: {} });
+    await bed.clearLoss("R2a");
     assert.equal(
       await answerFrom(bed, bed.destination.v4, 2),
       bed.routers.R2a.v4,
