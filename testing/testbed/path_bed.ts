@@ -18,6 +18,16 @@
  * and R2b (`useBranch`) or splits flows over both like a hardware load
  * balancer hashing addresses and the ICMP type, code and checksum (`ecmp`).
  *
+ * Addresses: link i (0 prober-R1, 1 R1-R2a, 2 R1-R2b, 3 R2a-R3, 4 R2b-R3,
+ * 5 R3-D) is the i-th /30 of the /27 and <the /48>:i::/64; the end nearer the
+ * prober is .1 / ::1, the other .2 / ::2. Measured on Linux 6.18: IPv4 "time
+ * exceeded" leaves from the interface of the route back to the prober (R3
+ * answers from its R2a-side address on both branches), IPv6 from the
+ * interface the probe arrived on (`hopsVia`). A kernel-default router answers
+ * 50 expiring probes sent 20 ms apart about 7 times in IPv4 (burst 6, then
+ * 1/s) and about 16 times in IPv6 (its 1 s interval is divided by 16 for a
+ * default route back).
+ *
  * Needs root (namespaces, veth, nftables), `ip` (iproute2), `nft` (nftables),
  * `ping` (iputils-ping) and `sysctl`. Deno permissions: --allow-run
  * --allow-read --allow-write.
