@@ -360,7 +360,7 @@ function hookUnload() {
 }
 
 /** Deletes pla-tb-<pid>-* namespaces whose creating process is gone. */
-async function removeStaleNamespaces(): Promise<void> {
+export async function removeStaleNamespaces(): Promise<void> {
   const r = await runCommand("ip", ["netns", "list"]);
   if (r.code !== 0) return;
   for (const line of r.stdout.split("\n")) {
