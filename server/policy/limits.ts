@@ -87,7 +87,9 @@ export function checkRequestLimits(
   if (pps > limits.max_pps) {
     tooBig(
       "interval_ms",
-      `${rateText(targets, settings)}, at most ${limits.max_pps} (limits.max_pps)`,
+      `${
+        rateText(targets, settings)
+      }, at most ${limits.max_pps} (limits.max_pps)`,
     );
   }
 }
