@@ -16,6 +16,24 @@ import {
   systemLookupService,
 } from "../../probe/path/lookup_service.ts";
 
+/**
+ * Route changes kept in a `path` summary (the newest; every one is also its
+ * own `route_change` event): an ECMP hop alternating every round would
+ * otherwise grow the summary past KV's 64 KiB value limit in a long test.
+ */
+export const MAX_SUMMARY_ROUTE_CHANGES = 100;
+
+/** A target's path now, its route changes bounded. */
+export function pathSummaryOf(path: PathRun): PathSummary {
+  const s = path.summary();
+  return s.route_changes.length > MAX_SUMMARY_ROUTE_CHANGES
+    ? {
+      ...s,
+      route_changes: s.route_changes.slice(-MAX_SUMMARY_ROUTE_CHANGES),
+    }
+    : s;
+}
+
 export interface PathExecution {
   engine: Engine;
   meta: TestMeta;
@@ -66,7 +84,7 @@ export async function executePath(x: PathExecution): Promise<void> {
     await Promise.all(paths.map((p) => p.done));
     clearInterval(timer);
     report();
-    const summaries = paths.map((p) => p.summary());
+    const summaries = paths.map(pathSummaryOf);
     for (const s of summaries) x.emit("path", s);
     await x.savePaths(summaries);
   } catch (e) {
@@ -82,4 +100,4 @@ export async function executePath(x: PathExecution): Promise<void> {
 
 /** The path of each target now (while a path test runs). */
 export const livePaths = (paths: readonly PathRun[]): PathSummary[] =>
-  paths.map((p) => p.summary());
+  paths.map(pathSummaryOf);

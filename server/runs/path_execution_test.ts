@@ -8,6 +8,10 @@ import type { RunEvent } from "../../model/events.ts";
 import { hopRecord, pathSummary, routeChange } from "../../model/path.ts";
 import { KvStore } from "../store/kv_store.ts";
 import { Runner } from "./runner.ts";
+import { MAX_SUMMARY_ROUTE_CHANGES, pathSummaryOf } from "./path_execution.ts";
+import { PathRun } from "../../probe/path/path_run.ts";
+import type { ProbeRun } from "../../probe/engine.ts";
+import type { TargetStats } from "../../model/probe.ts";
 
 async function withFileRunner(
   path: string,
@@ -163,4 +167,35 @@ Deno.test("a stopped path test ends stopped with its path event", async () => {
       if (e.type === "route_change") routeChange.parse(e.data);
     }
   });
+});
+
+Deno.test("a path summary keeps the newest route changes only (KV's value limit)", () => {
+  // A hop alternating between two routers every round (ECMP), fed as the
+  // engine would report it; no packets.
+  const path = new PathRun("t", "198.18.0.9", 2);
+  const stats = { sent: 0, received: 0, loss_pct: 0 } as TargetStats;
+  path.attach(
+    { stats: () => stats, stopTarget: () => {} } as unknown as ProbeRun,
+  );
+  const rounds = MAX_SUMMARY_ROUTE_CHANGES + 51;
+  for (let i = 0; i < rounds; i++) {
+    path.observe({
+      target: "t",
+      address: "198.18.0.9",
+      index: i,
+      seq: i,
+      sent_at: 1_000 + i,
+      rtt_ms: 1,
+      status: "ok",
+      ttl: 64,
+      ts_source: "kernel",
+      hop: 1,
+      from: i % 2 ? "198.18.1.1" : "198.18.2.1",
+    });
+  }
+  assert.equal(path.routeChanges.length, rounds - 1);
+  const s = pathSummaryOf(path);
+  assert.equal(s.route_changes.length, MAX_SUMMARY_ROUTE_CHANGES);
+  assert.deepEqual(s.route_changes.at(-1), path.routeChanges.at(-1));
+  assert.deepEqual(s.route_changes[0], path.routeChanges[50]);
 });
