@@ -11,7 +11,7 @@ import type { Config } from "./config/config.ts";
 import { ApiError, internalError, problemResponse } from "./http/problem.ts";
 import { MalformedRequestError, NotFoundError } from "./errors.ts";
 import type { Runner } from "./runs/runner.ts";
-import { exportStream } from "./runs/export.ts";
+import { exportStream, hopsExportStream } from "./runs/export.ts";
 import { type AuditAction, AuditLog } from "./store/audit_log.ts";
 import { clientAddress } from "./http/client_address.ts";
 import { apiRoutes } from "./http/api_routes.ts";
@@ -187,10 +187,14 @@ function mountApi(
     const meta = await mustGet(c.req.valid("param").id);
     const summary = await runner.summary(meta.id);
     const stats = runner.liveStats(meta.id);
+    const paths = meta.settings.mode === "path"
+      ? { paths: await runner.paths(meta.id) }
+      : {};
     return c.json({
       ...meta,
       summary,
       ...(stats ? { stats } : {}),
+      ...paths,
       links: linksOf(meta.id),
     }, 200);
   });
@@ -216,14 +220,36 @@ function mountApi(
   });
 
   app.openapi(routes.exportTest, async (c) => {
-    const { format } = c.req.valid("query");
+    const { format, kind: asked } = c.req.valid("query");
     const meta = await mustGet(c.req.valid("param").id);
+    const path = meta.settings.mode === "path";
+    const kind = asked ?? (path ? "hops" : "probes");
+    if (kind === "hops" && !path) {
+      throw new MalformedRequestError(
+        'kind: "hops" is for path tests ("mode": "path") only',
+        "kind",
+      );
+    }
     await audit(c, "export", meta.id);
-    const summary = await runner.summary(meta.id);
-    const filename = `pla-test-${meta.id}.${format}`;
+    const filename = `pla-test-${meta.id}${
+      kind === "hops" ? "-hops" : ""
+    }.${format}`;
     // Streamed chunk by chunk: a day-long test is never whole in memory.
+    const stream = kind === "hops"
+      ? hopsExportStream(
+        format,
+        meta,
+        runner.eventChunks(meta.id),
+        await runner.paths(meta.id),
+      )
+      : exportStream(
+        format,
+        meta,
+        runner.eventChunks(meta.id),
+        await runner.summary(meta.id),
+      );
     return c.body(
-      exportStream(format, meta, runner.eventChunks(meta.id), summary),
+      stream,
       200,
       {
         "content-disposition": `attachment; filename="${filename}"`,

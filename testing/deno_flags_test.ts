@@ -61,3 +61,38 @@ Deno.test("start task V8 flags: carried by startArgs, extra ones appended", () =
     ),
   );
 });
+
+Deno.test("start task permissions allow reverse DNS (node:dns lookupService) for path tests", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pla-flags-" });
+  try {
+    const script = `${dir}/lookup.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { systemLookupService } from "${ROOT}probe/path/lookup_service.ts";
+try {
+  console.log("name:", await systemLookupService("127.0.0.1"));
+} catch (e) {
+  console.log("error:", (e as Error).message);
+}
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--no-config",
+        ...taskPermissions("start", { read: [dir], write: [] }),
+        script,
+      ],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    // Without --allow-net, getnameinfo is refused (EPERM).
+    assert.match(text, /^name: /, text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

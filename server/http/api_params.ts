@@ -2,7 +2,12 @@
 // requests (server/http/validation.ts) and document them (api_routes.ts).
 import { z } from "@hono/zod-openapi";
 import { testStatus } from "../../model/run.ts";
-import { EXPORT_FORMATS, type ExportFormat } from "../runs/export.ts";
+import {
+  EXPORT_FORMATS,
+  EXPORT_KINDS,
+  type ExportFormat,
+  type ExportKind,
+} from "../runs/export.ts";
 import { TEST_ID } from "../runs/run_id.ts";
 import {
   decodeCursor,
@@ -154,6 +159,23 @@ export const exportQuery = z.object({
       return z.NEVER;
     })
     .openapi({ type: "string", enum: [...EXPORT_FORMATS], default: "csv" }),
+  kind: z.string().optional()
+    .transform((raw, ctx): ExportKind | undefined => {
+      if (raw === undefined || raw === "") return undefined;
+      if (raw === "probes" || raw === "hops") return raw;
+      ctx.addIssue({
+        code: "custom",
+        message: 'must be "probes" or "hops"',
+        input: raw,
+      });
+      return z.NEVER;
+    })
+    .openapi({
+      type: "string",
+      enum: [...EXPORT_KINDS],
+      description:
+        'probes: every probe and the summary; hops (path tests only): one row per hop per report (CSV) or the hop reports and the path summaries (JSON). Default: "hops" for a path test, "probes" for a ping test',
+    }),
 });
 
 /** A Last-Event-ID value: digits only (no " 1", "0x10", "1e3" or past 2^53); empty is 0. */

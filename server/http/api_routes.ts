@@ -8,6 +8,7 @@ import { requiredRole } from "../auth/auth.ts";
 
 import {
   AuditEntry,
+  exportHopsJson,
   exportJson,
   Me,
   Problem,
@@ -175,18 +176,21 @@ export function apiRoutes(servers: readonly { id: string }[]) {
     exportTest: secured({
       method: "get",
       path: "/api/tests/{id}/export",
-      summary: "Every probe and the summary, as CSV or JSON (attachment)",
+      summary:
+        "Every probe and the summary, or a path test's hops, as CSV or JSON (attachment)",
       request: { params: idParams, query: exportQuery },
       responses: {
         200: {
           description:
-            "the export (CSV: a `record` column, probe rows then summary rows)",
+            "the export. kind=probes, CSV: a `record` column, probe rows then summary rows. kind=hops (path tests), CSV: one row per hop per report (timestamp, target, address, hop, hop_address, hop_addresses as `addr=count;addr=count`, sent, received, loss_pct, last/min/avg/max_rtt_ms, stdev_ms, jitter_ms, forwarded_loss)",
           content: {
             "text/csv": { schema: z.string() },
-            "application/json": { schema: exportJson },
+            "application/json": {
+              schema: z.union([exportJson, exportHopsJson]),
+            },
           },
         },
-        400: problem("bad format"),
+        400: problem("bad format or kind (hops of a ping test)"),
         404: problem("no such test"),
       },
     }),
@@ -194,7 +198,7 @@ export function apiRoutes(servers: readonly { id: string }[]) {
       method: "get",
       path: "/api/tests/{id}/events",
       summary:
-        "Server-Sent Events: probe (ProbeRecord), interval and summary (TargetReport), status, end",
+        "Server-Sent Events: probe (ProbeRecord), interval and summary (TargetReport), status, end; a path test: hop (HopRecord, one per shown hop per target every report period and at the end), route_change (RouteChange), path (PathSummary, one per target at the end) instead of interval and summary",
       request: {
         params: idParams,
         query: eventsQuery,

@@ -3,6 +3,7 @@
 import { z } from "@hono/zod-openapi";
 import { probeRecord, probeStatus, targetStats } from "../../model/probe.ts";
 import { problemBody } from "../../model/problem.ts";
+import { hopRecord, pathSummary, routeChange } from "../../model/path.ts";
 import { targetReport, testMeta, testStatus } from "../../model/run.ts";
 import { SESSION_COOKIE } from "../auth/auth.ts";
 import { roleSchema } from "../auth/auth_config.ts";
@@ -21,6 +22,9 @@ export const TestMeta = testMeta.meta({ id: "TestMeta" });
 const ProbeRecord = probeRecord.meta({ id: "ProbeRecord" });
 const TargetStats = targetStats.meta({ id: "TargetStats" });
 const TargetReport = targetReport.meta({ id: "TargetReport" });
+const HopRecord = hopRecord.meta({ id: "HopRecord" });
+const RouteChange = routeChange.meta({ id: "RouteChange" });
+const PathSummary = pathSummary.meta({ id: "PathSummary" });
 const Links = z.object({
   self: z.string(),
   events: z.string(),
@@ -48,6 +52,9 @@ export const COMPONENTS: Record<string, z.ZodType> = {
   ProbeRecord,
   TargetStats,
   TargetReport,
+  HopRecord,
+  RouteChange,
+  PathSummary,
   AuditEntry,
   Links,
   Problem,
@@ -85,6 +92,8 @@ export const testDetail = z.intersection(
     summary: z.array(TargetReport).nullable(),
     /** Live cumulative statistics while the test runs. */
     stats: z.array(TargetReport).optional(),
+    /** A path test's path per target: live while it runs, the final one after; null before it started. Absent for a ping test. */
+    paths: z.array(PathSummary).nullable().optional(),
   }),
 );
 
@@ -128,4 +137,11 @@ export const exportJson = z.object({
   test: TestMeta,
   probes: z.array(exportProbe),
   summary: z.array(TargetReport).nullable(),
+});
+
+/** `kind=hops` (a path test): every hop report in order, then the final path per target. */
+export const exportHopsJson = z.object({
+  test: TestMeta,
+  hops: z.array(HopRecord),
+  paths: z.array(PathSummary).nullable(),
 });

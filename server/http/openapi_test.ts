@@ -174,6 +174,38 @@ Deno.test("real responses of every /api route match the document", async () => {
     );
     await check("get", "/api/audit", await app.request("/api/audit"));
 
+    // A path test: its paths in the detail, the hop exports (CSV and JSON).
+    const pathRes = await postJson(app, "/api/tests", {
+      targets: ["localhost-v4"],
+      mode: "path",
+      max_hops: 2,
+      interval_ms: 50,
+      count: 2,
+      timeout_ms: 200,
+    });
+    const pathTest = await check("post", "/api/tests", pathRes) as {
+      id: string;
+    };
+    await runner.finished(pathTest.id);
+    const pathDetail = await check(
+      "get",
+      t,
+      await app.request(`/api/tests/${pathTest.id}`),
+    ) as { paths?: unknown[] };
+    assert.equal(pathDetail.paths?.length, 1);
+    for (const q of ["format=json", "format=csv", "format=json&kind=probes"]) {
+      await check(
+        "get",
+        `${t}/export`,
+        await app.request(`/api/tests/${pathTest.id}/export?${q}`),
+      );
+    }
+    await check(
+      "get",
+      `${t}/export`,
+      await app.request(`/api/tests/${id}/export?kind=hops`),
+    );
+
     // A running test: live stats, then stop (202), then delete (204).
     const started = await postJson(app, "/api/tests", {
       targets: ["localhost-v4", "localhost-v6"],

@@ -3,6 +3,7 @@
 // too big, 429 with Retry-After when it must wait for running tests to end.
 import { z } from "zod";
 import type { ProbeSettings } from "../../model/probe.ts";
+import { DEFAULT_MAX_HOPS } from "../../model/path.ts";
 import { InvalidRequestError, LimitError } from "../errors.ts";
 
 export const limitsSchema = z.object({
@@ -15,7 +16,7 @@ export const limitsSchema = z.object({
   max_size: z.number().int().min(18).max(65_000).default(1472),
   max_concurrent_tests: z.number().int().min(1).max(1000).default(5),
   max_tests_per_user: z.number().int().min(1).max(1000).default(3),
-  /** Probes per second summed over every running test (targets × 1000 / interval_ms). */
+  /** Probes per second summed over every running test (targets × hops × 1000 / interval_ms; hops = max_hops for a path test, else 1). */
   max_pps: z.number().positive().max(1_000_000).default(1000),
   /** Open event streams per user (per address when auth is open). */
   max_sse_per_client: z.number().int().min(1).max(10_000).default(20),
@@ -26,9 +27,23 @@ const tooBig = (field: string, message: string): never => {
   throw new InvalidRequestError(`${field}: ${message}`, field);
 };
 
-/** Probes per second a test sends while it runs. */
-export const ppsOf = (targets: number, intervalMs: number) =>
-  targets * 1000 / intervalMs;
+/** Probes per round per target: every hop of a path test, else one. */
+export const hopsOf = (settings: ProbeSettings) =>
+  settings.mode === "path" ? settings.max_hops ?? DEFAULT_MAX_HOPS : 1;
+
+/** Probes per second a test sends while it runs (a path test: one per hop). */
+export const ppsOf = (targets: number, settings: ProbeSettings) =>
+  targets * hopsOf(settings) * 1000 / settings.interval_ms;
+
+/** How a test's probe rate is made up, for the refusals. */
+function rateText(targets: number, settings: ProbeSettings): string {
+  const pps = ppsOf(targets, settings);
+  const hops = hopsOf(settings);
+  const every = `every ${settings.interval_ms} ms`;
+  return settings.mode === "path"
+    ? `a path test probes every hop: ${targets} targets × ${hops} hops (max_hops) ${every} is ${pps} probes/s`
+    : `${targets} targets ${every} is ${pps} probes/s`;
+}
 
 /** The 422 limits: what waiting cannot fix. */
 export function checkRequestLimits(
@@ -68,11 +83,13 @@ export function checkRequestLimits(
       `at most ${limits.max_count} probes per target (limits.max_count)`,
     );
   }
-  const pps = ppsOf(targets, interval);
+  const pps = ppsOf(targets, settings);
   if (pps > limits.max_pps) {
     tooBig(
       "interval_ms",
-      `${targets} targets every ${interval} ms is ${pps} probes/s, at most ${limits.max_pps} (limits.max_pps)`,
+      `${
+        rateText(targets, settings)
+      }, at most ${limits.max_pps} (limits.max_pps)`,
     );
   }
 }
@@ -121,13 +138,16 @@ export function checkAdmission(
     );
   }
   const busy = running.reduce(
-    (sum, t) => sum + ppsOf(t.targets, t.settings.interval_ms),
+    (sum, t) => sum + ppsOf(t.targets, t.settings),
     0,
   );
-  const want = ppsOf(next.targets, next.settings.interval_ms);
+  const want = ppsOf(next.targets, next.settings);
   if (busy + want > limits.max_pps) {
     throw new LimitError(
-      `running tests send ${busy} probes/s; ${want} more would exceed ${limits.max_pps} (limits.max_pps)`,
+      `running tests send ${busy} probes/s; ${want} more would exceed ${limits.max_pps} (limits.max_pps)` +
+        (next.settings.mode === "path"
+          ? ` (${rateText(next.targets, next.settings)})`
+          : ""),
       wait(running),
     );
   }

@@ -133,6 +133,33 @@ Deno.test("429 admission: in total, per user, and the global probe rate; Retry-A
     /200 probes\/s; 100 more would exceed 250 \(limits\.max_pps\)/,
   );
   assert.equal(busy.headers["retry-after"], "31");
+  // A running path test sends one probe per hop: 1 target × 20 hops / 100 ms.
+  const path = { mode: "path" as const, max_hops: 20 };
+  checkAdmission([run("a", { interval_ms: 100 })], next, limits, now);
+  refused(
+    () =>
+      checkAdmission(
+        [run("a", { interval_ms: 100, ...path })],
+        { ...next, settings: settings({ interval_ms: 10 }) },
+        limits,
+        now,
+      ),
+    429,
+    undefined,
+    /200 probes\/s; 100 more would exceed 250/,
+  );
+  refused(
+    () =>
+      checkAdmission(
+        [run("a", { interval_ms: 100 })],
+        { ...next, settings: settings({ interval_ms: 50, ...path }) },
+        limits,
+        now,
+      ),
+    429,
+    undefined,
+    /10 probes\/s; 400 more would exceed 250 \(limits\.max_pps\) \(a path test probes every hop: 1 targets × 20 hops \(max_hops\) every 50 ms is 400 probes\/s\)/,
+  );
 });
 
 const CONFIG = `

@@ -2,10 +2,35 @@
 // streamed chunk by chunk.
 import type { RunEvent } from "../../model/events.ts";
 import type { TargetReport } from "../../model/run.ts";
+import type { HopRecord, PathSummary } from "../../model/path.ts";
 import type { StoredProbe } from "./samples.ts";
 
 export const EXPORT_FORMATS = ["csv", "json"] as const;
 export type ExportFormat = typeof EXPORT_FORMATS[number];
+
+/** What an export holds: every probe (a ping test's default) or the hops of a path test (its default). */
+export const EXPORT_KINDS = ["probes", "hops"] as const;
+export type ExportKind = typeof EXPORT_KINDS[number];
+
+/** Columns of a path test's hop export: one row per hop per report. */
+export const HOP_COLUMNS = [
+  "timestamp",
+  "target",
+  "address",
+  "hop",
+  "hop_address",
+  "hop_addresses",
+  "sent",
+  "received",
+  "loss_pct",
+  "last_rtt_ms",
+  "min_rtt_ms",
+  "avg_rtt_ms",
+  "max_rtt_ms",
+  "stdev_ms",
+  "jitter_ms",
+  "forwarded_loss",
+] as const;
 
 /** Probe columns of an export, in order. */
 export const PROBE_COLUMNS = [
@@ -139,6 +164,50 @@ export function exportStream(
     yield format === "csv"
       ? (summary ?? []).map((s) => csvSummaryLine(s) + "\r\n").join("")
       : `],"summary":${JSON.stringify(summary)}}`;
+  }
+  return ReadableStream.from(text()).pipeThrough(new TextEncoderStream());
+}
+
+/** A hop report as a CSV row; `hop_addresses` as `addr=count;addr=count`. */
+function csvHopLine(h: HopRecord): string {
+  const row: Record<string, unknown> = {
+    ...h,
+    hop_addresses: h.hop_addresses.map((a) => `${a.address}=${a.received}`)
+      .join(";"),
+  };
+  return HOP_COLUMNS.map((k) => csvField(row[k])).join(",");
+}
+
+/**
+ * A path test's hops, streamed like `exportStream`. CSV (RFC 4180, CRLF): a
+ * header row (HOP_COLUMNS), then one row per hop per report (every `hop`
+ * event, the last report at the end). JSON: `{test, hops, paths}`: the hop
+ * reports in order, then the final path summary per target.
+ */
+export function hopsExportStream(
+  format: ExportFormat,
+  test: unknown,
+  chunks: AsyncIterable<RunEvent[]>,
+  paths: PathSummary[] | null,
+): ReadableStream<Uint8Array> {
+  async function* text(): AsyncGenerator<string> {
+    let first = true;
+    yield format === "csv"
+      ? HOP_COLUMNS.join(",") + "\r\n"
+      : `{"test":${JSON.stringify(test)},"hops":[`;
+    for await (const chunk of chunks) {
+      const rows: string[] = [];
+      for (const ev of chunk) {
+        if (ev.type !== "hop") continue;
+        if (format === "csv") rows.push(csvHopLine(ev.data) + "\r\n");
+        else {
+          rows.push((first ? "" : ",") + JSON.stringify(ev.data));
+          first = false;
+        }
+      }
+      if (rows.length) yield rows.join("");
+    }
+    if (format === "json") yield `],"paths":${JSON.stringify(paths)}}`;
   }
   return ReadableStream.from(text()).pipeThrough(new TextEncoderStream());
 }

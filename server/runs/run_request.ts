@@ -2,6 +2,7 @@
 // policy and the config limits.
 import { z } from "zod";
 import { type ProbeSettings, probeSettings } from "../../model/probe.ts";
+import { DEFAULT_MAX_HOPS } from "../../model/path.ts";
 import type { Config } from "../config/config.ts";
 import { checkRequestLimits } from "../policy/limits.ts";
 import { InvalidRequestError } from "../errors.ts";
@@ -20,6 +21,10 @@ export const testRequest = z.object({
   timeout_ms: s.timeout_ms.optional(),
   size: s.size.optional(),
   ttl: s.ttl,
+  /** "ping" (default): the destination only; "path": every hop up to it (mtr-like). */
+  mode: s.mode,
+  /** Path mode: the highest TTL probed, 1..64 (default 30). */
+  max_hops: s.max_hops,
 }).strict();
 export type TestRequest = z.infer<typeof testRequest>;
 
@@ -74,6 +79,19 @@ export function validateTestRequest(
       "duration_s",
     );
   }
+  const path = req.mode === "path";
+  if (!path && req.max_hops !== undefined) {
+    throw new InvalidRequestError(
+      `max_hops: only for "mode": "path"`,
+      "max_hops",
+    );
+  }
+  if (path && req.ttl !== undefined) {
+    throw new InvalidRequestError(
+      `ttl: not with "mode": "path" (each hop has its own; see max_hops)`,
+      "ttl",
+    );
+  }
   const settings: ProbeSettings = {
     interval_ms: req.interval_ms ?? defaults.interval_ms,
     timeout_ms: req.timeout_ms ?? defaults.timeout_ms,
@@ -81,6 +99,10 @@ export function validateTestRequest(
     ...(req.count !== undefined ? { count: req.count } : {}),
     ...(req.duration_s !== undefined ? { duration_s: req.duration_s } : {}),
     ...(req.ttl !== undefined ? { ttl: req.ttl } : {}),
+    // A ping test's settings stay as they were (no mode: ping).
+    ...(path
+      ? { mode: "path" as const, max_hops: req.max_hops ?? DEFAULT_MAX_HOPS }
+      : {}),
   };
   checkRequestLimits(settings, targets.length, limits);
   return { targets, settings };

@@ -1,5 +1,7 @@
 // Starts and tracks tests: runs the engine, publishes to each test's hub
-// (probe, interval every second, status, summary, end) and persists to the store.
+// (probe, interval every second, status, summary, end; a path test's hop,
+// route_change and path events come from path_execution.ts) and persists to
+// the store.
 import type { Engine, ProbeRun } from "../../probe/engine.ts";
 import type { ProbeRecord } from "../../model/probe.ts";
 import type { Config } from "../config/config.ts";
@@ -19,6 +21,9 @@ import type { TargetReport, TestMeta, TestStatus } from "../../model/run.ts";
 import { validateTestRequest } from "./run_request.ts";
 import { checkAdmission, type RunningTest } from "../policy/limits.ts";
 import { TargetPolicy } from "../policy/target_policy.ts";
+import type { PathRun } from "../../probe/path/path_run.ts";
+import type { PathSummary } from "../../model/path.ts";
+import { executePath, livePaths } from "./path_execution.ts";
 
 export interface RunnerOptions {
   engine: Engine;
@@ -42,6 +47,8 @@ interface LiveTest {
   addresses: string[];
   hub: TestHub;
   run: ProbeRun | null;
+  /** A path test's runs, one per target, once started. */
+  paths: PathRun[] | null;
   stopRequested: boolean;
   /** Set when the test's data could not be stored: it stops and ends `failed`. */
   storageError?: string;
@@ -52,6 +59,12 @@ interface LiveTest {
 
 /** Finished tests whose replay hub (and its few cached chunks) is kept for sharing. */
 const REPLAY_HUBS = 32;
+
+/** Stops whatever the test runs (its engine run, or its path runs). */
+function stopLive(live: LiveTest): void {
+  live.run?.stop();
+  for (const p of live.paths ?? []) p.stop();
+}
 
 function newId(): string {
   // Sortable by creation time, unique by a random tail.
@@ -91,7 +104,7 @@ export class Runner {
     const live = this.#tests.get(id);
     if (!live || live.meta.status !== "running" || live.storageError) return;
     live.storageError = `storage: cannot write the test's data (${e.message})`;
-    live.run?.stop();
+    stopLive(live);
   }
 
   get running(): number {
@@ -155,6 +168,7 @@ export class Runner {
             : this.#store.chunkAfter(meta.id, after),
       }),
       run: null,
+      paths: null,
       stopRequested: false,
       finished: Promise.resolve(),
     };
@@ -185,6 +199,62 @@ export class Runner {
 
   async #execute(live: LiveTest): Promise<void> {
     const { meta } = live;
+    let error: string | undefined;
+    let stopped = false;
+    try {
+      if (meta.settings.mode === "path") {
+        await executePath({
+          engine: this.#engine,
+          meta,
+          addresses: live.addresses,
+          reportEveryMs: this.#reportEveryMs,
+          emit: (type, data) => this.#emit(live, type, data),
+          started: (paths) => {
+            live.paths = paths;
+            if (live.stopRequested || live.storageError) stopLive(live);
+          },
+          saveMeta: () => this.#store.saveTest(meta),
+          savePaths: (paths) => this.#store.savePaths(meta.id, paths),
+        });
+        stopped = live.stopRequested;
+      } else stopped = await this.#executePing(live);
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    error = live.storageError ?? error;
+    const status: TestStatus = error
+      ? "failed"
+      : stopped
+      ? "stopped"
+      : "completed";
+    if (error) meta.error = error;
+    meta.status = status;
+    meta.finished_at = new Date().toISOString();
+    this.#emit(live, "status", {
+      id: meta.id,
+      status,
+      ...(meta.error ? { error: meta.error } : {}),
+    });
+    this.#emit(live, "end", { id: meta.id, status });
+    await this.#store.flush();
+    live.replay = this.#replayCache(meta.id);
+    // The store has it all now; replays of a finished test read from there,
+    // and the run's per-probe outcomes are let go.
+    live.hub.trim(0);
+    live.run = null;
+    live.paths = null;
+    try {
+      await this.#store.saveTest(meta);
+    } catch (e) {
+      // Still served from memory; after a restart it reads `interrupted`.
+      console.error(`test ${meta.id}: final status not stored:`, e);
+    }
+    this.#forgetOldFinished();
+  }
+
+  /** A ping test: probe events, `interval` reports, a `summary` per target; true when stopped. */
+  async #executePing(live: LiveTest): Promise<boolean> {
+    const { meta } = live;
     const onProbe = (r: ProbeRecord) => {
       this.#emit(live, "probe", {
         timestamp: new Date(r.sent_at).toISOString(),
@@ -193,7 +263,6 @@ export class Runner {
     };
     let timer: ReturnType<typeof setInterval> | undefined;
     let run: ProbeRun | null = null;
-    let error: string | undefined;
     try {
       run = await this.#engine.run(
         meta.targets.map((t, i) => ({ target: t.id, host: live.addresses[i] })),
@@ -214,42 +283,15 @@ export class Runner {
       const summary = this.#reports(run);
       for (const r of summary) this.#emit(live, "summary", r);
       await this.#store.saveSummary(meta.id, summary);
+      return run.stopped;
     } catch (e) {
-      error = (e as Error).message;
       // Nothing may be published after `end`: let the run wind down first.
       run?.stop();
       await run?.done;
+      throw e;
     } finally {
       clearInterval(timer);
     }
-    error = live.storageError ?? error;
-    const status: TestStatus = error
-      ? "failed"
-      : run?.stopped
-      ? "stopped"
-      : "completed";
-    if (error) meta.error = error;
-    meta.status = status;
-    meta.finished_at = new Date().toISOString();
-    this.#emit(live, "status", {
-      id: meta.id,
-      status,
-      ...(meta.error ? { error: meta.error } : {}),
-    });
-    this.#emit(live, "end", { id: meta.id, status });
-    await this.#store.flush();
-    live.replay = this.#replayCache(meta.id);
-    // The store has it all now; replays of a finished test read from there,
-    // and the run's per-probe outcomes are let go.
-    live.hub.trim(0);
-    live.run = null;
-    try {
-      await this.#store.saveTest(meta);
-    } catch (e) {
-      // Still served from memory; after a restart it reads `interrupted`.
-      console.error(`test ${meta.id}: final status not stored:`, e);
-    }
-    this.#forgetOldFinished();
   }
 
   #reports(run: ProbeRun): TargetReport[] {
@@ -308,6 +350,15 @@ export class Runner {
 
   async summary(id: string): Promise<TargetReport[] | null> {
     return await this.#store.getSummary(id);
+  }
+
+  /** A path test's paths: live while it runs, the stored final ones after; null for a ping test. */
+  async paths(id: string): Promise<PathSummary[] | null> {
+    const live = this.#tests.get(id);
+    if (live?.meta.status === "running") {
+      return live.paths ? livePaths(live.paths) : null;
+    }
+    return await this.#store.getPaths(id);
   }
 
   /** Live cumulative statistics per target of a running test, else null. */
@@ -399,7 +450,7 @@ export class Runner {
       );
     }
     live.stopRequested = true;
-    live.run?.stop();
+    stopLive(live);
     return structuredClone(live.meta);
   }
 
@@ -441,7 +492,7 @@ export class Runner {
     for (const t of this.#tests.values()) {
       if (t.meta.status === "running") {
         t.stopRequested = true;
-        t.run?.stop();
+        stopLive(t);
       }
     }
     await Promise.all([...this.#tests.values()].map((t) => t.finished));

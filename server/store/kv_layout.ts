@@ -2,6 +2,7 @@
 // schema-1 layout at open):
 //   ["tests", id]                                   TestMeta
 //   ["summaries", id]                               TargetReport[]
+//   ["paths", id, targetIndex]                      PathSummary (path tests)
 //   ["ev", id, firstEventId]                        JSON array of events
 //   ["tests_by_time", created_at, id]               id  (index, newest = last)
 //   ["tests_by_status", status, created_at, id]     id

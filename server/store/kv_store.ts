@@ -7,6 +7,7 @@
 import type { ProbeEventData } from "../../model/events.ts";
 import type { RunEvent } from "../../model/events.ts";
 import type { TargetReport, TestMeta } from "../../model/run.ts";
+import type { PathSummary } from "../../model/path.ts";
 import {
   eventKey,
   indexKeys,
@@ -231,6 +232,25 @@ export class KvStore {
   async getSummary(id: string): Promise<TargetReport[] | null> {
     this.reads.got++;
     return (await this.#kv.get<TargetReport[]>(["summaries", id])).value;
+  }
+
+  /**
+   * The final path summaries of a path test, one KV value per target (a
+   * 64-hop path is tens of KB: several would pass the 64 KiB value limit).
+   */
+  async savePaths(id: string, paths: PathSummary[]): Promise<void> {
+    for (const [i, p] of paths.entries()) {
+      await this.#kv.set(["paths", id, i], p);
+    }
+  }
+
+  /** The stored path summaries of a test, in target order; null when none. */
+  async getPaths(id: string): Promise<PathSummary[] | null> {
+    const out: PathSummary[] = [];
+    for await (const e of this.#list<PathSummary>({ prefix: ["paths", id] })) {
+      out.push(e.value);
+    }
+    return out.length ? out : null;
   }
 
   /** Buffers an event of a test; written by the next flush. */
@@ -458,7 +478,7 @@ export class KvStore {
     return out;
   }
 
-  /** The test, its index entries, its summary and its events. */
+  /** The test, its index entries, its summary, its path summaries and its events. */
   async deleteTest(id: string): Promise<void> {
     this.#pending.delete(id);
     this.#chunks.delete(id);
@@ -470,8 +490,10 @@ export class KvStore {
       for (const k of prev.value ? indexKeys(prev.value) : []) op.delete(k);
       if ((await op.commit()).ok) break;
     }
-    for await (const e of this.#kv.list({ prefix: ["ev", id] })) {
-      await this.#kv.delete(e.key);
+    for (const prefix of [["ev", id], ["paths", id]]) {
+      for await (const e of this.#kv.list({ prefix })) {
+        await this.#kv.delete(e.key);
+      }
     }
   }
 
