@@ -31,6 +31,13 @@ export interface PathOptions {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * Route changes kept (the newest; every one is also reported as it happens):
+ * a hop alternating between routers every round would otherwise grow memory
+ * and the summary (past KV's 64 KiB value limit) without bound.
+ */
+export const MAX_ROUTE_CHANGES = 100;
+
 /** One target's path test in progress. */
 export class PathRun {
   readonly target: string;
@@ -40,6 +47,7 @@ export class PathRun {
   readonly #hops: HopState[];
   #run?: ProbeRun;
   readonly #changes: RouteChange[] = [];
+  #changeCount = 0;
   readonly #names?: ReverseNames;
   #destinationHop: number | null = null;
 
@@ -77,8 +85,14 @@ export class PathRun {
     return this.#destinationHop;
   }
 
+  /** The newest route changes (at most MAX_ROUTE_CHANGES). */
   get routeChanges(): readonly RouteChange[] {
-    return this.#changes;
+    return this.#changes.slice(-MAX_ROUTE_CHANGES);
+  }
+
+  /** Every route change seen, also those no longer kept. */
+  get routeChangeCount(): number {
+    return this.#changeCount;
   }
 
   stop(): void {
@@ -105,6 +119,11 @@ export class PathRun {
       to: from,
     };
     this.#changes.push(change);
+    this.#changeCount++;
+    // Trimmed in blocks, so an alternating hop costs O(1) per change.
+    if (this.#changes.length >= 2 * MAX_ROUTE_CHANGES) {
+      this.#changes.splice(0, this.#changes.length - MAX_ROUTE_CHANGES);
+    }
     return change;
   }
 
@@ -177,7 +196,7 @@ export class PathRun {
       destination_reached: this.#destinationHop !== null,
       destination_hop: this.#destinationHop,
       loss_origin: verdict.lossOrigin,
-      route_changes: [...this.#changes],
+      route_changes: this.routeChanges.slice(),
       hops,
     };
   }

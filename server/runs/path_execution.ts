@@ -6,7 +6,7 @@
 // every test shares (stop, storage errors, status and end).
 import type { Engine } from "../../probe/engine.ts";
 import type { ProbeRecord } from "../../model/probe.ts";
-import type { PathSummary } from "../../model/path.ts";
+import type { HopRecord, PathSummary } from "../../model/path.ts";
 import type { RunEventData, RunEventType } from "../../model/events.ts";
 import type { TestMeta } from "../../model/run.ts";
 import { type PathRun, startPath } from "../../probe/path/path_run.ts";
@@ -15,24 +15,6 @@ import {
   type LookupServiceFn,
   systemLookupService,
 } from "../../probe/path/lookup_service.ts";
-
-/**
- * Route changes kept in a `path` summary (the newest; every one is also its
- * own `route_change` event): an ECMP hop alternating every round would
- * otherwise grow the summary past KV's 64 KiB value limit in a long test.
- */
-export const MAX_SUMMARY_ROUTE_CHANGES = 100;
-
-/** A target's path now, its route changes bounded. */
-export function pathSummaryOf(path: PathRun): PathSummary {
-  const s = path.summary();
-  return s.route_changes.length > MAX_SUMMARY_ROUTE_CHANGES
-    ? {
-      ...s,
-      route_changes: s.route_changes.slice(-MAX_SUMMARY_ROUTE_CHANGES),
-    }
-    : s;
-}
 
 export interface PathExecution {
   engine: Engine;
@@ -59,8 +41,20 @@ export async function executePath(x: PathExecution): Promise<void> {
     x.emit("probe", { timestamp: new Date(r.sent_at).toISOString(), ...r });
   const paths: PathRun[] = [];
   let timer: ReturnType<typeof setInterval> | undefined;
-  const report = () => {
-    for (const p of paths) for (const h of p.hops()) x.emit("hop", h);
+  // A hop is reported when it changed since its last report (and every hop
+  // once more at the end): after the last send, while the run waits out the
+  // last timeout, reports would otherwise repeat identical rows.
+  const last = new Map<string, string>();
+  const report = (all: boolean) => {
+    for (const p of paths) {
+      for (const h of p.hops()) {
+        const key = `${h.target}/${h.hop}`;
+        const state = changeKey(h);
+        if (!all && last.get(key) === state) continue;
+        last.set(key, state);
+        x.emit("hop", h);
+      }
+    }
   };
   try {
     for (const [i, t] of meta.targets.entries()) {
@@ -79,12 +73,12 @@ export async function executePath(x: PathExecution): Promise<void> {
     }
     paths.forEach((p, i) => meta.targets[i].address = p.address);
     x.started(paths);
-    timer = setInterval(report, x.reportEveryMs);
+    timer = setInterval(() => report(false), x.reportEveryMs);
     await x.saveMeta();
     await Promise.all(paths.map((p) => p.done));
     clearInterval(timer);
-    report();
-    const summaries = paths.map(pathSummaryOf);
+    report(true);
+    const summaries = paths.map((p) => p.summary());
     for (const s of summaries) x.emit("path", s);
     await x.savePaths(summaries);
   } catch (e) {
@@ -98,6 +92,13 @@ export async function executePath(x: PathExecution): Promise<void> {
   }
 }
 
+/** What a hop report's reader would see change: counts, addresses, names. */
+function changeKey(h: HopRecord): string {
+  return `${h.sent}/${h.received}/${h.forwarded_loss}/${
+    h.hop_addresses.map((a) => `${a.address}=${a.received}:${a.name}`).join()
+  }`;
+}
+
 /** The path of each target now (while a path test runs). */
 export const livePaths = (paths: readonly PathRun[]): PathSummary[] =>
-  paths.map(pathSummaryOf);
+  paths.map((p) => p.summary());

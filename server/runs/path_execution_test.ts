@@ -8,8 +8,7 @@ import type { RunEvent } from "../../model/events.ts";
 import { hopRecord, pathSummary, routeChange } from "../../model/path.ts";
 import { KvStore } from "../store/kv_store.ts";
 import { Runner } from "./runner.ts";
-import { MAX_SUMMARY_ROUTE_CHANGES, pathSummaryOf } from "./path_execution.ts";
-import { PathRun } from "../../probe/path/path_run.ts";
+import { MAX_ROUTE_CHANGES, PathRun } from "../../probe/path/path_run.ts";
 import type { ProbeRun } from "../../probe/engine.ts";
 import type { TargetStats } from "../../model/probe.ts";
 
@@ -169,7 +168,7 @@ Deno.test("a stopped path test ends stopped with its path event", async () => {
   });
 });
 
-Deno.test("a path summary keeps the newest route changes only (KV's value limit)", () => {
+Deno.test("a path keeps the newest route changes only (bounded memory, KV's value limit)", () => {
   // A hop alternating between two routers every round (ECMP), fed as the
   // engine would report it; no packets.
   const path = new PathRun("t", "198.18.0.9", 2);
@@ -177,7 +176,7 @@ Deno.test("a path summary keeps the newest route changes only (KV's value limit)
   path.attach(
     { stats: () => stats, stopTarget: () => {} } as unknown as ProbeRun,
   );
-  const rounds = MAX_SUMMARY_ROUTE_CHANGES + 51;
+  const rounds = MAX_ROUTE_CHANGES + 51;
   for (let i = 0; i < rounds; i++) {
     path.observe({
       target: "t",
@@ -193,9 +192,17 @@ Deno.test("a path summary keeps the newest route changes only (KV's value limit)
       from: i % 2 ? "198.18.1.1" : "198.18.2.1",
     });
   }
-  assert.equal(path.routeChanges.length, rounds - 1);
-  const s = pathSummaryOf(path);
-  assert.equal(s.route_changes.length, MAX_SUMMARY_ROUTE_CHANGES);
-  assert.deepEqual(s.route_changes.at(-1), path.routeChanges.at(-1));
-  assert.deepEqual(s.route_changes[0], path.routeChanges[50]);
+  assert.equal(path.routeChangeCount, rounds - 1);
+  const s = path.summary();
+  assert.equal(s.route_changes.length, MAX_ROUTE_CHANGES);
+  assert.deepEqual(s.route_changes, path.routeChanges);
+  // The newest: the last change is the last round's.
+  assert.equal(
+    s.route_changes.at(-1)!.timestamp,
+    new Date(1_000 + rounds - 1).toISOString(),
+  );
+  assert.equal(
+    s.route_changes[0].timestamp,
+    new Date(1_000 + rounds - MAX_ROUTE_CHANGES).toISOString(),
+  );
 });
