@@ -5,7 +5,10 @@ import type { HopRecord, PathSummary, RouteChange } from "../model/path.ts";
 import type { RunEvent, RunEventBody } from "../model/events.ts";
 import type { TestMeta } from "../model/run.ts";
 import { KvStore } from "../server/store/kv_store.ts";
-import { storedMeta, T0 } from "./stored_history.ts";
+import { storedMeta } from "./stored_history.ts";
+
+/** An hour ago, on a whole second: inside any retention period. */
+const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 
 interface HopPlan {
   addresses: [string, string | null][];
@@ -81,7 +84,11 @@ export const ROUTE_CHANGE: RouteChange = {
 };
 
 export function pathMeta(id: string): TestMeta {
-  const meta = storedMeta(0, { id, targets: PATH_TARGETS.map((t) => t.id) });
+  const meta = storedMeta(0, {
+    id,
+    targets: PATH_TARGETS.map((t) => t.id),
+    t0: T0,
+  });
   meta.settings = {
     ...meta.settings,
     count: PATH_REPORTS * 10,

@@ -60,9 +60,11 @@ function PathCard({ target, path }: { target: TestTarget; path: PathState }) {
         <span data-testid="loss-origin-text">
           {origin !== null
             ? `Loss starts at hop ${origin}${final ? "" : " (so far)"}.`
-            : hops.length
-            ? "No loss reaches the destination."
-            : "Waiting for the first hop report…"}
+            : !hops.length
+            ? "Waiting for the first hop report…"
+            : dest === null
+            ? `No answer after hop ${lastAnswered(hops)}.`
+            : "No loss reaches the destination."}
         </span>
       </p>
       <div class="table-wrap path-wrap">
@@ -106,6 +108,10 @@ function PathCard({ target, path }: { target: TestTarget; path: PathState }) {
     </article>
   );
 }
+
+/** The last hop that answered at all (0 when none has). */
+const lastAnswered = (hops: readonly HopRecord[]) =>
+  hops.reduce((n, h) => h.received > 0 ? Math.max(n, h.hop) : n, 0);
 
 function HopRow(
   { h, path, origin, quiet }: {

@@ -51,7 +51,10 @@ export function TestLive(
             <StatusBadge status={store.status.value} />
           </h2>
           <p class="muted">
-            Started {fmtTime(meta.created_at)} · {fmtPlan(meta.settings)}
+            Started {fmtTime(meta.created_at)} ·{" "}
+            {meta.settings.mode === "path" &&
+              `path, up to ${meta.settings.max_hops ?? 30} hops, `}
+            {fmtPlan(meta.settings)}
             {store.connected.value ? "" : " · reconnecting…"}
           </p>
           {store.error.value && <p class="error">{store.error.value}</p>}
