@@ -41,6 +41,13 @@ Deno.test("dashboard lists the servers and the controls without script", async (
       assert.match(html, new RegExp(`<input id="f-${name}" name="${name}"`));
       assert.match(html, new RegExp(`<label for="f-${name}"`));
     }
+    // What to measure: ping (checked) and path, with its max hops.
+    assert.match(
+      html,
+      /<input type="checkbox" name="mode" value="ping" checked/,
+    );
+    assert.match(html, /<input type="checkbox" name="mode" value="path"\/>/);
+    assert.match(html, /<input id="f-max_hops" name="max_hops"[^>]*value="30"/);
     assert.match(html, /data-testid="start"/);
     assert.match(html, /data-testid="stop"/);
     assert.match(html, /data-testid="theme-toggle"/);
