@@ -134,9 +134,36 @@ Deno.test({
   fn: () =>
     withBrowser(
       "path-view",
-      async ({ page }) => {
+      async ({ page, artifact }) => {
         await assertPathView(page);
         await page.screenshot({ path: "/tmp/path_view.png", fullPage: true });
+        // Print: light, and every column of each hop table fits A4's width
+        // (186 mm inside 12 mm margins, about 703 px).
+        await page.click("[data-testid=theme-toggle]");
+        await page.emulateMedia({ media: "print" });
+        await page.setViewportSize({ width: 703, height: 1000 });
+        assert.equal(
+          await page.evaluate(() =>
+            getComputedStyle(document.body).backgroundColor
+          ),
+          "rgb(255, 255, 255)",
+        );
+        assert.ok(await page.isVisible("[data-testid=route-changes]"));
+        for (const t of ["path-a", "path-b"]) {
+          const fit = await page.$eval(`${card(t)} table.hops`, (el) => ({
+            table: el.scrollWidth,
+            room: el.parentElement!.clientWidth,
+          }));
+          assert.ok(
+            fit.table <= fit.room,
+            `${t}: ${fit.table} px in ${fit.room}`,
+          );
+        }
+        const pdf = await page.pdf({
+          path: artifact("path-report.pdf"),
+          format: "A4",
+        });
+        assert.equal(new TextDecoder().decode(pdf.subarray(0, 5)), "%PDF-");
       },
       { seed: (kv) => seedPathTest(kv, ID).then(() => {}) },
     ),
