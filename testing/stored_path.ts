@@ -138,8 +138,12 @@ function hopRecord(
   };
 }
 
-/** The whole event log, with the ids the live stream would have used. */
-export function storedPathEvents(id: string): RunEvent[] {
+/**
+ * The whole event log, with the ids the live stream would have used;
+ * `cutShort`: only the hop reports and the route change, as a test the
+ * server stopped in the middle left it (no verdict, no end).
+ */
+export function storedPathEvents(id: string, cutShort = false): RunEvent[] {
   const out: RunEventBody[] = [{
     type: "status",
     data: { id, status: "running" },
@@ -154,6 +158,7 @@ export function storedPathEvents(id: string): RunEvent[] {
     });
     if (round === 1) out.push({ type: "route_change", data: ROUTE_CHANGE });
   }
+  if (cutShort) return numbered(out);
   PATH_TARGETS.forEach((t, slot) => {
     const data: PathSummary = {
       timestamp: new Date(T0 + 1000 * (PATH_REPORTS + 1)).toISOString(),
@@ -171,17 +176,29 @@ export function storedPathEvents(id: string): RunEvent[] {
     { type: "status", data: { id, status: "completed" } },
     { type: "end", data: { id, status: "completed" } },
   );
-  return out.map((e, i) => ({ ...e, id: i + 1 }) as RunEvent);
+  return numbered(out);
 }
 
-/** Stores the finished path test `id` (record and event log) into `store`. */
+const numbered = (events: RunEventBody[]) =>
+  events.map((e, i) => ({ ...e, id: i + 1 }) as RunEvent);
+
+/**
+ * Stores the finished path test `id` (record and event log) into `store`;
+ * `cutShort`: still "running", its log without the verdict (the next server
+ * to open the store marks it interrupted and ends the log).
+ */
 export async function storePathTest(
   store: KvStore,
   id: string,
+  cutShort = false,
 ): Promise<TestMeta> {
   const meta = pathMeta(id);
+  if (cutShort) {
+    meta.status = "running";
+    meta.finished_at = null;
+  }
   await store.saveTest(meta);
-  for (const ev of storedPathEvents(id)) store.appendEvent(id, ev);
+  for (const ev of storedPathEvents(id, cutShort)) store.appendEvent(id, ev);
   await store.flush();
   return meta;
 }
@@ -190,10 +207,11 @@ export async function storePathTest(
 export async function seedPathTest(
   path: string,
   id: string,
+  cutShort = false,
 ): Promise<TestMeta> {
   const store = await KvStore.open(path);
   try {
-    return await storePathTest(store, id);
+    return await storePathTest(store, id, cutShort);
   } finally {
     await store.close();
   }

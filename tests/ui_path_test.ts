@@ -207,3 +207,53 @@ Deno.test({
       },
     ),
 });
+
+Deno.test({
+  name:
+    "path view: a test cut short (no final verdict) marks the loss origin and destination from its hop reports",
+  ignore: noBrowser,
+  fn: () =>
+    withBrowser(
+      "path-view-cut-short",
+      async ({ page }) => {
+        await page.goto("/tests/pathcut1");
+        await page.waitForSelector(
+          "[data-testid=status]:has-text('interrupted')",
+        );
+        const a = card("path-a");
+        await page.waitForSelector(`${a} tbody tr[data-hop="5"]`);
+        assert.equal(
+          await cell(page, "path-a", 5, "sent"),
+          String(PATH_REPORTS * 10),
+        );
+        // The first hop whose loss is forwarded; the hop the destination answered at.
+        assert.deepEqual(
+          await page.$$eval(`${a} tr.loss-origin`, (rows) =>
+            rows.map((r) => r.dataset.hop)),
+          ["3"],
+        );
+        assert.equal(
+          (await page.textContent(`${a} [data-testid=destination]`))!.trim(),
+          "destination reached at hop 5",
+        );
+        assert.equal(
+          await page.locator(`${a} [data-testid=not-forwarding]`).count(),
+          1,
+        );
+        assert.equal(
+          await page.locator(`${a} [data-testid=route-changes] li`).count(),
+          1,
+        );
+        assert.equal(
+          (await page.textContent(
+            `${card("path-b")} [data-testid=destination]`,
+          ))!.trim(),
+          "destination not reached",
+        );
+      },
+      {
+        seed: (kv) =>
+          seedPathTest(kv, "pathcut1", true).then(() => {}),
+      },
+    ),
+});

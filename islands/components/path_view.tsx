@@ -26,17 +26,29 @@ export function PathView({ store }: { store: LiveStore }) {
   return (
     <div class="paths" data-testid="path-view">
       {store.meta.targets.map((t, slot) => (
-        <PathCard key={t.id} target={t} path={store.paths![slot]} />
+        <PathCard
+          key={t.id}
+          target={t}
+          path={store.paths![slot]}
+          running={store.running}
+        />
       ))}
     </div>
   );
 }
 
-function PathCard({ target, path }: { target: TestTarget; path: PathState }) {
+function PathCard(
+  { target, path, running }: {
+    target: TestTarget;
+    path: PathState;
+    running: boolean;
+  },
+) {
   const hops = path.hops.value;
   const origin = path.lossOrigin;
   const dest = path.destinationHop;
-  const final = path.summary.value !== null;
+  // Without the final verdict (a test cut short), what the hops showed last.
+  const final = path.summary.value !== null || !running;
   const quiet = notForwardingHops(hops, dest);
   return (
     <article class="card path" data-target={target.id}>
