@@ -6,11 +6,19 @@ import type { Config, ServerEntry } from "../server/config/config.ts";
 import { startTest, stopTest } from "./client/api.ts";
 import { LiveStore } from "./client/live_store.ts";
 import { TestLive, useFollow } from "./components/test_live.tsx";
+import {
+  bodiesFor,
+  ModeChoice,
+  type Modes,
+  type PathLimits,
+} from "./components/mode_choice.tsx";
 
 export interface DashboardProps {
   servers: ServerEntry[];
   defaults: Config["defaults"];
   limits: Config["limits"];
+  /** Max hops of a path test: the default and the highest allowed. */
+  path: PathLimits;
   /** The signed-in role may look but not start tests (viewer). */
   readOnly?: boolean;
 }
@@ -35,12 +43,13 @@ const slotOf = (field?: string) =>
     ? "form"
     : field.startsWith("targets")
     ? "targets"
-    : FIELDS.some(([f]) => f === field)
+    : FIELDS.some(([f]) => f === field) || field === "max_hops" ||
+        field === "mode"
     ? field
     : "form";
 
 export default function Dashboard(
-  { servers, defaults, limits, readOnly = false }: DashboardProps,
+  { servers, defaults, limits, path, readOnly = false }: DashboardProps,
 ) {
   const filter = useSignal("");
   const selected = useSignal<string[]>([]);
@@ -50,6 +59,13 @@ export default function Dashboard(
     duration_s: "30",
     size: String(defaults.size),
   });
+  const modes = useSignal<Modes>({
+    ping: true,
+    path: false,
+    max_hops: String(path.max_hops),
+  });
+  /** The path test started alongside the ping test shown. */
+  const companion = useSignal<string | null>(null);
   const errors = useSignal<Record<string, string>>({});
   const busy = useSignal(false);
   const active = useSignal<LiveStore | null>(null);
@@ -87,20 +103,41 @@ export default function Dashboard(
         body[name] = Number.isFinite(Number(raw)) ? Number(raw) : raw;
       }
     }
-    const res = await startTest(body);
+    const bodies = bodiesFor(modes.value, body);
+    if (!bodies.length) {
+      busy.value = false;
+      errors.value = { mode: "choose Ping, Path or both" };
+      return;
+    }
+    // One after the other: a refused first test starts nothing.
+    const first = await startTest(bodies[0]);
+    const second = "id" in first && bodies[1]
+      ? await startTest(bodies[1])
+      : null;
     busy.value = false;
-    if ("id" in res) {
-      history.pushState(null, "", `/tests/${res.id}`);
-      document.title = `Test ${res.id} · packet-loss-analyzer`;
-      active.value = new LiveStore(res, null);
-    } else {
-      const msg = res.detail.replace(/^[\w.]+: /, "");
-      errors.value = { [slotOf(res.field)]: msg };
+    companion.value = second && "id" in second ? second.id : null;
+    if ("id" in first) {
+      history.pushState(null, "", `/tests/${first.id}`);
+      document.title = `Test ${first.id} · packet-loss-analyzer`;
+      active.value = new LiveStore(first, null);
+    }
+    const problem = "id" in first
+      ? second && !("id" in second) && second
+      : first;
+    if (problem) {
+      const msg = problem.detail.replace(/^[\w.]+: /, "");
+      // The ping test runs; say which test the message is about.
+      const slot = slotOf(problem.field);
+      errors.value = {
+        [slot]: problem === second ? `Path test: ${msg}` : msg,
+      };
     }
   };
   const stop = async () => {
     const store = active.value;
     if (!store) return;
+    // The path test started with it stops with it.
+    if (companion.value) void stopTest(companion.value);
     const problem = await stopTest(store.meta.id);
     if (problem) errors.value = { form: problem.detail };
   };
@@ -196,6 +233,12 @@ export default function Dashboard(
         </fieldset>
         <fieldset class="settings">
           <legend>Settings</legend>
+          <ModeChoice
+            modes={modes}
+            limits={path}
+            error={err}
+            invalid={invalid}
+          />
           <div class="fields">
             {FIELDS.map(([name, label, unit, hint]) => (
               <div class="field" key={name}>
@@ -252,7 +295,19 @@ export default function Dashboard(
         </div>
       </form>
       {active.value && (
-        <TestLive key={active.value.meta.id} store={active.value} />
+        <TestLive
+          key={active.value.meta.id}
+          store={active.value}
+          note={companion.value && (
+            <p class="also" data-testid="also-path">
+              Path test started alongside:{" "}
+              <a href={`/tests/${encodeURIComponent(companion.value)}`}>
+                {companion.value}
+              </a>{" "}
+              (hop by hop view)
+            </p>
+          )}
+        />
       )}
     </div>
   );

@@ -1,5 +1,6 @@
 // GET /: the dashboard. Without script it still lists every server.
 import type { Config } from "../server/config/config.ts";
+import { DEFAULT_MAX_HOPS, MAX_HOPS_LIMIT } from "../model/path.ts";
 import Dashboard from "../islands/Dashboard.tsx";
 import { type HistoryRow, HistoryTable } from "./components/history_table.tsx";
 import { Island } from "./island.tsx";
@@ -28,6 +29,10 @@ export function dashboardPage(
             servers: config.servers,
             defaults: config.defaults,
             limits: config.limits,
+            path: {
+              max_hops: DEFAULT_MAX_HOPS,
+              max_hops_limit: MAX_HOPS_LIMIT,
+            },
             readOnly,
           }}
         />

@@ -1,6 +1,7 @@
 // The pages rendered on the server, as a browser without script sees them.
 import assert from "node:assert/strict";
 import { quickTest, withApiKit } from "../testing/api_testkit.ts";
+import { storePathTest } from "../testing/stored_path.ts";
 
 const page = async (res: Response, status = 200) => {
   assert.equal(res.status, status);
@@ -40,6 +41,13 @@ Deno.test("dashboard lists the servers and the controls without script", async (
       assert.match(html, new RegExp(`<input id="f-${name}" name="${name}"`));
       assert.match(html, new RegExp(`<label for="f-${name}"`));
     }
+    // What to measure: ping (checked) and path, with its max hops.
+    assert.match(
+      html,
+      /<input type="checkbox" name="mode" value="ping" checked/,
+    );
+    assert.match(html, /<input type="checkbox" name="mode" value="path"\/>/);
+    assert.match(html, /<input id="f-max_hops" name="max_hops"[^>]*value="30"/);
     assert.match(html, /data-testid="start"/);
     assert.match(html, /data-testid="stop"/);
     assert.match(html, /data-testid="theme-toggle"/);
@@ -81,6 +89,33 @@ Deno.test("a finished test's page shows its summary table; history links to it",
     );
     assert.doesNotMatch(filtered, /data-test-id=/);
     assert.match(filtered, /No tests match these filters/);
+  });
+});
+
+Deno.test("a path test's page renders the path view (a hop table per target), not the ping charts", async () => {
+  await withApiKit(async (kit) => {
+    await storePathTest(kit.store, "path1");
+    const html = await page(await kit.app.request("/tests/path1"));
+    assert.match(html, /<div class="paths" data-testid="path-view">/);
+    for (const t of ["path-a", "path-b"]) {
+      assert.match(
+        html,
+        new RegExp(`<article class="card path" data-target="${t}">`),
+      );
+    }
+    assert.equal(
+      html.match(/<table class="hops" data-testid="hops">/g)?.length,
+      2,
+    );
+    assert.doesNotMatch(html, /data-testid="chart"/);
+    // A ping test's page has no path view.
+    const id = await quickTest(kit);
+    const ping = await page(await kit.app.request(`/tests/${id}`));
+    assert.doesNotMatch(ping, /data-testid="path-view"/);
+    // The history shows each test's mode.
+    const history = await page(await kit.app.request("/tests"));
+    const row = /<tr data-test-id="path1">(.*?)<\/tr>/s.exec(history);
+    assert.match(row?.[1] ?? "", /data-label="Mode">path</);
   });
 });
 

@@ -72,6 +72,8 @@ export interface KitOptions {
   colorScheme?: "light" | "dark";
   /** The server's YAML config; default: the embedded loopback one. */
   config?: string;
+  /** Writes stored history into the server's KV file before it starts. */
+  seed?: (kvPath: string) => Promise<void>;
 }
 
 /**
@@ -84,7 +86,12 @@ export async function withBrowser(
   options: KitOptions = {},
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "pla-browser-" });
-  const server = await startServer({ dir, config: options.config });
+  await options.seed?.(`${dir}/pla.kv`);
+  const server = await startServer({
+    dir,
+    config: options.config,
+    kvPath: `${dir}/pla.kv`,
+  });
   const proxy = startTcpProxy(Number(new URL(server.base).port));
   const browser = await launchBrowser();
   try {

@@ -12,6 +12,7 @@ import {
   updateQuality,
 } from "./quality_series.ts";
 import type { ProbeSeries } from "./probe_series.ts";
+import { PathState } from "./path_state.ts";
 
 const LOST = new Set(["lost", "late", "error"]);
 
@@ -29,6 +30,8 @@ export class LiveStore {
   /** Width of the quality chart's buckets, s. */
   readonly bucket: number;
   readonly #quality: QualitySeries[];
+  /** Path mode: each target's hops, in the order of meta.targets; null for ping. */
+  readonly paths: PathState[] | null;
   /** Id of the last event applied; the stream resumes after it. */
   lastId = 0;
   readonly #slot: Map<string, number>;
@@ -49,6 +52,9 @@ export class LiveStore {
     }));
     this.bucket = bucketSeconds(meta.settings.interval_ms);
     this.#quality = meta.targets.map(newQualitySeries);
+    this.paths = meta.settings.mode === "path"
+      ? meta.targets.map(() => new PathState())
+      : null;
   }
 
   /** Loss and jitter per bucket of a target, brought up to date. */
@@ -71,6 +77,16 @@ export class LiveStore {
       this.status.value = ev.data.status;
       if (ev.data.error) this.error.value = ev.data.error;
     } else if (ev.type === "end") this.status.value = ev.data.status;
+    else this.#path(ev);
+  }
+
+  #path(ev: RunEventBody): void {
+    const slot = this.#slot.get((ev.data as { target?: string }).target ?? "");
+    const path = slot === undefined ? undefined : this.paths?.[slot];
+    if (!path) return;
+    if (ev.type === "hop") path.hop(ev.data);
+    else if (ev.type === "route_change") path.routeChange(ev.data);
+    else if (ev.type === "path") path.path(ev.data);
   }
 
   #probe(p: ProbeRecord): void {

@@ -7,6 +7,7 @@ import { LiveStore } from "../client/live_store.ts";
 import { fmtPlan, fmtTime } from "./format.ts";
 import { LiveChart } from "./live_chart.tsx";
 import { SummaryTable } from "./summary_table.tsx";
+import { PathView } from "./path_view.tsx";
 
 /** A store for the test that follows its event stream while mounted. */
 export function useLiveStore(
@@ -32,7 +33,12 @@ export function StatusBadge({ status }: { status: string }) {
 }
 
 export function TestLive(
-  { store, stop }: { store: LiveStore; stop?: preact.ComponentChildren },
+  { store, stop, note }: {
+    store: LiveStore;
+    stop?: preact.ComponentChildren;
+    /** Shown under the header, e.g. a link to the path test started alongside. */
+    note?: preact.ComponentChildren;
+  },
 ) {
   const { meta } = store;
   const base = `/api/tests/${encodeURIComponent(meta.id)}/export?format=`;
@@ -45,7 +51,10 @@ export function TestLive(
             <StatusBadge status={store.status.value} />
           </h2>
           <p class="muted">
-            Started {fmtTime(meta.created_at)} · {fmtPlan(meta.settings)}
+            Started {fmtTime(meta.created_at)} ·{" "}
+            {meta.settings.mode === "path" &&
+              `path, up to ${meta.settings.max_hops ?? 30} hops, `}
+            {fmtPlan(meta.settings)}
             {store.connected.value ? "" : " · reconnecting…"}
           </p>
           {store.error.value && <p class="error">{store.error.value}</p>}
@@ -65,33 +74,44 @@ export function TestLive(
           ))}
         </div>
       </header>
-      <div class="cards">
-        {meta.targets.map((t, slot) => (
-          <article class="card" key={t.id}>
-            <h3>
-              {t.name} <small class="muted">{t.address ?? t.host}</small>
-            </h3>
-            <LiveChart
-              store={store}
-              kind="rtt"
-              slot={slot}
-              label={`Round-trip time of each probe to ${t.name}; lost probes marked in red. The table below has the figures.`}
-            />
-            <LiveChart
-              store={store}
-              kind="quality"
-              slot={slot}
-              label={`Loss and jitter per ${store.bucket} s over time for ${t.name}.`}
-            />
-            <p class="chart-note muted">
-              Top: round-trip time of each probe, lost probes as red marks.
-              Bottom: loss (red) and jitter (purple) per {store.bucket} s.
-            </p>
-          </article>
-        ))}
-      </div>
-      <LiveSummary store={store} />
+      {note}
+      {store.paths ? <PathView store={store} /> : <Cards store={store} />}
+      {(!store.paths || store.reports.some((r) => r.value)) && (
+        <LiveSummary store={store} />
+      )}
     </section>
+  );
+}
+
+/** Ping mode: a card per target with its RTT and quality charts. */
+function Cards({ store }: { store: LiveStore }) {
+  const { meta } = store;
+  return (
+    <div class="cards">
+      {meta.targets.map((t, slot) => (
+        <article class="card" key={t.id}>
+          <h3>
+            {t.name} <small class="muted">{t.address ?? t.host}</small>
+          </h3>
+          <LiveChart
+            store={store}
+            kind="rtt"
+            slot={slot}
+            label={`Round-trip time of each probe to ${t.name}; lost probes marked in red. The table below has the figures.`}
+          />
+          <LiveChart
+            store={store}
+            kind="quality"
+            slot={slot}
+            label={`Loss and jitter per ${store.bucket} s over time for ${t.name}.`}
+          />
+          <p class="chart-note muted">
+            Top: round-trip time of each probe, lost probes as red marks.
+            Bottom: loss (red) and jitter (purple) per {store.bucket} s.
+          </p>
+        </article>
+      ))}
+    </div>
   );
 }
 

@@ -44,6 +44,7 @@ export function HistoryTable(
           <tr>
             <th scope="col">Test</th>
             <th scope="col">Status</th>
+            <th scope="col">Mode</th>
             <th scope="col">Servers</th>
             <th scope="col">Settings</th>
             <th scope="col" class="num">Sent</th>
@@ -65,6 +66,7 @@ export function HistoryTable(
                 <td data-label="Status">
                   <span class={`badge s-${meta.status}`}>{meta.status}</span>
                 </td>
+                <td data-label="Mode">{meta.settings.mode ?? "ping"}</td>
                 <td data-label="Servers">
                   {meta.targets.map((x) => x.name).join(", ")}
                 </td>
