@@ -46,6 +46,13 @@ export interface RunOptions {
    * counted only within the linger.
    */
   lingerMs?: number;
+  /**
+   * Targets start staggered across one interval (default), so sends never
+   * bunch up. `false` sends every target's probe of a round together: path
+   * mode, where the targets are the hops of one route, one probe each per
+   * round, and one wake-up sends the round and takes its answers.
+   */
+  stagger?: boolean;
 }
 
 const TOKEN_SPAN = 2 ** 32;
@@ -315,7 +322,9 @@ export class Engine {
       );
       // Targets start staggered across one interval, so sends never bunch
       // up; the loop's pacing keeps the stagger however late it first runs.
-      state.nextDue = start + (i * settings.interval_ms) / targets.length;
+      state.nextDue = options.stagger === false
+        ? start
+        : start + (i * settings.interval_ms) / targets.length;
       state.due = this.#clock.realOf(state.nextDue);
       lane.users.push(state);
       this.#heap.push(state);

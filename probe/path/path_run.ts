@@ -227,7 +227,12 @@ export async function startPath(
       hop: i + 1,
     })),
     { ...settings, mode: "path", max_hops: maxHops },
-    { family: resolved.family, lingerMs: options.lingerMs, onProbe },
+    {
+      family: resolved.family,
+      lingerMs: options.lingerMs,
+      onProbe,
+      stagger: false,
+    },
   );
   path.attach(run);
   return path;
