@@ -15,19 +15,11 @@ interface Posted {
   id: string;
 }
 
-/**
- * Records each POST /api/tests and passes it on. A server that does not take
- * `mode` yet (a 422 naming it) gets the same request without the path fields,
- * so the page still has two real tests to show.
- */
+/** Records each POST /api/tests (body and the id the server gave) and passes it on. */
 async function recordStarts(route: Route, req: Request, posted: Posted[]) {
   if (req.method() !== "POST") return await route.continue();
   const body = req.postDataJSON() as Record<string, unknown>;
-  let res = await route.fetch();
-  if (res.status() === 422 && /mode|max_hops/.test(await res.text())) {
-    const { mode: _m, max_hops: _h, ...rest } = body;
-    res = await route.fetch({ postData: JSON.stringify(rest) });
-  }
+  const res = await route.fetch();
   const json = await res.json();
   posted.push({ body, id: json.id });
   await route.fulfill({ response: res, json });
@@ -82,6 +74,19 @@ Deno.test({
       assert.match(
         (await page.textContent("#live-title"))!,
         new RegExp(path.id),
+      );
+      // A real path test ran: loopback is one hop, the destination.
+      await page.waitForSelector(
+        '[data-testid=destination]:has-text("destination reached at hop 1")',
+        { timeout: 10_000 },
+      );
+      assert.equal(
+        await page.locator("[data-testid=hops] tbody tr").count(),
+        1,
+      );
+      assert.match(
+        (await page.textContent('[data-testid=hops] tr[data-hop="1"]'))!,
+        /127\.0\.0\.1/,
       );
 
       // Ping alone: one request, without a mode (the default).
