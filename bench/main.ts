@@ -10,6 +10,7 @@ import { longTestBench } from "./long_run.ts";
 import { statsCostBench } from "./stats_cost.ts";
 import { cliBench } from "./cli.ts";
 import { historyBench } from "./history.ts";
+import { pathBench } from "./path.ts";
 import { type BenchRow, markdownTable, skippedRows } from "./report.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 import { describeMachine } from "./machine.ts";
@@ -25,6 +26,7 @@ const BENCHES: [string, string, () => Promise<BenchRow[]>][] = [
   ["stats", "7 Live stats", statsCostBench],
   ["cli", "8 CLI", cliBench],
   ["history", "9 History", historyBench],
+  ["path", "10 Path", pathBench],
 ];
 
 const USAGE = `Usage: deno task bench [--write] [--only=${

@@ -99,7 +99,9 @@ export function wireProbes(pcap: Uint8Array): WireProbe[] {
   const view = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
   const magic = view.getUint32(0, true);
   const nano = magic === 0xa1b23c4d;
-  if (!nano && magic !== 0xa1b2c3d4) throw new Error("not a little-endian pcap file");
+  if (!nano && magic !== 0xa1b2c3d4) {
+    throw new Error("not a little-endian pcap file");
+  }
   const link = view.getUint32(20, true);
   const probes = new Map<string, WireProbe>();
   const order: WireProbe[] = [];
