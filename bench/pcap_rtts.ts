@@ -17,27 +17,11 @@ export interface WireProbe {
   from: string | null;
 }
 
+import { formatAddress } from "../probe/ip_address.ts";
+
 const LINKTYPE_ETHERNET = 1;
 const LINKTYPE_LINUX_SLL = 113;
 const LINKTYPE_LINUX_SLL2 = 276;
-
-function ipv4(b: Uint8Array, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
-}
-
-function ipv6(b: Uint8Array, o: number): string {
-  const parts: string[] = [];
-  for (let i = 0; i < 16; i += 2) {
-    parts.push(((b[o + i] << 8) | b[o + i + 1]).toString(16));
-  }
-  // Longest run of zero groups as "::", as inet_ntop writes it.
-  const s = parts.join(":");
-  const runs = [...s.matchAll(/(?:^|:)0(?::0)+(?::|$)/g)];
-  if (runs.length === 0) return s;
-  const longest = runs.reduce((a, b) => (b[0].length > a[0].length ? b : a));
-  const i = longest.index!;
-  return `${s.slice(0, i)}::${s.slice(i + longest[0].length)}`;
-}
 
 interface Icmp {
   v: 4 | 6;
@@ -59,12 +43,12 @@ function parseIp(b: Uint8Array, o: number, end: number): Icmp | null {
     const hl = (b[o] & 15) * 4;
     if (b[o + 9] !== 1) return null;
     ic = o + hl;
-    src = ipv4(b, o + 12);
+    src = formatAddress(4, b.subarray(o + 12, o + 16));
     ttl = b[o + 8];
   } else if (version === 6) {
     if (o + 40 > end || b[o + 6] !== 58) return null;
     ic = o + 40;
-    src = ipv6(b, o + 8);
+    src = formatAddress(6, b.subarray(o + 8, o + 24));
     ttl = b[o + 7];
   } else return null;
   if (ic + 8 > end) return null;

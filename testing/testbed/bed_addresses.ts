@@ -2,55 +2,27 @@
 // /27 of 198.18.0.0/15 and a free /48 of 2001:db8::/32 in the root namespace.
 
 import { mustRun } from "../run_command.ts";
+import { formatAddress, parseAddress } from "../../probe/ip_address.ts";
 import { ipToInt, overlaps, usedRanges } from "./testbed.ts";
 
 export const V4_BLOCK = 32; // a /27: 8 /30s, 6 used
 const BENCH_BASE = ipToInt("198.18.0.0");
 const BENCH_SIZE = 1 << 17;
 
-/** Expands an IPv6 address to a bigint (throws on malformed input). */
+/** An IPv6 address as a bigint (probe/ip_address.ts parses it; throws on malformed input). */
 export function ipv6ToBigInt(ip: string): bigint {
-  const s = ip.split("%")[0];
-  const halves = s.split("::");
-  if (halves.length > 2) throw new Error(`bad IPv6 address ${ip}`);
-  const parse = (h: string) => (h === "" ? [] : h.split(":"));
-  const head = parse(halves[0]);
-  const tail = halves.length === 2 ? parse(halves[1]) : [];
-  const fill = 8 - head.length - tail.length;
-  if (fill < 0 || (halves.length === 1 && fill !== 0)) {
-    throw new Error(`bad IPv6 address ${ip}`);
-  }
-  const groups = [...head, ...Array(fill).fill("0"), ...tail];
+  const a = parseAddress(ip.split("%")[0]);
+  if (!a || a.family !== 6) throw new Error(`bad IPv6 address ${ip}`);
   let n = 0n;
-  for (const g of groups) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) {
-      throw new Error(`bad IPv6 address ${ip}`);
-    }
-    n = (n << 16n) | BigInt(parseInt(g, 16));
-  }
+  for (const byte of a.bytes) n = (n << 8n) | BigInt(byte);
   return n;
 }
 
-/** RFC 5952 text of an IPv6 address (lower case, longest zero run as "::"). */
+/** RFC 5952 text of an IPv6 address given as a bigint (probe/ip_address.ts formats it). */
 export function formatIpv6(n: bigint): string {
-  const g = Array.from(
-    { length: 8 },
-    (_, i) => Number((n >> BigInt(16 * (7 - i))) & 0xffffn),
-  );
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(":");
-  if (best < 0) return hex(g);
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+  const bytes = new Uint8Array(16);
+  for (let i = 15; i >= 0; i--, n >>= 8n) bytes[i] = Number(n & 0xffn);
+  return formatAddress(6, bytes);
 }
 
 /** True when two IPv6 prefixes overlap. */
