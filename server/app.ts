@@ -25,6 +25,8 @@ import type { Metrics } from "./ops/metrics.ts";
 import { type Auth, principalOf } from "./auth/auth.ts";
 import { mountSecurity } from "./http/security.ts";
 import { streamLimit, StreamSlots } from "./http/sse_limit.ts";
+import { mountAlertRoutes } from "./http/alert_routes.ts";
+import type { AlertService } from "./alerts/alert_service.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -45,6 +47,8 @@ export interface AppDeps {
     metrics?: Metrics;
     /** Authentication; default: built from config.auth. */
     auth?: Auth;
+    /** Monitor alerts: GET /api/alerts, /api/alerts/:id/deliveries. */
+    alerts?: AlertService;
   };
 }
 
@@ -151,6 +155,8 @@ function mountApi(
       next_cursor: page.next_cursor,
     }, 200);
   });
+
+  mountAlertRoutes(app, api.alerts);
 
   app.openapi(routes.audit, async (c) => {
     const { limit, cursor } = c.req.valid("query");

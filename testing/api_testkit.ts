@@ -13,6 +13,7 @@ import {
 import { Metrics } from "../server/ops/metrics.ts";
 import { KvStore } from "../server/store/kv_store.ts";
 import { Runner } from "../server/runs/runner.ts";
+import type { AlertService } from "../server/alerts/alert_service.ts";
 
 export interface ApiKit {
   app: Hono;
@@ -29,6 +30,8 @@ export interface ApiKitOptions {
   heartbeatMs?: number;
   /** YAML config instead of the embedded default (auth, policy, limits tests). */
   configYaml?: string;
+  /** Monitor alerts behind /api/alerts. */
+  alerts?: AlertService;
 }
 
 export async function withApiKit(
@@ -60,6 +63,7 @@ export async function withApiKit(
       audit,
       metrics,
       heartbeatMs: options.heartbeatMs ?? 20,
+      alerts: options.alerts,
     },
   });
   try {

@@ -17,6 +17,8 @@ export class Metrics {
   readonly #live = new Map<string, Map<string, Counts>>();
   #sseClients = 0;
   #testsStarted = 0;
+  /** Every monitor alert rule and whether it fires (AlertService.firingGauge). */
+  alertFiring?: () => { monitor: string; alert: string; firing: boolean }[];
 
   /** Called by the runner for every event it publishes. */
   observe(testId: string, ev: RunEventBody): void {
@@ -141,6 +143,16 @@ export class Metrics {
       "Open Server-Sent Events streams.",
       [[{}, this.#sseClients]],
     );
+    if (this.alertFiring) {
+      family(
+        "pla_monitor_alert_firing",
+        "gauge",
+        "1 while the monitor's alert rule fires, else 0.",
+        this.alertFiring().map((
+          a,
+        ) => [{ monitor: a.monitor, alert: a.alert }, a.firing ? 1 : 0]),
+      );
+    }
     family(
       "pla_process_resident_memory_bytes",
       "gauge",
