@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { withApiKit } from "../../testing/api_testkit.ts";
+import { checkResponse } from "../../testing/openapi_check.ts";
 import { AlertService } from "../alerts/alert_service.ts";
 import {
   point,
