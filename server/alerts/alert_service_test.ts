@@ -266,6 +266,35 @@ Deno.test("service: pending deliveries resume after a restart", async () => {
   }
 });
 
+Deno.test("service: a pending delivery older than the max age at start is given up unsent, and recorded", async () => {
+  const rx = receiver((n) => n === 1 ? 503 : 200);
+  const path = await tempKvPath();
+  const retry = { baseMs: 300, maxAgeMs: 600 };
+  let a = await open(path, rx.url, { retry });
+  try {
+    [0, 1].forEach((i) =>
+      a.svc.observe(mon, GW, ADDR, point(i, { loss: 100 }))
+    );
+    await until(() => rx.hits.length === 1, 2000, "the first attempt");
+    await a.close();
+    await new Promise((r) => setTimeout(r, 700));
+    a = await open(path, rx.url, { retry });
+    await until(() => a.svc.notifier.pendingCount === 0, 2000, "given up");
+    assert.equal(rx.hits.length, 1);
+    const [ev] = (await a.svc.list({ limit: 1 })).alerts;
+    const d = await a.svc.deliveries(ev.id);
+    assert.deepEqual(d?.map((r) => [r.attempt, r.ok, r.status]), [[
+      1,
+      false,
+      503,
+    ], [2, false, null]]);
+    assert.match(d![1].error!, /^given up unsent/);
+  } finally {
+    await a.close();
+    await rx.close();
+  }
+});
+
 Deno.test("service: firingGauge lists every rule; dropped rules and forgotten monitors go", async () => {
   const rx = receiver();
   const a = await open(await tempKvPath(), rx.url);

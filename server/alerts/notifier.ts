@@ -8,11 +8,7 @@
 // an hour after the event was queued. Each attempt has its own timeout (10 s).
 // Events of the same monitor rule reach a target in order: a later one waits
 // while an earlier one is still pending there.
-import type {
-  AlertEvent,
-  DeliveryRecord,
-  NotifyTarget,
-} from "../../model/monitor.ts";
+import type { AlertEvent, DeliveryRecord } from "../../model/monitor.ts";
 import type { AlertStore, Pending } from "./alert_store.ts";
 
 export interface RetryPolicy {
@@ -158,7 +154,8 @@ export class Notifier {
       if (p.due > now) continue;
       const lane = laneOf(p);
       this.#busy.add(lane);
-      const task = this.#attempt(p).catch((e) => {
+      const stale = now - p.queued > this.retry.maxAgeMs;
+      const task = (stale ? this.#giveUp(p) : this.#attempt(p)).catch((e) => {
         // Storage failed: try again later rather than at once.
         console.error("alerts: webhook bookkeeping failed:", e);
         const cur = this.#pending.get(keyOf(p));
@@ -223,6 +220,26 @@ export class Notifier {
     await this.#store.recordAttempt(rec, next);
     if (next) this.#pending.set(keyOf(p), next);
     else this.#pending.delete(keyOf(p));
+  }
+
+  /** Too old to send (the service was down longer than the max age): recorded, dropped. */
+  async #giveUp(p: Pending): Promise<void> {
+    const error = `given up unsent: queued more than ${
+      Math.round(this.retry.maxAgeMs / 1000)
+    } s ago`;
+    console.error(
+      `alerts: webhook ${p.notify.id}, event ${p.event.id}: ${error}`,
+    );
+    await this.#store.recordAttempt({
+      alert_event: p.event.id,
+      notify: p.notify.id,
+      attempt: p.attempts + 1,
+      at: new Date(this.#now()).toISOString(),
+      ok: false,
+      status: null,
+      error,
+    }, null);
+    this.#pending.delete(keyOf(p));
   }
 
   /** Stops the timers and aborts attempts in flight (they stay pending). */

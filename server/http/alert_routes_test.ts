@@ -161,6 +161,24 @@ Deno.test("GET /api/alerts/:id/deliveries: the attempts; 404 for an unknown even
         ]),
         [[1, 500, false], [2, 200, true]],
       );
+      // Both routes answer as the OpenAPI document says.
+      const doc = await (await app.request("/api/openapi.json")).json();
+      for (const q of ["limit=2", "limit=x", "state=firing"]) {
+        await checkResponse(
+          doc,
+          "get",
+          "/api/alerts",
+          await app.request(`/api/alerts?${q}`),
+        );
+      }
+      for (const id of [ev.id, "0000000000000deadbeef"]) {
+        await checkResponse(
+          doc,
+          "get",
+          "/api/alerts/{id}/deliveries",
+          await app.request(`/api/alerts/${id}/deliveries`),
+        );
+      }
       assert.equal(
         (await app.request("/api/alerts/0000000000000deadbeef/deliveries"))
           .status,
