@@ -101,7 +101,14 @@ export async function until(ok: () => boolean, ms = 5000, what = "condition") {
   }
 }
 
+const tempDirs: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const d of tempDirs) Deno.removeSync(d, { recursive: true });
+});
+
+/** A KV file in a temporary directory, removed when the test process ends. */
 export async function tempKvPath(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "pla-alerts-" });
+  tempDirs.push(dir);
   return `${dir}/kv.sqlite3`;
 }
