@@ -39,6 +39,7 @@ export class AlertService {
   /** monitor -> rule -> state. */
   readonly #states = new Map<string, Map<string, RuleState>>();
   #chain: Promise<void> = Promise.resolve();
+  #closed = false;
 
   constructor(o: AlertServiceOptions) {
     this.store = new AlertStore(o.kv);
@@ -83,6 +84,7 @@ export class AlertService {
     address: string | null,
     point: MonitorPoint,
   ): void {
+    if (this.#closed) return;
     const rules = this.#rules(monitor.id);
     const names = new Set(monitor.alerts.map((r) => r.name));
     for (const name of [...rules.keys()]) {
@@ -208,6 +210,7 @@ export class AlertService {
 
   /** Stores what is queued, stops the webhook timers (pending ones resume on start). */
   async close(): Promise<void> {
+    this.#closed = true;
     await this.flush();
     await this.notifier.close();
   }
