@@ -21,6 +21,7 @@ import { validationHook } from "./http/validation.ts";
 import { mountSeedAliases } from "./http/legacy_routes.ts";
 import { sseResponse } from "./http/sse_response.ts";
 import { mountPages } from "../routes/mount_pages.tsx";
+import type { MonitorPages } from "../routes/monitor_data.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import { type Auth, principalOf } from "./auth/auth.ts";
 import { mountSecurity } from "./http/security.ts";
@@ -45,6 +46,8 @@ export interface AppDeps {
     metrics?: Metrics;
     /** Authentication; default: built from config.auth. */
     auth?: Auth;
+    /** What /monitors and /monitors/:id render; default: no monitors. */
+    monitorPages?: MonitorPages;
   };
 }
 
