@@ -197,7 +197,7 @@ function SmokePlot(
         data-testid="smoke-chart"
         data-points="0"
       />
-      <p class="readout muted" ref={readout} aria-live="off">{"\u00a0"}</p>
+      <p class="readout muted" ref={readout} aria-live="off">&nbsp;</p>
     </>
   );
 }

@@ -13,6 +13,7 @@ import {
 import { Metrics } from "../server/ops/metrics.ts";
 import { KvStore } from "../server/store/kv_store.ts";
 import { Runner } from "../server/runs/runner.ts";
+import type { MonitorPages } from "../routes/monitor_data.ts";
 
 export interface ApiKit {
   app: Hono;
@@ -29,6 +30,8 @@ export interface ApiKitOptions {
   heartbeatMs?: number;
   /** YAML config instead of the embedded default (auth, policy, limits tests). */
   configYaml?: string;
+  /** What the monitor pages render (a fixture; default: no monitors). */
+  monitorPages?: MonitorPages;
 }
 
 export async function withApiKit(
@@ -60,6 +63,7 @@ export async function withApiKit(
       audit,
       metrics,
       heartbeatMs: options.heartbeatMs ?? 20,
+      monitorPages: options.monitorPages,
     },
   });
   try {

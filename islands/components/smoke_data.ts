@@ -159,10 +159,20 @@ export type RangeId = typeof RANGES[number]["id"];
 /** At most this many points in one view: a finer resolution above it is coarsened. */
 export const MAX_POINTS = 4000;
 
-/** The finest stored resolution that keeps a span under MAX_POINTS points. */
+/** Fewer than this many points is too coarse a view: the finer resolution is kept. */
+export const MIN_POINTS = 100;
+
+/**
+ * The finest stored resolution that keeps a span under MAX_POINTS points,
+ * unless the next coarser one would leave fewer than MIN_POINTS (3 hours of
+ * 1-second steps stay steps, not 3 hourly points).
+ */
 export function resolutionFor(spanMs: number, step_s: number): Resolution {
-  if (spanMs / (step_s * 1000) <= MAX_POINTS) return "step";
-  if (spanMs / 3600_000 <= MAX_POINTS) return "hour";
+  const steps = spanMs / (step_s * 1000);
+  const hours = spanMs / 3600_000;
+  const days = spanMs / 86_400_000;
+  if (steps <= MAX_POINTS || hours < MIN_POINTS) return "step";
+  if (hours <= MAX_POINTS || days < MIN_POINTS) return "hour";
   return "day";
 }
 
