@@ -31,7 +31,8 @@ function sparkData(points: MonitorPoint[]): uPlot.AlignedData {
   return [
     d.data[0] as number[],
     d.rows.map((p) => p?.median_rtt_ms ?? null),
-    d.rows.map((p) => (p && p.loss_pct > 0 ? p.loss_pct : null)),
+    // Loss 0 is a value (a flat line); only gaps are null.
+    d.rows.map((p) => p?.loss_pct ?? null),
   ];
 }
 
@@ -61,7 +62,16 @@ function Spark(
           cursor: { show: false },
           scales: {
             x: { time: true },
-            ms: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+            // The median's own span: a sparkline shows change, not zero.
+            ms: {
+              range: (_u, min, max) =>
+                max > min
+                  ? [min - (max - min) * 0.1, max + (max - min) * 0.1]
+                  : [
+                    0,
+                    max > 0 ? max * 2 : 1,
+                  ],
+            },
             pct: { range: [0, 100] },
           },
           series: [{}, {

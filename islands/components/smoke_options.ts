@@ -76,7 +76,7 @@ export function smokeOptions(
       ms: {
         range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1],
       },
-      mark: { range: [0, 1] },
+      mark: { range: [0, 1.04] },
     },
     bands: BAND_PAIRS.map(([lo, hi]) => ({
       series: [COL.decile(hi), COL.decile(lo)] as [number, number],
