@@ -220,6 +220,16 @@ Deno.test({
         path: artifactPath("monitor-smoke-chart.png"),
         fullPage: true,
       });
+      // Print: light colours, no buttons; the chart is drawn again for paper.
+      await page.emulateMedia({ media: "print" });
+      await page.waitForTimeout(300);
+      assert.ok(await page.isHidden("[data-testid=start-full]"));
+      await page.screenshot({
+        path: "/tmp/smoke_chart_print.png",
+        fullPage: true,
+      });
+      await page.emulateMedia({ media: "screen" });
+      await waitDrawn(page, "step", 1400);
 
       // Range buttons refetch with the range's span and resolution.
       const expect = async (
@@ -276,6 +286,7 @@ Deno.test({
         (await page.textContent("[data-testid=range-note]"))!,
         /drag to zoom/,
       );
+      await page.screenshot({ path: "/tmp/smoke_chart_zoom.png" });
       await page.click("[data-testid=zoom-reset]");
       await waitDrawn(page, "step", 1400);
       const reset = api.calls.at(-1)!;
