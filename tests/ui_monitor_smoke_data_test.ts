@@ -13,7 +13,10 @@ import {
   seriesUrl,
   smokeData,
 } from "../islands/components/smoke_data.ts";
-import { alertIntervals, clipToView } from "../islands/components/alert_timeline.ts";
+import {
+  alertIntervals,
+  clipToView,
+} from "../islands/components/alert_timeline.ts";
 import { dayFixture, point, STEP_MS } from "../testing/monitor_fixture.ts";
 
 const T0 = Date.UTC(2026, 10, 29, 0, 0);

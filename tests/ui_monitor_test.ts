@@ -231,6 +231,19 @@ Deno.test({
       await page.emulateMedia({ media: "screen" });
       await waitDrawn(page, "step", 1400);
 
+      // The theme toggle draws the chart again in the new colours, same data.
+      await page.click("[data-testid=theme-toggle]");
+      await page.waitForFunction(() =>
+        document.documentElement.dataset.theme === "dark"
+      );
+      assert.equal(
+        await page.$eval(chart, (el) => el.querySelectorAll("canvas").length),
+        1,
+        "one chart, not two",
+      );
+      await waitDrawn(page, "step", 1400);
+      await page.click("[data-testid=theme-toggle]");
+
       // Range buttons refetch with the range's span and resolution.
       const expect = async (
         range: string,
