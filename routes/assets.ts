@@ -10,7 +10,10 @@ const TYPES: Record<string, string> = {
   json: "application/json",
 };
 
-export type Manifest = Record<"boot.js" | "theme.js" | "app.css", string>;
+export type Manifest = Record<
+  "boot.js" | "monitors.js" | "theme.js" | "app.css",
+  string
+>;
 
 let manifest: Manifest | null = null;
 

@@ -34,6 +34,29 @@ Deno.test("the dashboard loads at most 40 KB of JavaScript, gzip-compressed", as
   });
 });
 
+Deno.test("the monitor pages load their own bundle, at most 40 KB of JavaScript gzip-compressed", async () => {
+  await withApiKit(async ({ app }) => {
+    const html = await (await app.request("/monitors")).text();
+    const scripts = [...html.matchAll(/<script\b[^>]*\ssrc="([^"]+)"/g)].map((
+      m,
+    ) => m[1]);
+    assert.ok(scripts.some((s) => /\/monitors-[0-9a-f]+\.js$/.test(s)));
+    assert.ok(!scripts.some((s) => /\/boot-/.test(s)), "not the dashboard's");
+    let total = 0;
+    for (const src of scripts) {
+      const res = await app.request(src);
+      assert.equal(res.status, 200, src);
+      total += await gzipSize(new Uint8Array(await res.arrayBuffer()));
+    }
+    console.log(
+      `monitor pages JavaScript: ${
+        (total / 1024).toFixed(1)
+      } KB gzip in ${scripts.length} files (budget 40 KB)`,
+    );
+    assert.ok(total <= JS_BUDGET_GZ, `${total} B gzip > ${JS_BUDGET_GZ} B`);
+  });
+});
+
 Deno.test("hashed bundles are immutable, gzip on request; other static files briefly cached", async () => {
   await withApiKit(async ({ app }) => {
     const html = await (await app.request("/")).text();

@@ -7,19 +7,22 @@ import { assetManifest } from "./assets.ts";
 import { Island } from "./island.tsx";
 import type { SignedIn } from "./signed_in.ts";
 
-export type NavItem = "dashboard" | "history" | null;
+export type NavItem = "dashboard" | "history" | "monitors" | null;
 
 /** What a route renders: the layout adds head, header and navigation. */
 export interface Page {
   title: string;
   nav: NavItem;
   body: ComponentChildren;
+  /** The page's bundle of islands; default boot.js (dashboard and tests). */
+  script?: "boot.js" | "monitors.js";
 }
 
 function Layout(
-  { title, nav, user, children }: {
+  { title, nav, user, script, children }: {
     title: string;
     nav: NavItem;
+    script: "boot.js" | "monitors.js";
     user: SignedIn | null;
     children: ComponentChildren;
   },
@@ -38,7 +41,7 @@ function Layout(
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={assets["app.css"]} />
         <script src={assets["theme.js"]} />
-        <script type="module" src={assets["boot.js"]} />
+        <script type="module" src={assets[script]} />
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>
@@ -51,6 +54,7 @@ function Layout(
             <nav class="nav" aria-label="Main">
               {link("/", "dashboard", "Dashboard")}
               {link("/tests", "history", "History")}
+              {link("/monitors", "monitors", "Monitors")}
             </nav>
             {user && (
               <span class="user">
@@ -75,7 +79,12 @@ function Layout(
 export function renderPage(page: Page, user: SignedIn | null): string {
   return "<!DOCTYPE html>" +
     renderToString(
-      <Layout title={page.title} nav={page.nav} user={user}>
+      <Layout
+        title={page.title}
+        nav={page.nav}
+        user={user}
+        script={page.script ?? "boot.js"}
+      >
         {page.body}
       </Layout>,
     );

@@ -16,6 +16,9 @@ import { notFoundPage } from "./not_found_page.tsx";
 import { TEST_ID } from "../server/runs/run_id.ts";
 import { signedIn } from "./signed_in.ts";
 import { testPage } from "./test_page.tsx";
+import { type MonitorPages, noMonitors } from "./monitor_data.ts";
+import { monitorsPage } from "./monitors_page.tsx";
+import { monitorPage } from "./monitor_page.tsx";
 
 const HISTORY_PAGE = 50;
 /** Tests listed under the dashboard's form. */
@@ -32,7 +35,12 @@ const html = (c: Context, page: Page, status: ContentfulStatusCode = 200) => {
 
 export function mountPages(
   app: Hono,
-  { config, runner }: { config: Config; runner: Runner },
+  { config, runner, monitorPages = noMonitors }: {
+    config: Config;
+    runner: Runner;
+    /** The monitors' state for /monitors and /monitors/:id. */
+    monitorPages?: MonitorPages;
+  },
 ): void {
   mountAssets(app);
   // A browser asking for a page that does not exist gets a page, not JSON.
@@ -117,5 +125,25 @@ export function mountPages(
     }
     const reports = await runner.summary(id) ?? runner.liveStats(id);
     return html(c, testPage(meta, reports, c.req.url, readOnly(c)), 200);
+  });
+
+  app.get("/monitors", async (c) => {
+    return html(c, monitorsPage(await monitorPages.list()));
+  });
+
+  app.get("/monitors/:id", async (c) => {
+    const id = c.req.param("id");
+    const m = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)
+      ? await monitorPages.get(id)
+      : null;
+    if (!m) {
+      const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
+      return html(
+        c,
+        notFoundPage(`There is no monitor with id “${shown}”.`),
+        404,
+      );
+    }
+    return html(c, monitorPage(m, readOnly(c)));
   });
 }

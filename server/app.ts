@@ -21,6 +21,7 @@ import { validationHook } from "./http/validation.ts";
 import { mountSeedAliases } from "./http/legacy_routes.ts";
 import { sseResponse } from "./http/sse_response.ts";
 import { mountPages } from "../routes/mount_pages.tsx";
+import type { MonitorPages } from "../routes/monitor_data.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import { type Auth, principalOf } from "./auth/auth.ts";
 import { mountSecurity } from "./http/security.ts";
@@ -49,6 +50,8 @@ export interface AppDeps {
     auth?: Auth;
     /** Monitor alerts: GET /api/alerts, /api/alerts/:id/deliveries. */
     alerts?: AlertService;
+    /** What /monitors and /monitors/:id render; default: no monitors. */
+    monitorPages?: MonitorPages;
   };
 }
 

@@ -14,6 +14,7 @@ import { Metrics } from "../server/ops/metrics.ts";
 import { KvStore } from "../server/store/kv_store.ts";
 import { Runner } from "../server/runs/runner.ts";
 import type { AlertService } from "../server/alerts/alert_service.ts";
+import type { MonitorPages } from "../routes/monitor_data.ts";
 
 export interface ApiKit {
   app: Hono;
@@ -32,6 +33,8 @@ export interface ApiKitOptions {
   configYaml?: string;
   /** Monitor alerts behind /api/alerts. */
   alerts?: AlertService;
+  /** What the monitor pages render (a fixture; default: no monitors). */
+  monitorPages?: MonitorPages;
 }
 
 export async function withApiKit(
@@ -64,6 +67,7 @@ export async function withApiKit(
       metrics,
       heartbeatMs: options.heartbeatMs ?? 20,
       alerts: options.alerts,
+      monitorPages: options.monitorPages,
     },
   });
   try {

@@ -8,6 +8,7 @@ const OUT = new URL("static/build/", ROOT);
 /** Logical asset name → source entry point, relative to the project root. */
 export const ENTRIES: Record<string, string> = {
   "boot.js": "islands/client/boot.tsx",
+  "monitors.js": "islands/client/boot_monitors.tsx",
   "theme.js": "islands/client/theme_init.ts",
   "app.css": "static/app.css",
 };
