@@ -135,6 +135,11 @@ export const monitorPoint = z.object({
   /** p10, p20, ..., p90 of the RTTs (the smoke); empty when nothing answered. */
   deciles_ms: z.array(z.number()),
   jitter_ms: ms,
+  /**
+   * Pairs of successive answered probes the jitter is the mean over (so a
+   * rollup weights each step's jitter exactly); absent: received - 1.
+   */
+  jitter_pairs: z.number().int().nonnegative().optional(),
   /** Sparse histogram: [bucket index, count] pairs (see monitor_histogram.ts). */
   hist: z.array(z.tuple([z.number().int(), z.number().int().positive()])),
 });
