@@ -25,6 +25,7 @@ import type { Metrics } from "./ops/metrics.ts";
 import { type Auth, principalOf } from "./auth/auth.ts";
 import { mountSecurity } from "./http/security.ts";
 import { streamLimit, StreamSlots } from "./http/sse_limit.ts";
+import { type MonitorApi, mountMonitorRoutes } from "./http/monitor_routes.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -45,6 +46,8 @@ export interface AppDeps {
     metrics?: Metrics;
     /** Authentication; default: built from config.auth. */
     auth?: Auth;
+    /** Monitors (/api/monitors); without it those routes are absent. */
+    monitors?: MonitorApi;
   };
 }
 
@@ -127,6 +130,9 @@ function mountApi(
   };
 
   app.openapi(routes.servers, (c) => c.json({ servers: config.servers }, 200));
+  if (api.monitors) {
+    mountMonitorRoutes(app, { ...api, heartbeatMs }, api.monitors);
+  }
 
   app.openapi(routes.startTest, async (c) => {
     let body: unknown;

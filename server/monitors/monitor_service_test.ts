@@ -79,7 +79,10 @@ Deno.test("a 1-second monitor on 127.0.0.1 stores a point per step with the righ
       assert.deepEqual(seen.map((p) => p.t), pts.map((p) => p.t));
       const ev = await sub.next();
       assert.equal(ev!.type as string, "point");
-      assert.equal((ev!.data as unknown as { monitor: string }).monitor, "m-lo4");
+      assert.equal(
+        (ev!.data as unknown as { monitor: string }).monitor,
+        "m-lo4",
+      );
       sub.close();
       const st = svc.status("m-lo4")!;
       assert.equal(st.state, "ok");
