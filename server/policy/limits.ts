@@ -144,7 +144,7 @@ export function checkAdmission(
     0,
   );
   const want = ppsOf(next.targets, next.settings);
-  if (monitorsPps + want > limits.max_pps) {
+  if (monitorsPps > 0 && monitorsPps + want > limits.max_pps) {
     // Waiting for tests cannot help: the monitors alone leave too little.
     tooBig(
       "interval_ms",
