@@ -422,3 +422,58 @@ Deno.test("SSE: point events of a 1-second monitor arrive, resume with Last-Even
     await sleep(0);
   });
 });
+
+Deno.test("monitor routes are in the OpenAPI document and their responses match it", async () => {
+  const { checkResponse } = await import("../../testing/openapi_check.ts");
+  await withKit(async ({ app }) => {
+    const doc = await (await send(app, "GET", "/api/openapi.json", "viewer"))
+      .json();
+    for (
+      const [p, m] of [
+        ["/api/monitors", "get"],
+        ["/api/monitors", "post"],
+        ["/api/monitors/events", "get"],
+        ["/api/monitors/{id}", "get"],
+        ["/api/monitors/{id}", "patch"],
+        ["/api/monitors/{id}", "delete"],
+        ["/api/monitors/{id}/series", "get"],
+      ]
+    ) assert.ok(doc.paths[p]?.[m], `${m} ${p} documented`);
+    assert.equal(doc.paths["/api/monitors"].post["x-required-role"], "admin");
+    assert.ok(doc.components.schemas.MonitorSpec);
+    await sleep(1500);
+    const check = (m: string, p: string, res: Response) =>
+      checkResponse(doc, m, p, res);
+    await check(
+      "get",
+      "/api/monitors",
+      await send(app, "GET", "/api/monitors", "viewer"),
+    );
+    await check(
+      "get",
+      "/api/monitors/{id}",
+      await send(app, "GET", "/api/monitors/cfg-lo4", "viewer"),
+    );
+    await check(
+      "get",
+      "/api/monitors/{id}/series",
+      await send(app, "GET", "/api/monitors/cfg-lo4/series", "viewer"),
+    );
+    const spec = { id: "o", server: "localhost-v4", step_s: 10, probes: 1 };
+    await check(
+      "post",
+      "/api/monitors",
+      await send(app, "POST", "/api/monitors", "admin", spec),
+    );
+    await check(
+      "patch",
+      "/api/monitors/{id}",
+      await send(app, "PATCH", "/api/monitors/o", "admin", { probes: 2 }),
+    );
+    await check(
+      "post",
+      "/api/monitors",
+      await send(app, "POST", "/api/monitors", "admin", spec),
+    );
+  });
+});
