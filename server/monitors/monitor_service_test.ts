@@ -143,3 +143,42 @@ Deno.test("step offsets are stable and spread", () => {
   );
   assert.ok(offs.size >= 8, "100 monitors spread over most tenths of the step");
 });
+
+Deno.test("a path monitor on 127.0.0.1 stores the destination hop's figures and the step's hops", async () => {
+  const dir = await Deno.makeTempDir();
+  const engine = Engine.create();
+  const kv = await Deno.openKv(`${dir}/p.kv`);
+  const store = new MonitorStore(kv);
+  const svc = new MonitorService({
+    engine,
+    config: parseConfig(`auth: { mode: open }
+servers:
+  - { id: lo4, name: Loopback 4, host: 127.0.0.1 }
+monitors:
+  - { id: p, server: lo4, mode: path, step_s: 1, probes: 2, timeout_ms: 300 }
+`),
+    store,
+    hub: new MonitorHub(),
+  });
+  try {
+    await svc.start();
+    assert.equal(svc.pps(), 60, "a path monitor counts every hop (30)");
+    await sleep(2600);
+    const pts = await store.points("p", "step", 0, Date.now());
+    assert.ok(pts.length >= 1);
+    assert.equal(pts[0].sent, 2);
+    assert.equal(pts[0].received, 2);
+    const hops = svc.latestHops("p")!;
+    assert.deepEqual(hops.hops.map((h) => [h[0], h[1], h[2]]), [[
+      1,
+      "127.0.0.1",
+      0,
+    ]]);
+    assert.deepEqual((await store.latestHops("p"))!.hops, hops.hops);
+  } finally {
+    await svc.close();
+    await engine.close();
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
