@@ -182,3 +182,49 @@ monitors:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("on start, complete hours with step points but no rollup are rolled up, and the time since is one gap", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/r.kv`;
+  try {
+    const H = 3_600_000;
+    const hour = Math.floor(Date.now() / H) * H - 3 * H;
+    {
+      const kv = await Deno.openKv(path);
+      const store = new MonitorStore(kv);
+      for (let t = hour; t < hour + H; t += 1000) {
+        await store.putPoint("m-lo4", "step", {
+          t,
+          span_s: 1,
+          sent: 5,
+          received: t % 10_000 === 0 ? 4 : 5,
+          loss_pct: t % 10_000 === 0 ? 20 : 0,
+          late: 0,
+          duplicates: 0,
+          min_rtt_ms: 0.05,
+          median_rtt_ms: 0.06,
+          avg_rtt_ms: 0.06,
+          max_rtt_ms: 0.07,
+          deciles_ms: Array(9).fill(0.06),
+          jitter_ms: 0.01,
+          jitter_pairs: 4,
+          hist: [[85, t % 10_000 === 0 ? 4 : 5]],
+        });
+      }
+      kv.close();
+    }
+    await withService(path, async (_svc, store) => {
+      const [h] = await store.points("m-lo4", "hour", hour, hour + H);
+      assert.ok(h, "the hour was rolled up on start");
+      assert.equal(h.sent, 5 * 3600);
+      assert.equal(h.received, 5 * 3600 - 360);
+      assert.equal(h.loss_pct, 2);
+      const gaps = await store.gaps("m-lo4", hour, Date.now() + 2000);
+      assert.equal(gaps.length, 1);
+      assert.equal(gaps[0].from, hour + H);
+      assert.ok(gaps[0].to >= Date.now() - 1000);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
