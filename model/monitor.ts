@@ -206,6 +206,22 @@ export const monitorStatus = z.object({
 });
 export type MonitorStatus = z.infer<typeof monitorStatus>;
 
+/** A path monitor's hop in a step: [hop, address or null, loss %, avg RTT ms or null]. */
+export const monitorHopRow = z.tuple([
+  z.number().int(),
+  z.string().nullable(),
+  z.number(),
+  z.number().nullable(),
+]);
+export type MonitorHopRow = z.infer<typeof monitorHopRow>;
+
+/** GET /api/monitors/:id: the status, the spec, and (path mode) the latest step's hops. */
+export const monitorDetail = monitorStatus.extend({
+  spec: monitorSpec,
+  path: z.object({ t: z.number(), hops: z.array(monitorHopRow) }).nullable(),
+});
+export type MonitorDetail = z.infer<typeof monitorDetail>;
+
 /** GET /api/monitors/:id/series: the points at the stored resolution that fits. */
 export const monitorSeries = z.object({
   monitor: z.string(),

@@ -5,6 +5,7 @@ import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { BlankEnv } from "hono/types";
 import {
+  monitorDetail,
   monitorId,
   monitorSeries,
   monitorSpec,
@@ -67,22 +68,6 @@ const seriesQuery = z.object({
     description:
       `step, hour or day; default: the finest with at most ${AUTO_MAX_POINTS} points in [from, to)`,
   }),
-});
-
-const monitorDetail = monitorStatus.extend({
-  spec: monitorSpec,
-  /** Path mode: the latest step's hops [hop, address, loss %, avg ms]. */
-  path: z.object({
-    t: z.number(),
-    hops: z.array(
-      z.tuple([
-        z.number(),
-        z.string().nullable(),
-        z.number(),
-        z.number().nullable(),
-      ]),
-    ),
-  }).nullable(),
 });
 
 const specBody = {

@@ -8,6 +8,7 @@
 // newest stored rollup.
 import type {
   MonitorGap,
+  MonitorHopRow,
   MonitorPoint,
   MonitorRetention,
   MonitorSpec,
@@ -23,7 +24,7 @@ export const SPAN_MS: Record<"hour" | "day", number> = {
 };
 
 /** One hop of a path step: [hop, address or null, loss %, avg RTT ms or null]. */
-export type HopRow = [number, string | null, number, number | null];
+export type HopRow = MonitorHopRow;
 
 export class MonitorStore {
   constructor(
