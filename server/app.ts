@@ -114,6 +114,8 @@ function mountApi(
 ): void {
   const { config, runner } = api;
   const heartbeatMs = api.heartbeatMs ?? 15_000;
+  // One count of open streams per client, test and monitor streams together.
+  const streamSlots = new StreamSlots(config.limits.max_sse_per_client);
   const routes = apiRoutes(config.servers);
   const audit = async (c: Context, action: AuditAction, test_id: string) => {
     if (!api.audit) return;
@@ -131,7 +133,7 @@ function mountApi(
 
   app.openapi(routes.servers, (c) => c.json({ servers: config.servers }, 200));
   if (api.monitors) {
-    mountMonitorRoutes(app, { ...api, heartbeatMs }, api.monitors);
+    mountMonitorRoutes(app, { ...api, heartbeatMs, streamSlots }, api.monitors);
   }
 
   app.openapi(routes.startTest, async (c) => {
@@ -268,7 +270,7 @@ function mountApi(
 
   app.use(
     "/api/tests/:id/events",
-    streamLimit(new StreamSlots(config.limits.max_sse_per_client)),
+    streamLimit(streamSlots),
   );
   app.openapi(routes.events, async (c) => {
     const { id } = c.req.valid("param");

@@ -235,6 +235,8 @@ export function mountMonitorRoutes(
     audit?: AuditLog;
     metrics?: Metrics;
     heartbeatMs: number;
+    /** The per-client count of open event streams shared with the test streams. */
+    streamSlots?: StreamSlots;
   },
   api: MonitorApi,
 ): void {
@@ -268,7 +270,10 @@ export function mountMonitorRoutes(
 
   app.use(
     "/api/monitors/events",
-    streamLimit(new StreamSlots(deps.config.limits.max_sse_per_client)),
+    streamLimit(
+      deps.streamSlots ??
+        new StreamSlots(deps.config.limits.max_sse_per_client),
+    ),
   );
   app.openapi(routes.events, (c) => {
     const after = c.req.valid("header")["Last-Event-ID"] ??

@@ -32,12 +32,12 @@ interface Kit {
   svc: MonitorService;
 }
 
-async function withKit(fn: (kit: Kit) => Promise<void>) {
+async function withKit(fn: (kit: Kit) => Promise<void>, extra = EXTRA) {
   const dir = await Deno.makeTempDir();
   const engine = Engine.create();
   const store = await KvStore.open(`${dir}/tests.kv`);
   const kv = await Deno.openKv(`${dir}/mon.kv`);
-  const config = parseConfig(await authConfigYaml(EXTRA), "test.yaml");
+  const config = parseConfig(await authConfigYaml(extra), "test.yaml");
   const audit = new AuditLog(kv);
   const metrics = new Metrics();
   const runner = new Runner({ engine, config, store });
@@ -476,4 +476,53 @@ Deno.test("monitor routes are in the OpenAPI document and their responses match 
       await send(app, "POST", "/api/monitors", "admin", spec),
     );
   });
+});
+
+Deno.test("monitor and test event streams share the per-client limit (429)", async () => {
+  await withKit(
+    async ({ app }) => {
+      const ctl = new AbortController();
+      try {
+        const open = () =>
+          app.request("/api/monitors/events", {
+            headers: bearer("viewer"),
+            signal: ctl.signal,
+          });
+        const started = await send(app, "POST", "/api/tests", "viewer", {
+          targets: ["localhost-v4"],
+          count: 30,
+          interval_ms: 100,
+          timeout_ms: 200,
+        });
+        assert.equal(started.status, 403, "(a viewer may not start tests)");
+        const test = await (await send(app, "POST", "/api/tests", "operator", {
+          targets: ["localhost-v4"],
+          count: 30,
+          interval_ms: 100,
+          timeout_ms: 200,
+        })).json();
+        // The same user (vic, the viewer) holds a test stream and a monitor stream.
+        const a = await app.request(`/api/tests/${test.id}/events`, {
+          headers: bearer("viewer"),
+          signal: ctl.signal,
+        });
+        const b = await open();
+        assert.equal(a.status, 200);
+        assert.equal(b.status, 200);
+        const c = await open();
+        assert.equal(c.status, 429);
+        assert.ok(c.headers.get("retry-after"));
+        await c.body?.cancel();
+        await a.body?.cancel();
+        await b.body?.cancel();
+        await send(app, "POST", `/api/tests/${test.id}/stop`, "operator");
+      } finally {
+        ctl.abort();
+      }
+    },
+    `limits: { max_sse_per_client: 2 }
+monitors:
+  - { id: cfg-lo4, server: localhost-v4, step_s: 1, probes: 2, timeout_ms: 300 }
+`,
+  );
 });
