@@ -135,6 +135,11 @@ export const monitorPoint = z.object({
   /** p10, p20, ..., p90 of the RTTs (the smoke); empty when nothing answered. */
   deciles_ms: z.array(z.number()),
   jitter_ms: ms,
+  /**
+   * Pairs of successive answered probes the jitter is the mean over (so a
+   * rollup weights each step's jitter exactly); absent: received - 1.
+   */
+  jitter_pairs: z.number().int().nonnegative().optional(),
   /** Sparse histogram: [bucket index, count] pairs (see monitor_histogram.ts). */
   hist: z.array(z.tuple([z.number().int(), z.number().int().positive()])),
 });
@@ -200,6 +205,22 @@ export const monitorStatus = z.object({
   source: monitorSource,
 });
 export type MonitorStatus = z.infer<typeof monitorStatus>;
+
+/** A path monitor's hop in a step: [hop, address or null, loss %, avg RTT ms or null]. */
+export const monitorHopRow = z.tuple([
+  z.number().int(),
+  z.string().nullable(),
+  z.number(),
+  z.number().nullable(),
+]);
+export type MonitorHopRow = z.infer<typeof monitorHopRow>;
+
+/** GET /api/monitors/:id: the status, the spec, and (path mode) the latest step's hops. */
+export const monitorDetail = monitorStatus.extend({
+  spec: monitorSpec,
+  path: z.object({ t: z.number(), hops: z.array(monitorHopRow) }).nullable(),
+});
+export type MonitorDetail = z.infer<typeof monitorDetail>;
 
 /** GET /api/monitors/:id/series: the points at the stored resolution that fits. */
 export const monitorSeries = z.object({

@@ -28,6 +28,7 @@ import { mountSecurity } from "./http/security.ts";
 import { streamLimit, StreamSlots } from "./http/sse_limit.ts";
 import { mountAlertRoutes } from "./http/alert_routes.ts";
 import type { AlertService } from "./alerts/alert_service.ts";
+import { type MonitorApi, mountMonitorRoutes } from "./http/monitor_routes.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -52,6 +53,8 @@ export interface AppDeps {
     alerts?: AlertService;
     /** What /monitors and /monitors/:id render; default: no monitors. */
     monitorPages?: MonitorPages;
+    /** Monitors (/api/monitors); without it those routes are absent. */
+    monitors?: MonitorApi;
   };
 }
 
@@ -118,6 +121,8 @@ function mountApi(
 ): void {
   const { config, runner } = api;
   const heartbeatMs = api.heartbeatMs ?? 15_000;
+  // One count of open streams per client, test and monitor streams together.
+  const streamSlots = new StreamSlots(config.limits.max_sse_per_client);
   const routes = apiRoutes(config.servers);
   const audit = async (c: Context, action: AuditAction, test_id: string) => {
     if (!api.audit) return;
@@ -134,6 +139,9 @@ function mountApi(
   };
 
   app.openapi(routes.servers, (c) => c.json({ servers: config.servers }, 200));
+  if (api.monitors) {
+    mountMonitorRoutes(app, { ...api, heartbeatMs, streamSlots }, api.monitors);
+  }
 
   app.openapi(routes.startTest, async (c) => {
     let body: unknown;
@@ -271,7 +279,7 @@ function mountApi(
 
   app.use(
     "/api/tests/:id/events",
-    streamLimit(new StreamSlots(config.limits.max_sse_per_client)),
+    streamLimit(streamSlots),
   );
   app.openapi(routes.events, async (c) => {
     const { id } = c.req.valid("param");

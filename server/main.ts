@@ -12,6 +12,9 @@ import { Metrics } from "./ops/metrics.ts";
 import { authNotice } from "./startup_check.ts";
 import { KvStore } from "./store/kv_store.ts";
 import { Runner } from "./runs/runner.ts";
+import { MonitorStore } from "./monitors/monitor_store.ts";
+import { MonitorHub } from "./monitors/monitor_hub.ts";
+import { MonitorService } from "./monitors/monitor_service.ts";
 import { Engine } from "../probe/engine.ts";
 import { ShimLoadError } from "../probe/icmp_errors.ts";
 import type { Family } from "../probe/ip_address.ts";
@@ -84,6 +87,19 @@ const runner = new Runner({
   store,
   observe: (id, ev) => metrics.observe(id, ev),
 });
+// Monitors: in the same engine and database; they count against max_pps.
+const monitorStore = new MonitorStore(store.kv, config.monitor_retention);
+const monitorHub = new MonitorHub();
+const monitors = new MonitorService({
+  engine,
+  config,
+  store: monitorStore,
+  hub: monitorHub,
+  testsPps: () => runner.runningPps,
+});
+runner.monitorsPps = () => monitors.pps();
+metrics.monitors = () => monitors.list();
+await monitors.start();
 // The audit trail lives in the store's database, on the same handle.
 const audit = new AuditLog(store.kv);
 const prune = () =>
@@ -100,7 +116,13 @@ const app = createApp({
     if (store.writeError) throw new Error(`writes fail: ${store.writeError}`);
     await store.getTest("__healthz__");
   },
-  api: { config, runner, audit, metrics },
+  api: {
+    config,
+    runner,
+    audit,
+    metrics,
+    monitors: { service: monitors, store: monitorStore, hub: monitorHub },
+  },
 });
 const status = app.request("/healthz");
 console.log(
@@ -110,6 +132,7 @@ console.log(JSON.stringify({
   msg: "config",
   file: configFile ?? null,
   servers: config.servers.length,
+  monitors: monitors.list().length,
   kv: kvPath,
 }));
 
@@ -178,7 +201,7 @@ const shutdown = async () => {
   shuttingDown = true;
   console.log(JSON.stringify({ msg: "shutting down" }));
   clearInterval(pruneTimer);
-  const stopped = runner.close();
+  const stopped = Promise.all([runner.close(), monitors.close()]);
   await atMost(stopped, SHUTDOWN_GRACE_MS);
   await engine.close();
   await stopped;

@@ -76,6 +76,11 @@ export class PathRun {
     return this.#engineRun.done;
   }
 
+  /** The engine run: one target per hop, index hop - 1 (a monitor reads the destination's figures). */
+  get engineRun(): ProbeRun {
+    return this.#engineRun;
+  }
+
   get #engineRun(): ProbeRun {
     if (!this.#run) throw new Error("path run not started");
     return this.#run;

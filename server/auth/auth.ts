@@ -41,7 +41,11 @@ export function requiredRole(method: string, path: string): Role {
   if (method === "GET" || method === "HEAD") {
     return path === "/api/audit" ? "admin" : "viewer";
   }
-  if (method === "POST") return path === "/logout" ? "viewer" : "operator";
+  if (method === "POST") {
+    if (path === "/logout") return "viewer";
+    // Monitors are admin-defined (they probe forever, and count against max_pps).
+    return path === "/api/monitors" ? "admin" : "operator";
+  }
   return "admin";
 }
 

@@ -4,6 +4,12 @@ import { parse as parseYaml } from "yaml";
 import { parseAddress } from "../../probe/ip_address.ts";
 import { probeSettings } from "../../model/probe.ts";
 import { authSchema } from "../auth/auth_config.ts";
+import {
+  monitorRetention,
+  monitorSpec,
+  notifyTarget,
+} from "../../model/monitor.ts";
+import { DEFAULT_MAX_HOPS } from "../../model/path.ts";
 import { limitsSchema } from "../policy/limits.ts";
 import {
   forbiddenReason,
@@ -72,7 +78,66 @@ export const configSchema = z.object({
   // prefault: an absent section is parsed as {}, so its checks still run.
   auth: authSchema.prefault({}),
   targets: targetPolicySchema.prefault({}),
-}).strict();
+  /** Monitors (restart to apply); admins add more through the API. */
+  monitors: z.array(monitorSpec).max(10_000).default([]),
+  /** Where alerts are sent. */
+  notify: z.array(notifyTarget).max(1000).default([]),
+  monitor_retention: monitorRetention.prefault({}),
+}).strict().superRefine((c, ctx) => {
+  // Cross-checks: monitors name configured servers and notify targets; ids
+  // are unique; the monitors alone fit in limits.max_pps.
+  const servers = new Set(c.servers.map((s) => s.id));
+  const notify = new Set<string>();
+  c.notify.forEach((n, i) => {
+    if (notify.has(n.id)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `duplicate notify id "${n.id}"`,
+        path: ["notify", i, "id"],
+      });
+    }
+    notify.add(n.id);
+  });
+  const ids = new Set<string>();
+  let pps = 0;
+  c.monitors.forEach((m, i) => {
+    if (ids.has(m.id)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `duplicate monitor id "${m.id}"`,
+        path: ["monitors", i, "id"],
+      });
+    }
+    ids.add(m.id);
+    if (!servers.has(m.server)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `"${m.server}" is not a configured server id (servers[].id)`,
+        path: ["monitors", i, "server"],
+      });
+    }
+    m.alerts.forEach((a, j) =>
+      a.notify.forEach((n, k) => {
+        if (!notify.has(n)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `"${n}" is not a notify id (notify[].id)`,
+            path: ["monitors", i, "alerts", j, "notify", k],
+          });
+        }
+      })
+    );
+    pps += m.probes / m.step_s * (m.mode === "path" ? DEFAULT_MAX_HOPS : 1);
+  });
+  if (pps > c.limits.max_pps) {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        `the monitors send ${pps} probes/s, more than limits.max_pps (${c.limits.max_pps})`,
+      path: ["monitors"],
+    });
+  }
+});
 export type Config = z.infer<typeof configSchema>;
 
 export const DEFAULT_CONFIG_YAML = `# Embedded default: loopback only, and no

@@ -92,3 +92,56 @@ Deno.test("an unknown field in a server entry is refused, naming it", () => {
       e.problems.includes('s.yaml: servers.0: unknown field "grup"'),
   );
 });
+
+Deno.test("config: monitors and notify are cross-checked with clear messages", () => {
+  const base =
+    `auth: { mode: open }\nservers:\n  - { id: gw, name: GW, host: 127.0.0.1 }\n`;
+  const ok = parseConfig(
+    base +
+      `monitors:\n  - id: gw-watch\n    server: gw\n    alerts:\n      - { name: down, loss_pct_above: 99, for_steps: 2, notify: [ops] }\nnotify:\n  - { id: ops, type: webhook, url: "http://alerts.internal/hook" }\n`,
+  );
+  assert.equal(ok.monitors[0].step_s, 60);
+  assert.equal(ok.monitors[0].probes, 20);
+  assert.equal(ok.monitor_retention.step_days, 14);
+  assert.equal(ok.monitor_retention.day_days, 1825);
+  const problems = (text: string) => {
+    try {
+      parseConfig(base + text, "c.yaml");
+    } catch (e) {
+      return (e as ConfigError).problems.join("\n");
+    }
+    return "";
+  };
+  assert.match(
+    problems(`monitors:\n  - { id: m, server: nope }\n`),
+    /c\.yaml: monitors\.0\.server: "nope" is not a configured server id/,
+  );
+  assert.match(
+    problems(
+      `monitors:\n  - { id: m, server: gw, alerts: [{ name: a, loss_pct_above: 1, notify: [x] }] }\n`,
+    ),
+    /monitors\.0\.alerts\.0\.notify\.0: "x" is not a notify id/,
+  );
+  assert.match(
+    problems(
+      `monitors:\n  - { id: m, server: gw }\n  - { id: m, server: gw }\n`,
+    ),
+    /monitors\.1\.id: duplicate monitor id "m"/,
+  );
+  assert.match(
+    problems(
+      `notify:\n  - { id: o, type: webhook, url: "http://a/" }\n  - { id: o, type: webhook, url: "http://b/" }\n`,
+    ),
+    /notify\.1\.id: duplicate notify id "o"/,
+  );
+  assert.match(
+    problems(
+      `limits: { max_pps: 10 }\nmonitors:\n  - { id: m, server: gw, step_s: 1, probes: 20 }\n`,
+    ),
+    /monitors: the monitors send 20 probes\/s, more than limits\.max_pps \(10\)/,
+  );
+  assert.match(
+    problems(`monitors:\n  - { id: m, server: gw, step_s: 0 }\n`),
+    /monitors\.0\.step_s: step_s must be at least 1/,
+  );
+});

@@ -29,12 +29,12 @@ import {
 
 // ---- Routes ------------------------------------------------------------------
 
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
+export const json = <S extends z.ZodType>(schema: S, description: string) => ({
   description,
   content: { "application/json": { schema } },
 });
 
-const problem = (description: string) => ({
+export const problem = (description: string) => ({
   description,
   content: { "application/problem+json": { schema: Problem } },
 });
@@ -43,7 +43,7 @@ const problem = (description: string) => ({
  * A route with the role it needs (`x-required-role`, as the auth middleware
  * decides it) and the errors any request can get: 401, 403, and 413 for a POST.
  */
-function secured<const R extends RouteConfig>(r: R): R {
+export function secured<const R extends RouteConfig>(r: R): R {
   const method = r.method.toUpperCase();
   return createRoute({
     ...r,

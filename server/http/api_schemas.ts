@@ -32,8 +32,18 @@ const Links = z.object({
 }).meta({ id: "Links" });
 export const AuditEntry = z.object({
   at: z.string(),
-  action: z.enum(["start", "stop", "delete", "export"]),
+  action: z.enum([
+    "start",
+    "stop",
+    "delete",
+    "export",
+    "monitor_create",
+    "monitor_update",
+    "monitor_delete",
+  ]),
+  /** "" for a monitor action. */
   test_id: z.string(),
+  monitor_id: z.string().optional(),
   who: z.string(),
   from: z.string(),
 }).meta({ id: "AuditEntry" });

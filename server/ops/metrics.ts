@@ -2,6 +2,7 @@
 // carries: it watches the runner's events, so the probe path is untouched.
 import type { TargetReport } from "../../model/run.ts";
 import type { RunEventBody } from "../../model/events.ts";
+import type { MonitorStatus } from "../../model/monitor.ts";
 
 interface Counts {
   sent: number;
@@ -19,6 +20,8 @@ export class Metrics {
   #testsStarted = 0;
   /** Every monitor alert rule and whether it fires (AlertService.firingGauge). */
   alertFiring?: () => { monitor: string; alert: string; firing: boolean }[];
+  /** The monitors' state and latest step (MonitorService.list), when there are monitors. */
+  monitors?: () => MonitorStatus[];
 
   /** Called by the runner for every event it publishes. */
   observe(testId: string, ev: RunEventBody): void {
@@ -153,6 +156,33 @@ export class Metrics {
         ) => [{ monitor: a.monitor, alert: a.alert }, a.firing ? 1 : 0]),
       );
     }
+    const monitors = this.monitors?.().filter((m) => m.latest) ?? [];
+    const mon = (m: MonitorStatus) => ({ monitor: m.id, server: m.server });
+    family(
+      "pla_monitor_loss_ratio",
+      "gauge",
+      "Loss (0 to 1) in the monitor's latest step.",
+      monitors.map((m) => [mon(m), m.latest!.loss_pct / 100]),
+    );
+    family(
+      "pla_monitor_rtt_ms",
+      "gauge",
+      "RTT deciles (quantile 0.1 to 0.9) of the monitor's latest step, ms.",
+      monitors.flatMap((m) =>
+        m.latest!.deciles_ms.map((v, i) =>
+          [{ ...mon(m), quantile: ((i + 1) / 10).toFixed(1) }, v] as [
+            Record<string, string>,
+            number,
+          ]
+        )
+      ),
+    );
+    family(
+      "pla_monitor_jitter_ms",
+      "gauge",
+      "Jitter of the monitor's latest step, ms.",
+      monitors.map((m) => [mon(m), m.latest!.jitter_ms]),
+    );
     family(
       "pla_process_resident_memory_bytes",
       "gauge",

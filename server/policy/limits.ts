@@ -118,6 +118,8 @@ export function checkAdmission(
   next: Omit<RunningTest, "startedAt">,
   limits: Limits,
   now = Date.now(),
+  /** Probes per second the monitors send (they count against max_pps too). */
+  monitorsPps = 0,
 ): void {
   const wait = (list: RunningTest[]) => {
     const soonest = Math.min(...list.map(expectedEnd));
@@ -142,13 +144,22 @@ export function checkAdmission(
     0,
   );
   const want = ppsOf(next.targets, next.settings);
-  if (busy + want > limits.max_pps) {
+  if (monitorsPps > 0 && monitorsPps + want > limits.max_pps) {
+    // Waiting for tests cannot help: the monitors alone leave too little.
+    tooBig(
+      "interval_ms",
+      `monitors send ${monitorsPps} probes/s; ${want} more would exceed ${limits.max_pps} (limits.max_pps)`,
+    );
+  }
+  if (busy + monitorsPps + want > limits.max_pps) {
     throw new LimitError(
-      `running tests send ${busy} probes/s; ${want} more would exceed ${limits.max_pps} (limits.max_pps)` +
+      `running tests send ${busy} probes/s${
+        monitorsPps ? ` and monitors ${monitorsPps}` : ""
+      }; ${want} more would exceed ${limits.max_pps} (limits.max_pps)` +
         (next.settings.mode === "path"
           ? ` (${rateText(next.targets, next.settings)})`
           : ""),
-      wait(running),
+      running.length ? wait(running) : 60,
     );
   }
 }

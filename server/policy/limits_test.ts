@@ -7,7 +7,7 @@ import type { ProbeSettings } from "../../model/probe.ts";
 import { postJson, withApiKit } from "../../testing/api_testkit.ts";
 import { authConfigYaml, bearer } from "../../testing/auth_testkit.ts";
 import { checkAdmission, checkRequestLimits, limitsSchema } from "./limits.ts";
-import { DomainError } from "../errors.ts";
+import { DomainError, InvalidRequestError, LimitError } from "../errors.ts";
 import { problemOf } from "../http/problem.ts";
 
 const limits = limitsSchema.parse({
@@ -243,4 +243,35 @@ Deno.test("per-user concurrency counts each signed-in user separately", async ()
     for (const id of ids) await runner.stop(id);
     for (const id of ids) await runner.finished(id);
   }, { configYaml: yaml });
+});
+
+Deno.test("max_pps counts the monitors: 422 when they alone leave too little, 429 with running tests", () => {
+  const limits = limitsSchema.parse({ max_pps: 100 });
+  const s = (interval_ms: number) => ({
+    interval_ms,
+    count: 10,
+    timeout_ms: 1000,
+    size: 56,
+  });
+  const next = { who: "u", targets: 1, settings: s(20) }; // 50 probes/s
+  checkAdmission([], next, limits, Date.now(), 50);
+  assert.throws(
+    () => checkAdmission([], next, limits, Date.now(), 51),
+    (e: Error) =>
+      e instanceof InvalidRequestError &&
+      /monitors send 51 probes\/s/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      checkAdmission(
+        [{ who: "v", targets: 1, settings: s(100), startedAt: Date.now() }],
+        next,
+        limits,
+        Date.now(),
+        45,
+      ),
+    (e: Error) =>
+      e instanceof LimitError &&
+      /running tests send 10 probes\/s and monitors 45/.test(e.message),
+  );
 });

@@ -19,7 +19,7 @@ import { encodeCursor, type TestListQuery, toStoreQuery } from "./run_list.ts";
 import { readSamplesPage, type SamplesPage } from "./samples.ts";
 import type { TargetReport, TestMeta, TestStatus } from "../../model/run.ts";
 import { validateTestRequest } from "./run_request.ts";
-import { checkAdmission, type RunningTest } from "../policy/limits.ts";
+import { checkAdmission, ppsOf, type RunningTest } from "../policy/limits.ts";
 import { TargetPolicy } from "../policy/target_policy.ts";
 import type { PathRun } from "../../probe/path/path_run.ts";
 import type { PathSummary } from "../../model/path.ts";
@@ -33,6 +33,8 @@ export interface RunnerOptions {
   reportEveryMs?: number;
   /** Finished tests whose event log stays in memory for replay; default 100. */
   keepFinished?: number;
+  /** Probes per second the monitors send: tests are admitted within max_pps less this. */
+  monitorsPps?: () => number;
   /** Sees every published event (the /metrics collector). */
   observe?: (testId: string, event: RunEventBody) => void;
   /** Newest events of a running test kept in memory; older replays read the store. */
@@ -86,7 +88,19 @@ export class Runner {
   /** Replay hubs of finished tests, least recently used first. */
   readonly #replays = new Map<string, TestHub>();
 
+  /** RunnerOptions.monitorsPps; settable once the monitors exist. */
+  monitorsPps?: () => number;
+
+  /** Probes per second of the running tests (monitor admissions count them). */
+  get runningPps(): number {
+    return this.#runningTests().reduce(
+      (sum, t) => sum + ppsOf(t.targets, t.settings),
+      0,
+    );
+  }
+
   constructor(options: RunnerOptions) {
+    this.monitorsPps = options.monitorsPps;
     this.#engine = options.engine;
     this.#config = options.config;
     this.#store = options.store;
@@ -141,6 +155,8 @@ export class Runner {
       this.#runningTests(),
       { who, targets: targets.length, settings },
       this.#config.limits,
+      Date.now(),
+      this.monitorsPps?.() ?? 0,
     );
     const meta: TestMeta = {
       id: newId(),

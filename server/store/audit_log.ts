@@ -2,12 +2,22 @@
 // from where. Keys ["audit", <time-sortable id>] so a reverse list is newest first.
 import { MalformedRequestError } from "../errors.ts";
 
-export type AuditAction = "start" | "stop" | "delete" | "export";
+export type AuditAction =
+  | "start"
+  | "stop"
+  | "delete"
+  | "export"
+  | "monitor_create"
+  | "monitor_update"
+  | "monitor_delete";
 
 export interface AuditEntry {
   at: string;
   action: AuditAction;
+  /** The test acted on; "" for a monitor action. */
   test_id: string;
+  /** The monitor acted on (monitor_* actions). */
+  monitor_id?: string;
   who: string;
   from: string;
 }
@@ -47,6 +57,9 @@ export class AuditLog {
       at: new Date(now).toISOString(),
       action: entry.action,
       test_id: entry.test_id,
+      ...(entry.monitor_id !== undefined
+        ? { monitor_id: entry.monitor_id }
+        : {}),
       who: entry.who,
       from: entry.from,
     };

@@ -1,0 +1,230 @@
+// Monitors with the real engine through the real shim to loopback, on a real
+// KV file: a point per 1-second step with the right counts, published and
+// handed to onPoint; a restart stores the time away as a gap, never as loss,
+// and continues; API monitors survive a restart. Every run is bounded.
+import assert from "node:assert/strict";
+import { Engine } from "../../probe/engine.ts";
+import { parseConfig } from "../config/config.ts";
+import type { MonitorPoint, MonitorSpec } from "../../model/monitor.ts";
+import { MonitorStore } from "./monitor_store.ts";
+import { MonitorHub } from "./monitor_hub.ts";
+import { MonitorService } from "./monitor_service.ts";
+import { stepOffset } from "./monitor_loop.ts";
+
+const CONFIG = `auth: { mode: open }
+servers:
+  - { id: lo4, name: Loopback 4, host: 127.0.0.1, group: local }
+  - { id: lo6, name: Loopback 6, host: "::1" }
+monitors:
+  - { id: m-lo4, server: lo4, step_s: 1, probes: 5, timeout_ms: 300 }
+`;
+
+async function withService(
+  path: string,
+  fn: (
+    svc: MonitorService,
+    store: MonitorStore,
+    seen: MonitorPoint[],
+    hub: MonitorHub,
+  ) => Promise<void>,
+) {
+  const engine = Engine.create();
+  const kv = await Deno.openKv(path);
+  const store = new MonitorStore(kv);
+  const hub = new MonitorHub();
+  const seen: MonitorPoint[] = [];
+  const svc = new MonitorService({
+    engine,
+    config: parseConfig(CONFIG),
+    store,
+    hub,
+    onPoint: (m, server, address, p) => {
+      assert.equal(m.id === "m-lo4" ? server.id : "lo6", m.server);
+      if (m.id === "m-lo4") assert.equal(address, "127.0.0.1");
+      seen.push(p);
+    },
+  });
+  try {
+    await svc.start();
+    await fn(svc, store, seen, hub);
+  } finally {
+    await svc.close();
+    await engine.close();
+    kv.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("a 1-second monitor on 127.0.0.1 stores a point per step with the right counts; a restart stores a gap, not loss", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/mon.kv`;
+  try {
+    const t0 = Date.now();
+    await withService(path, async (svc, store, seen, hub) => {
+      const sub = hub.subscribe(0);
+      await sleep(3600);
+      const pts = await store.points("m-lo4", "step", t0 - 1000, Date.now());
+      assert.ok(pts.length >= 2 && pts.length <= 4, `${pts.length} points`);
+      for (const p of pts) {
+        assert.equal(p.t % 1000, 0, "steps are aligned to the wall clock");
+        assert.equal(p.span_s, 1);
+        assert.equal(p.sent, 5);
+        assert.equal(p.received, 5);
+        assert.equal(p.loss_pct, 0);
+        assert.equal(p.deciles_ms.length, 9);
+        assert.equal(p.hist.reduce((s, [, n]) => s + n, 0), 5);
+        assert.ok(p.min_rtt_ms! > 0 && p.max_rtt_ms! < 50);
+      }
+      assert.deepEqual(seen.map((p) => p.t), pts.map((p) => p.t));
+      const ev = await sub.next();
+      assert.equal(ev!.type as string, "point");
+      assert.equal(
+        (ev!.data as unknown as { monitor: string }).monitor,
+        "m-lo4",
+      );
+      sub.close();
+      const st = svc.status("m-lo4")!;
+      assert.equal(st.state, "ok");
+      assert.equal(st.address, "127.0.0.1");
+      assert.equal(st.source, "config");
+      // An API monitor, stored, started again after the restart.
+      const spec: MonitorSpec = {
+        id: "api-lo6",
+        server: "lo6",
+        mode: "ping",
+        step_s: 1,
+        probes: 2,
+        timeout_ms: 300,
+        size: 56,
+        alerts: [],
+      };
+      await svc.create(spec);
+      assert.equal(svc.pps(), 7);
+    });
+    const stoppedAt = Date.now();
+    const before = await (async () => {
+      const kv = await Deno.openKv(path);
+      const p = await new MonitorStore(kv).lastPoint("m-lo4");
+      kv.close();
+      return p!;
+    })();
+    await sleep(2500);
+    await withService(path, async (svc, store) => {
+      assert.equal(svc.status("api-lo6")!.source, "api");
+      await sleep(2600);
+      const gaps = await store.gaps("m-lo4", before.t, Date.now());
+      assert.equal(gaps.length, 1, JSON.stringify(gaps));
+      const gap = gaps[0];
+      assert.equal(gap.from, before.t + 1000);
+      assert.ok(gap.to >= stoppedAt + 2000, `gap to ${gap.to}`);
+      const pts = await store.points("m-lo4", "step", before.t, Date.now());
+      // No point inside the gap, none of them lossy: the time away is no data.
+      assert.ok(pts.every((p) => p.t < gap.from || p.t >= gap.to));
+      assert.ok(pts.every((p) => p.loss_pct === 0));
+      assert.ok(pts.filter((p) => p.t >= gap.to).length >= 1, "continues");
+      assert.ok(
+        (await store.points("api-lo6", "step", stoppedAt, Date.now())).length >=
+          1,
+      );
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("step offsets are stable and spread", () => {
+  assert.equal(stepOffset("a", 60_000), stepOffset("a", 60_000));
+  const offs = new Set(
+    Array.from(
+      { length: 100 },
+      (_, i) => Math.floor(stepOffset(`m${i}`, 60_000) / 6000),
+    ),
+  );
+  assert.ok(offs.size >= 8, "100 monitors spread over most tenths of the step");
+});
+
+Deno.test("a path monitor on 127.0.0.1 stores the destination hop's figures and the step's hops", async () => {
+  const dir = await Deno.makeTempDir();
+  const engine = Engine.create();
+  const kv = await Deno.openKv(`${dir}/p.kv`);
+  const store = new MonitorStore(kv);
+  const svc = new MonitorService({
+    engine,
+    config: parseConfig(`auth: { mode: open }
+servers:
+  - { id: lo4, name: Loopback 4, host: 127.0.0.1 }
+monitors:
+  - { id: p, server: lo4, mode: path, step_s: 1, probes: 2, timeout_ms: 300 }
+`),
+    store,
+    hub: new MonitorHub(),
+  });
+  try {
+    await svc.start();
+    assert.equal(svc.pps(), 60, "a path monitor counts every hop (30)");
+    await sleep(2600);
+    const pts = await store.points("p", "step", 0, Date.now());
+    assert.ok(pts.length >= 1);
+    assert.equal(pts[0].sent, 2);
+    assert.equal(pts[0].received, 2);
+    const hops = svc.latestHops("p")!;
+    assert.deepEqual(hops.hops.map((h) => [h[0], h[1], h[2]]), [[
+      1,
+      "127.0.0.1",
+      0,
+    ]]);
+    assert.deepEqual((await store.latestHops("p"))!.hops, hops.hops);
+  } finally {
+    await svc.close();
+    await engine.close();
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("on start, complete hours with step points but no rollup are rolled up, and the time since is one gap", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/r.kv`;
+  try {
+    const H = 3_600_000;
+    const hour = Math.floor(Date.now() / H) * H - 3 * H;
+    {
+      const kv = await Deno.openKv(path);
+      const store = new MonitorStore(kv);
+      for (let t = hour; t < hour + H; t += 1000) {
+        await store.putPoint("m-lo4", "step", {
+          t,
+          span_s: 1,
+          sent: 5,
+          received: t % 10_000 === 0 ? 4 : 5,
+          loss_pct: t % 10_000 === 0 ? 20 : 0,
+          late: 0,
+          duplicates: 0,
+          min_rtt_ms: 0.05,
+          median_rtt_ms: 0.06,
+          avg_rtt_ms: 0.06,
+          max_rtt_ms: 0.07,
+          deciles_ms: Array(9).fill(0.06),
+          jitter_ms: 0.01,
+          jitter_pairs: 4,
+          hist: [[85, t % 10_000 === 0 ? 4 : 5]],
+        });
+      }
+      kv.close();
+    }
+    await withService(path, async (_svc, store) => {
+      const [h] = await store.points("m-lo4", "hour", hour, hour + H);
+      assert.ok(h, "the hour was rolled up on start");
+      assert.equal(h.sent, 5 * 3600);
+      assert.equal(h.received, 5 * 3600 - 360);
+      assert.equal(h.loss_pct, 2);
+      const gaps = await store.gaps("m-lo4", hour, Date.now() + 2000);
+      assert.equal(gaps.length, 1);
+      assert.equal(gaps[0].from, hour + H);
+      assert.ok(gaps[0].to >= Date.now() - 1000);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
