@@ -12,6 +12,7 @@ import { Metrics } from "./ops/metrics.ts";
 import { authNotice } from "./startup_check.ts";
 import { KvStore } from "./store/kv_store.ts";
 import { Runner } from "./runs/runner.ts";
+import { AlertService } from "./alerts/alert_service.ts";
 import { MonitorStore } from "./monitors/monitor_store.ts";
 import { MonitorHub } from "./monitors/monitor_hub.ts";
 import { MonitorService } from "./monitors/monitor_service.ts";
@@ -99,6 +100,19 @@ const monitors = new MonitorService({
 });
 runner.monitorsPps = () => monitors.pps();
 metrics.monitors = () => monitors.list();
+// Alerts read every stored step; their changes go out on the monitors' stream.
+const alerts = new AlertService({
+  kv: store.kv,
+  notify: config.notify,
+  publicBase: config.public_url?.replace(/\/$/, ""),
+  onEvent: (ev) => monitorHub.publishAlert(ev),
+});
+await alerts.start();
+monitors.onPoint = (m, server, address, point) =>
+  alerts.observe(m, server, address, point);
+monitors.firing = (id) => alerts.firing(id);
+monitors.onRemove = (id) => alerts.forget(id);
+metrics.alertFiring = () => alerts.firingGauge();
 await monitors.start();
 // The audit trail lives in the store's database, on the same handle.
 const audit = new AuditLog(store.kv);
@@ -122,6 +136,11 @@ const app = createApp({
     audit,
     metrics,
     monitors: { service: monitors, store: monitorStore, hub: monitorHub },
+    alerts,
+    monitorPages: {
+      list: () => Promise.resolve(monitors.list()),
+      get: (id) => Promise.resolve(monitors.detail(id)),
+    },
   },
 });
 const status = app.request("/healthz");
@@ -205,6 +224,10 @@ const shutdown = async () => {
   await atMost(stopped, SHUTDOWN_GRACE_MS);
   await engine.close();
   await stopped;
+  // The last steps' alert changes reach the store; pending webhooks stay
+  // pending (in the store) for the next start.
+  await atMost(alerts.flush(), SHUTDOWN_GRACE_MS);
+  await alerts.close();
   await atMost(server.shutdown(), SHUTDOWN_GRACE_MS);
   await store.close();
   Deno.exit(0);

@@ -83,6 +83,11 @@ export const configSchema = z.object({
   /** Where alerts are sent. */
   notify: z.array(notifyTarget).max(1000).default([]),
   monitor_retention: monitorRetention.prefault({}),
+  /** Where users reach the service (e.g. https://pla.example.net): alert webhooks link the monitor's page under it; without it the link is a relative path. */
+  public_url: z.url({
+    protocol: /^https?$/,
+    error: "public_url must be an http or https URL",
+  }).optional(),
 }).strict().superRefine((c, ctx) => {
   // Cross-checks: monitors name configured servers and notify targets; ids
   // are unique; the monitors alone fit in limits.max_pps.

@@ -258,12 +258,9 @@ export function mountMonitorRoutes(
     }
   };
   const detail = (id: string) => {
-    const st = service.status(id);
-    const spec = service.spec(id);
-    if (!st || !spec) {
-      throw new NotFoundError(`no monitor with id "${id}"`, "id");
-    }
-    return { ...st, spec, path: service.latestHops(id) };
+    const d = service.detail(id);
+    if (!d) throw new NotFoundError(`no monitor with id "${id}"`, "id");
+    return d;
   };
 
   app.openapi(routes.list, (c) => c.json({ monitors: service.list() }, 200));

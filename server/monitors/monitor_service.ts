@@ -5,6 +5,7 @@
 // alerts' hook).
 import type { Engine } from "../../probe/engine.ts";
 import type {
+  MonitorDetail,
   MonitorPoint,
   MonitorSpec,
   MonitorStatus,
@@ -38,6 +39,8 @@ export interface MonitorServiceOptions {
   firing?: (monitorId: string) => string[];
   /** Probes per second of the running tests (the runner), for admissions. */
   testsPps?: () => number;
+  /** An API monitor was deleted (the alerts forget its rules' state). */
+  onRemove?: (monitorId: string) => void;
 }
 
 interface Entry {
@@ -60,6 +63,10 @@ export class MonitorService {
 
   set onPoint(f: MonitorServiceOptions["onPoint"]) {
     this.#o.onPoint = f;
+  }
+
+  set onRemove(f: (monitorId: string) => void) {
+    this.#o.onRemove = f;
   }
 
   set testsPps(f: () => number) {
@@ -183,6 +190,7 @@ export class MonitorService {
     this.#m.delete(id);
     await e.loop.stop();
     await this.#o.store.deleteSpec(id);
+    this.#o.onRemove?.(id);
   }
 
   #mustApi(id: string): Entry {
@@ -224,6 +232,13 @@ export class MonitorService {
       firing,
       source: e.source,
     };
+  }
+
+  /** The status with the spec and the latest path (GET /api/monitors/:id, its page); null if none. */
+  detail(id: string): MonitorDetail | null {
+    const st = this.status(id);
+    const spec = this.spec(id);
+    return st && spec ? { ...st, spec, path: this.latestHops(id) } : null;
   }
 
   list(): MonitorStatus[] {
