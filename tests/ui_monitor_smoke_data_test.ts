@@ -117,9 +117,11 @@ Deno.test("resolution: the finest that keeps a view under MAX_POINTS points", ()
   assert.equal(resolutionFor(7 * D, 60), "hour");
   assert.equal(resolutionFor(30 * D, 60), "hour");
   assert.equal(resolutionFor(365 * D, 60), "day");
-  // 1-second steps: hours only where there are at least 100 of them.
+  // 1-second steps: hours where there are at least 100 of them, or where
+  // steps would be more than the API returns (a day: 86,400).
   assert.equal(resolutionFor(3 * H, 1), "step");
-  assert.equal(resolutionFor(D, 1), "step");
+  assert.equal(resolutionFor(12 * H, 1), "step");
+  assert.equal(resolutionFor(D, 1), "hour");
   assert.equal(resolutionFor(7 * D, 1), "hour");
   assert.equal(resolutionFor(30 * D, 1), "hour");
   assert.equal(

@@ -7,6 +7,7 @@ import type {
   MonitorPoint,
   Resolution,
 } from "../../model/monitor.ts";
+import { MAX_SERIES_POINTS } from "../../model/monitor_event_types.ts";
 
 /** SmokePing's loss colours, by the share of probes lost in a step. */
 export interface LossClass {
@@ -171,7 +172,10 @@ export function resolutionFor(spanMs: number, step_s: number): Resolution {
   const steps = spanMs / (step_s * 1000);
   const hours = spanMs / 3600_000;
   const days = spanMs / 86_400_000;
-  if (steps <= MAX_POINTS || hours < MIN_POINTS) return "step";
+  // Never more than the API returns (a day of 1-second steps is hours).
+  if (
+    steps <= MAX_POINTS || (hours < MIN_POINTS && steps <= MAX_SERIES_POINTS)
+  ) return "step";
   if (hours <= MAX_POINTS || days < MIN_POINTS) return "hour";
   return "day";
 }

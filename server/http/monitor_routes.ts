@@ -29,13 +29,14 @@ import { clientAddress } from "./client_address.ts";
 import { json, problem, secured } from "./api_routes.ts";
 import { eventsHeaders, eventsQuery } from "./api_params.ts";
 import { sseResponse } from "./sse_response.ts";
+import { MAX_SERIES_POINTS } from "../../model/monitor_event_types.ts";
 import { streamLimit, StreamSlots } from "./sse_limit.ts";
 import type { Metrics } from "../ops/metrics.ts";
 
 /** Points a series answers without `resolution` (the finest that fits). */
 export const AUTO_MAX_POINTS = 1500;
 /** Points a series may answer at all (an explicit fine resolution over a long range). */
-export const MAX_POINTS = 50_000;
+export const MAX_POINTS = MAX_SERIES_POINTS;
 
 export interface MonitorApi {
   service: MonitorService;
