@@ -45,7 +45,7 @@ export interface MonitorApi {
 }
 
 const idParam = z.object({
-  id: monitorId.openapi({ description: "monitor id" }),
+  id: monitorId.meta({ description: "monitor id" }),
 });
 
 /** ms since the epoch, or an ISO 8601 time. */
@@ -65,7 +65,7 @@ const timeQuery = (description: string) =>
 const seriesQuery = z.object({
   from: timeQuery("start, ms since the epoch or ISO 8601 (default: to - 3 h)"),
   to: timeQuery("end, ms since the epoch or ISO 8601 (default: now)"),
-  resolution: resolution.optional().openapi({
+  resolution: resolution.optional().meta({
     description:
       `step, hour or day; default: the finest with at most ${AUTO_MAX_POINTS} points in [from, to)`,
   }),
