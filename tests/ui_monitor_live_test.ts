@@ -83,6 +83,8 @@ Deno.test({
           }&to=${Date.now()}&resolution=step`,
         )).json();
         assert.ok(stored.points.length >= 1, "points stored");
+        const requests: string[] = [];
+        page.on("request", (r) => requests.push(new URL(r.url()).pathname));
         await page.goto(`/monitors/${MON}`);
         await page.click('button[data-range="3h"]');
         await page.waitForFunction(
@@ -113,6 +115,8 @@ Deno.test({
 
         // Live: the next step arrives over SSE and is appended at the right edge.
         const before = await chartPoints(page);
+        const seriesBefore = requests.filter((p) => p.endsWith("/series"))
+          .length;
         const lastX = drawn.xs.at(-1)!;
         await page.waitForFunction(
           ([sel, n]) =>
@@ -127,6 +131,15 @@ Deno.test({
           return u.data[0].at(-1) as number;
         });
         assert.ok(appended > lastX, "appended after the last stored point");
+        assert.ok(
+          requests.includes("/api/monitors/events"),
+          "the page reads the SSE stream",
+        );
+        assert.equal(
+          requests.filter((p) => p.endsWith("/series")).length,
+          seriesBefore,
+          "appended from SSE, not refetched",
+        );
         const latest = await (await fetch(
           `${server.base}/api/monitors/${MON}/series?from=${
             appended * 1000
