@@ -11,6 +11,7 @@ import { statsCostBench } from "./stats_cost.ts";
 import { cliBench } from "./cli.ts";
 import { historyBench } from "./history.ts";
 import { pathBench } from "./path.ts";
+import { monitorsBench } from "./monitors.ts";
 import { type BenchRow, markdownTable, skippedRows } from "./report.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 import { describeMachine } from "./machine.ts";
@@ -27,6 +28,7 @@ const BENCHES: [string, string, () => Promise<BenchRow[]>][] = [
   ["cli", "8 CLI", cliBench],
   ["history", "9 History", historyBench],
   ["path", "10 Path", pathBench],
+  ["monitors", "11 Monitors", monitorsBench],
 ];
 
 const USAGE = `Usage: deno task bench [--write] [--only=${
