@@ -6,7 +6,12 @@
 // written through MonitorStore into a fresh KV file, the file's size. The
 // smoke chart: that KV file served by the real service, /monitors/<id> opened
 // in headless Chromium and its "1y" range clicked, timed to the chart drawn.
-import { type BenchRow, num, skippedRows, verdict } from "./report.ts";
+// Peer for the CPU share: fping probing the same 1,000 addresses at the same
+// rate for the same 60 s (`fping -C 60 -p 1000 -i 1`): on loopback the
+// kernel's echo work runs in the prober's system calls, for both.
+import { type BenchRow, num, ratio, skippedRows, verdict } from "./report.ts";
+import { runTimed } from "./run_timed.ts";
+import { findPeers, missingPeer } from "./peers.ts";
 import { startServer } from "./server_process.ts";
 import { median } from "./quantile.ts";
 import { launchBrowser, noBrowser } from "../testing/browser_kit.ts";
@@ -229,6 +234,7 @@ async function fleetRows(): Promise<BenchRow[]> {
       );
     }
     const pps = sent / ((w1 - w0) / 1000);
+    const peer = await fpingShare();
     const lostPct = sent ? 100 * (sent - received) / sent : NaN;
     const mb = (b: number) => b / 1048576;
     return [
@@ -241,8 +247,12 @@ async function fleetRows(): Promise<BenchRow[]> {
         ours: `${num(share, 2)} (1-s samples: median ${
           num(median(perSecond), 1)
         }, max ${num(Math.max(...perSecond), 1)})`,
-        peer: "—",
-        ratio: "—",
+        peer: peer.share === null
+          ? peer.why
+          : `fping ${
+            num(peer.share, 2)
+          } (the same addresses and rate, probing alone)`,
+        ratio: ratio(share, peer.share),
         target: "< 5",
         verdict: verdict(share < 5, `${num(share, 2)} %`),
       },
@@ -268,6 +278,37 @@ async function fleetRows(): Promise<BenchRow[]> {
     ];
   } finally {
     await server.stop();
+  }
+}
+
+/** fping's CPU share probing the fleet's addresses at the fleet's rate for one window. */
+async function fpingShare(): Promise<{ share: number | null; why: string }> {
+  if (!(await findPeers()).fping) {
+    return { share: null, why: missingPeer("fping") };
+  }
+  const file = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(
+      file,
+      monitorAddresses(MONITORS).join("\n") + "\n",
+    );
+    const t0 = performance.now();
+    const r = await runTimed("fping", [
+      "-C",
+      String(WINDOW_MS / 1000),
+      "-p",
+      String(STEP_MS / PROBES),
+      "-i",
+      String(STEP_MS / PROBES / MONITORS),
+      "-q",
+      "-f",
+      file,
+    ]);
+    const wallS = (performance.now() - t0) / 1000;
+    if (r.code > 1) return { share: null, why: `fping exit ${r.code}` };
+    return { share: 100 * r.cpuSeconds / wallS, why: "" };
+  } finally {
+    await Deno.remove(file);
   }
 }
 
