@@ -280,10 +280,18 @@ Deno.test({
     for (const r of truth) {
       assert.equal(count.get(r.seq) ?? 0, r.replies, `seq ${r.seq}`);
     }
-    for (const r of dups) {
-      const gap = r.held_us[1] - r.held_us[0];
-      assert.ok(gap > 500 && gap < 3000, `dup gap ${gap} µs for seq ${r.seq}`);
+    // The duplicate leaves 1 ms after the reply: never early; late only by
+    // as much as a busy core delays a wake-up (loose), and on time at the
+    // median (the accuracy check).
+    const gaps = dups.map((r) => r.held_us[1] - r.held_us[0]);
+    for (const [i, gap] of gaps.entries()) {
+      assert.ok(
+        gap > 500 && gap < 50_000,
+        `dup gap ${gap} µs for seq ${dups[i].seq}`,
+      );
     }
+    const mid = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)];
+    assert.ok(mid > 900 && mid < 3000, `median dup gap ${mid} µs`);
     const d = stats(transitErrors(res.replies, truth));
     assert.ok(d.min >= 0 && d.max <= 200, `RTT − held in [${d.min}, ${d.max}]`);
   },
