@@ -11,6 +11,7 @@ import type {
 } from "../model/monitor.ts";
 import { followMonitorEvents } from "./client/monitor_events.ts";
 import { cssVar } from "./client/theme.ts";
+import { useLivePlot } from "./client/use_live_plot.ts";
 import { fmtMs, fmtPct } from "./components/format.ts";
 import {
   appendPoint,
@@ -36,80 +37,60 @@ function sparkData(points: MonitorPoint[]): uPlot.AlignedData {
   ];
 }
 
+/** The sparkline: the median's own span (it shows change, not zero), loss below. */
+function sparkOptions(): uPlot.Options {
+  return {
+    width: 160,
+    height: 32,
+    legend: { show: false },
+    cursor: { show: false },
+    scales: {
+      x: { time: true },
+      // The median's own span: a sparkline shows change, not zero.
+      ms: {
+        range: (_u, min, max) =>
+          max > min ? [min - (max - min) * 0.1, max + (max - min) * 0.1] : [
+            0,
+            max > 0 ? max * 2 : 1,
+          ],
+      },
+      pct: { range: [0, 100] },
+    },
+    series: [{}, {
+      scale: "ms",
+      stroke: cssVar("--accent"),
+      width: 1.25,
+      spanGaps: false,
+      points: { show: false },
+    }, {
+      scale: "pct",
+      stroke: cssVar("--danger"),
+      fill: cssVar("--danger-fill"),
+      width: 1,
+      spanGaps: false,
+      points: { show: false },
+    }],
+    axes: [{ show: false }, { show: false, scale: "ms" }],
+  };
+}
+
 function Spark(
   { id, sparks, label }: { id: string; sparks: Signal<Sparks>; label: string },
 ) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = box.current!;
-    let plot: uPlot | null = null;
-    let frame = 0;
-    const draw = () => {
-      frame = 0;
+  useLivePlot(
+    box,
+    sparkOptions,
+    (plot, el) => {
       const pts = sparks.value[id] ?? [];
       const now = Date.now();
-      plot!.setData(sparkData(pts));
-      plot!.setScale("x", { min: (now - SPARK_MS) / 1000, max: now / 1000 });
+      plot.setData(sparkData(pts));
+      plot.setScale("x", { min: (now - SPARK_MS) / 1000, max: now / 1000 });
       el.dataset.points = String(pts.length);
-    };
-    const create = () => {
-      plot?.destroy();
-      plot = new uPlot(
-        {
-          width: 160,
-          height: 32,
-          legend: { show: false },
-          cursor: { show: false },
-          scales: {
-            x: { time: true },
-            // The median's own span: a sparkline shows change, not zero.
-            ms: {
-              range: (_u, min, max) =>
-                max > min
-                  ? [min - (max - min) * 0.1, max + (max - min) * 0.1]
-                  : [
-                    0,
-                    max > 0 ? max * 2 : 1,
-                  ],
-            },
-            pct: { range: [0, 100] },
-          },
-          series: [{}, {
-            scale: "ms",
-            stroke: cssVar("--accent"),
-            width: 1.25,
-            spanGaps: false,
-            points: { show: false },
-          }, {
-            scale: "pct",
-            stroke: cssVar("--danger"),
-            fill: cssVar("--danger-fill"),
-            width: 1,
-            spanGaps: false,
-            points: { show: false },
-          }],
-          axes: [{ show: false }, { show: false, scale: "ms" }],
-        },
-        [[], [], []],
-        el,
-      );
-      draw();
-    };
-    create();
-    const unwatch = sparks.subscribe(() => {
-      frame ||= requestAnimationFrame(draw);
-    });
-    document.addEventListener("pla-theme", create);
-    const print = matchMedia("print");
-    print.addEventListener("change", create);
-    return () => {
-      unwatch();
-      cancelAnimationFrame(frame);
-      document.removeEventListener("pla-theme", create);
-      print.removeEventListener("change", create);
-      plot?.destroy();
-    };
-  }, [id, sparks]);
+    },
+    sparks,
+    [id, sparks],
+  );
   return (
     <div
       ref={box}
