@@ -51,7 +51,12 @@
  */
 
 import { runCommand } from "../run_command.ts";
-import { removeStaleNamespaces } from "./testbed.ts";
+import {
+  bedUnavailableReason,
+  NS_PREFIX,
+  randomHex,
+  removeStaleNamespaces,
+} from "./testbed.ts";
 import { build, type Node } from "./bed_build.ts";
 import { makePathBed } from "./bed_object.ts";
 import {
@@ -76,15 +81,6 @@ export { ROUTERS } from "./path_bed_types.ts";
 export { formatIpv6, ipv6ToBigInt } from "./bed_addresses.ts";
 export { parsePing } from "./bed_ping.ts";
 
-// ------------------------------------------------------------------ naming
-
-const NS_PREFIX = "pla-tb-";
-
-function randomHex(bytes: number): string {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
 // ------------------------------------------------------------ availability
 
 let unavailable: Promise<string | null> | undefined;
@@ -95,53 +91,28 @@ export function pathBedUnavailableReason(): Promise<string | null> {
   return unavailable;
 }
 
-async function checkAvailability(): Promise<string | null> {
-  if (Deno.build.os !== "linux") {
-    return `needs Linux (this is ${Deno.build.os})`;
-  }
-  for (const name of ["run", "read", "write"] as const) {
-    const st = await Deno.permissions.query({ name });
-    if (st.state !== "granted") return `needs --allow-${name}`;
-  }
-  try {
-    const uid = (await runCommand("id", ["-u"])).stdout.trim();
-    if (uid !== "0") return `needs root (effective uid ${uid || "unknown"})`;
-  } catch (e) {
-    return `cannot run 'id -u': ${(e as Error).message}`;
-  }
-  const tools: [string, string[], string][] = [
-    ["ip", ["-V"], "iproute2"],
-    ["nft", ["--version"], "nftables"],
-    ["ping", ["-V"], "iputils-ping"],
-    ["sysctl", ["-V"], "procps"],
-  ];
-  for (const [cmd, args, pkg] of tools) {
-    try {
-      const r = await runCommand(cmd, args);
-      if (r.code !== 0) return `'${cmd}' does not work: ${r.stderr.trim()}`;
-    } catch {
-      return `'${cmd}' not found (install ${pkg})`;
-    }
-  }
-  // The real test: a namespace with nftables in it.
-  const ns = `${NS_PREFIX}${Deno.pid}-chk${randomHex(3)}`;
-  try {
-    const add = await runCommand("ip", ["netns", "add", ns]);
-    if (add.code !== 0) return `'ip netns add' failed: ${add.stderr.trim()}`;
-    const nft = await runCommand("ip", [
-      "netns",
-      "exec",
-      ns,
-      "nft",
-      "add table inet pla_chk",
-    ]);
-    if (nft.code !== 0) {
-      return `nftables unusable in a namespace: ${nft.stderr.trim()}`;
-    }
-    return null;
-  } finally {
-    await runCommand("ip", ["netns", "del", ns]).catch(() => {});
-  }
+function checkAvailability(): Promise<string | null> {
+  return bedUnavailableReason(
+    [
+      ["ip", ["-V"], "iproute2"],
+      ["nft", ["--version"], "nftables"],
+      ["ping", ["-V"], "iputils-ping"],
+      ["sysctl", ["-V"], "procps"],
+    ],
+    // The real test: nftables inside a namespace.
+    async (ns) => {
+      const nft = await runCommand("ip", [
+        "netns",
+        "exec",
+        ns,
+        "nft",
+        "add table inet pla_chk",
+      ]);
+      return nft.code === 0
+        ? null
+        : `nftables unusable in a namespace: ${nft.stderr.trim()}`;
+    },
+  );
 }
 
 // ------------------------------------------------------- cleanup registry

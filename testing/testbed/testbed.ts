@@ -33,7 +33,8 @@ const CLIENT_BIN = pathOf(new URL("echo_client", HERE));
 const CFLAGS = [...STRICT_CFLAGS, "-I", nativeDir];
 /** What else a test-bed binary depends on: the shared header, this file (its flags). */
 const C_DEPS = [wireHeader, pathOf(new URL(import.meta.url))];
-const NS_PREFIX = "pla-tb-";
+/** Every bed's namespaces are named pla-tb-<pid>-...: the stale sweep finds them. */
+export const NS_PREFIX = "pla-tb-";
 
 function pathOf(url: URL): string {
   return decodeURIComponent(url.pathname);
@@ -148,7 +149,8 @@ export interface Testbed {
 
 // ---------------------------------------------------------------- commands
 
-function randomHex(bytes: number): string {
+/** `bytes` random bytes as hex (namespace and interface name tags). */
+export function randomHex(bytes: number): string {
   const b = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
@@ -164,6 +166,41 @@ export function testbedUnavailableReason(): Promise<string | null> {
 }
 
 async function checkAvailability(): Promise<string | null> {
+  return await bedUnavailableReason(
+    [["ip", ["-V"]], ["cc", ["--version"]]],
+    // The real test: a namespace with a veth pair inside it.
+    async (ns) => {
+      const veth = await runCommand("ip", [
+        "-n",
+        ns,
+        "link",
+        "add",
+        "pla-chk-a",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "pla-chk-b",
+      ]);
+      if (veth.code !== 0) return `cannot create veth: ${veth.stderr.trim()}`;
+      return null;
+    },
+  );
+}
+
+/** A command a bed needs: its name, the arguments that print its version, and the Debian package that brings it (for the message). */
+export type BedTool = [cmd: string, args: string[], pkg?: string];
+
+/**
+ * Why a namespace bed cannot be built here, or null: Linux, Deno's run, read
+ * and write permissions, root, each tool, and then `inNamespace` run on a
+ * throw-away namespace (named like the beds', deleted after) to check what the
+ * bed itself needs there (null, or why not).
+ */
+export async function bedUnavailableReason(
+  tools: BedTool[],
+  inNamespace: (ns: string) => Promise<string | null>,
+): Promise<string | null> {
   if (Deno.build.os !== "linux") {
     return `needs Linux (this is ${Deno.build.os})`;
   }
@@ -178,33 +215,21 @@ async function checkAvailability(): Promise<string | null> {
   } catch (e) {
     return `cannot run 'id -u': ${(e as Error).message}`;
   }
-  for (const [cmd, args] of [["ip", ["-V"]], ["cc", ["--version"]]] as const) {
+  for (const [cmd, args, pkg] of tools) {
     try {
-      const r = await runCommand(cmd, [...args]);
+      const r = await runCommand(cmd, args);
       if (r.code !== 0) return `'${cmd}' does not work: ${r.stderr.trim()}`;
     } catch (e) {
-      return `'${cmd}' not found: ${(e as Error).message}`;
+      return pkg
+        ? `'${cmd}' not found (install ${pkg})`
+        : `'${cmd}' not found: ${(e as Error).message}`;
     }
   }
-  // The real test: a namespace with a veth pair inside it.
   const ns = `${NS_PREFIX}${Deno.pid}-chk${randomHex(3)}`;
   try {
     const add = await runCommand("ip", ["netns", "add", ns]);
     if (add.code !== 0) return `'ip netns add' failed: ${add.stderr.trim()}`;
-    const veth = await runCommand("ip", [
-      "-n",
-      ns,
-      "link",
-      "add",
-      "pla-chk-a",
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "pla-chk-b",
-    ]);
-    if (veth.code !== 0) return `cannot create veth: ${veth.stderr.trim()}`;
-    return null;
+    return await inNamespace(ns);
   } finally {
     await runCommand("ip", ["netns", "del", ns]).catch(() => {});
   }
