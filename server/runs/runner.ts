@@ -24,6 +24,7 @@ import { TargetPolicy } from "../policy/target_policy.ts";
 import type { PathRun } from "../../probe/path/path_run.ts";
 import type { PathSummary } from "../../model/path.ts";
 import { executePath, livePaths } from "./path_execution.ts";
+import type { RunnerCluster } from "../cluster/cluster.ts";
 
 export interface RunnerOptions {
   engine: Engine;
@@ -41,6 +42,8 @@ export interface RunnerOptions {
   hubKeep?: number;
   /** What may be probed; default: built from the config. */
   policy?: TargetPolicy;
+  /** Replicas on a shared database: global limits, tests running elsewhere. */
+  cluster?: RunnerCluster;
 }
 
 interface LiveTest {
@@ -85,6 +88,7 @@ export class Runner {
   readonly #hubKeep: number;
   readonly #tests = new Map<string, LiveTest>();
   readonly #policy: TargetPolicy;
+  readonly #cluster?: RunnerCluster;
   /** Replay hubs of finished tests, least recently used first. */
   readonly #replays = new Map<string, TestHub>();
 
@@ -108,6 +112,7 @@ export class Runner {
     this.#keepFinished = options.keepFinished ?? 100;
     this.#observe = options.observe;
     this.#hubKeep = options.hubKeep ?? 1000;
+    this.#cluster = options.cluster;
     this.#policy = options.policy ??
       new TargetPolicy(options.config.targets, options.config.servers);
     this.#store.onWriteError((id, e) => this.#storageFailed(id, e));
@@ -150,14 +155,6 @@ export class Runner {
       this.#policy,
     );
     const addresses = await this.#policy.resolve(targets);
-    // No await between admission and registration: concurrent starts see each other.
-    checkAdmission(
-      this.#runningTests(),
-      { who, targets: targets.length, settings },
-      this.#config.limits,
-      Date.now(),
-      this.monitorsPps?.() ?? 0,
-    );
     const meta: TestMeta = {
       id: newId(),
       status: "running",
@@ -188,14 +185,41 @@ export class Runner {
       stopRequested: false,
       finished: Promise.resolve(),
     };
-    this.#tests.set(meta.id, live);
-    try {
-      await this.#store.saveTest(meta);
-    } catch (e) {
-      this.#tests.delete(meta.id);
-      throw new UnavailableError(
-        `storage: cannot record a new test (${(e as Error).message})`,
+    const next = { who, targets: targets.length, settings };
+    const register = async () => {
+      this.#tests.set(meta.id, live);
+      try {
+        await this.#store.saveTest(meta);
+      } catch (e) {
+        this.#tests.delete(meta.id);
+        throw new UnavailableError(
+          `storage: cannot record a new test (${(e as Error).message})`,
+        );
+      }
+    };
+    if (this.#cluster) {
+      // Every replica's running tests, from the shared database, under a lock.
+      await this.#cluster.admit(
+        (load) =>
+          checkAdmission(
+            load.running,
+            next,
+            this.#config.limits,
+            Date.now(),
+            load.monitorsPps,
+          ),
+        register,
       );
+    } else {
+      // No await between admission and registration: concurrent starts see each other.
+      checkAdmission(
+        this.#runningTests(),
+        next,
+        this.#config.limits,
+        Date.now(),
+        this.monitorsPps?.() ?? 0,
+      );
+      await register();
     }
     this.#emit(live, "status", { id: meta.id, status: meta.status });
     live.finished = this.#execute(live);
@@ -422,6 +446,9 @@ export class Runner {
     const meta = await this.#store.getTest(id);
     if (!meta) return null;
     const last = await this.#store.lastEvent(id);
+    if (
+      this.#cluster && meta.status === "running" && last?.type !== "end"
+    ) return this.#cluster.follow(id, last?.id ?? 0);
     const cache = this.#replayCache(id);
     const hub = new TestHub({
       backfill: (after) => cache.chunk(after),
@@ -452,6 +479,11 @@ export class Runner {
     if (!live) {
       const meta = await this.#store.getTest(id);
       if (!meta) throw new NotFoundError(`no test with id "${id}"`, "id");
+      if (this.#cluster && meta.status === "running") {
+        // Running on another replica: that one stops it.
+        await this.#cluster.requestStop(id);
+        return meta;
+      }
       throw new ConflictError(
         `test with id "${id}" is already ${meta.status}`,
         "id",
@@ -470,6 +502,15 @@ export class Runner {
     return structuredClone(live.meta);
   }
 
+  /** Stops the test if it runs in this process (asked by another replica); else nothing. */
+  stopIfHere(id: string): void {
+    const live = this.#tests.get(id);
+    if (live?.meta.status === "running" && !live.stopRequested) {
+      live.stopRequested = true;
+      stopLive(live);
+    }
+  }
+
   /** Waits until the test has finished (for tests and shutdown). */
   async finished(id: string): Promise<void> {
     await this.#tests.get(id)?.finished;
@@ -484,8 +525,15 @@ export class Runner {
         "id",
       );
     }
-    if (!live && !(await this.#store.getTest(id))) {
-      throw new NotFoundError(`no test with id "${id}"`, "id");
+    if (!live) {
+      const stored = await this.#store.getTest(id);
+      if (!stored) throw new NotFoundError(`no test with id "${id}"`, "id");
+      if (stored.status === "running") {
+        throw new ConflictError(
+          `test with id "${id}" is running; stop it first`,
+          "id",
+        );
+      }
     }
     this.#tests.delete(id);
     this.#replays.delete(id);

@@ -10,7 +10,9 @@ export default {
 create table pla_replicas (
   id text primary key,
   started_at timestamptz not null default now(),
-  seen_at timestamptz not null default now()
+  seen_at timestamptz not null default now(),
+  -- probes/s its monitors send: global max_pps counts every replica's
+  monitors_pps double precision not null default 0
 );
 create table pla_leases (
   name text primary key,
