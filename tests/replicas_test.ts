@@ -1,0 +1,191 @@
+// Two service replicas on one PostgreSQL (a throw-away cluster), each a real
+// server process on its own port: a test started on one streams live from the
+// other, limits hold across both, a stop asked of one stops the test on the
+// other, and a replica killed with SIGKILL mid-test has its test marked
+// `interrupted` by the survivor, every flushed event replayable. Loopback only,
+// bounded counts.
+import assert from "node:assert/strict";
+import { gate } from "../testing/gate.ts";
+import {
+  type PgCluster,
+  postgresUnavailableReason,
+  startPostgres,
+} from "../testing/postgres.ts";
+import {
+  getJson,
+  postTest,
+  readEvents,
+  type Server,
+  sleep,
+  startServer,
+  stopServer,
+  waitForTestEnd,
+} from "../testing/server_process.ts";
+
+const ignore = gate("replicas on PostgreSQL", postgresUnavailableReason());
+
+const CONFIG = `
+servers:
+  - { id: lo, name: loopback, host: 127.0.0.1 }
+limits: { max_concurrent_tests: 2, max_tests_per_user: 2 }
+`;
+
+async function replicas(
+  pg: PgCluster,
+  db: string,
+): Promise<{ a: Server; b: Server; dirs: string[] }> {
+  const url = await pg.createDatabase(db);
+  const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  const [a, b] = await Promise.all(dirs.map((dir, i) =>
+    startServer({
+      dir,
+      config: CONFIG,
+      env: { PLA_DATABASE_URL: url, PLA_REPLICA_ID: `replica-${"ab"[i]}` },
+    })
+  ));
+  return { a, b, dirs };
+}
+
+async function cleanup(servers: Server[], dirs: string[]) {
+  await Promise.all(servers.map((s) => stopServer(s)));
+  for (const d of dirs) await Deno.remove(d, { recursive: true });
+}
+
+Deno.test({
+  name: "replicas on PostgreSQL",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const pg = await startPostgres();
+    try {
+      await t.step(
+        "a test started on A streams live from B, complete and in order",
+        async () => {
+          const { a, b, dirs } = await replicas(pg, "stream");
+          try {
+            const id = await postTest(a.base, {
+              targets: ["lo"],
+              interval_ms: 10,
+              count: 300,
+              timeout_ms: 500,
+            });
+            const arrived: number[] = [];
+            const events = await readEvents(
+              `${b.base}/api/tests/${id}/events`,
+              {
+                onEvent: () => arrived.push(Date.now()),
+              },
+            );
+            assert.deepEqual(
+              events.map((e) => e.id),
+              events.map((_, i) => i + 1),
+            );
+            assert.equal(events.filter((e) => e.event === "probe").length, 300);
+            assert.equal(events.at(-1)!.event, "end");
+            // Live, not a replay after the end: events arrived over the run.
+            assert.ok(arrived.at(-1)! - arrived[0] > 1500, "spread over ~3 s");
+            const onA = await readEvents(`${a.base}/api/tests/${id}/events`);
+            assert.deepEqual(
+              onA.map((e) => [e.id, e.event]),
+              events.map((e) => [e.id, e.event]),
+            );
+            const meta = await getJson(`${b.base}/api/tests/${id}`);
+            assert.equal(meta.status, "completed");
+          } finally {
+            await cleanup([a, b] as Server[], dirs);
+          }
+        },
+      );
+
+      await t.step(
+        "limits are global; a stop asked of B stops the test on A",
+        async () => {
+          const { a, b, dirs } = await replicas(pg, "limits");
+          try {
+            const long = {
+              targets: ["lo"],
+              interval_ms: 100,
+              count: 600,
+              timeout_ms: 500,
+            };
+            const one = await postTest(a.base, long);
+            const two = await postTest(b.base, long);
+            const third = await fetch(`${a.base}/api/tests`, {
+              method: "POST",
+              body: JSON.stringify(long),
+              headers: { "content-type": "application/json" },
+            });
+            assert.equal(third.status, 429, await third.text());
+            const stop = await fetch(`${b.base}/api/tests/${one}/stop`, {
+              method: "POST",
+            });
+            assert.equal(stop.status, 200, await stop.text());
+            const ended = await waitForTestEnd(b.base, one, 10_000);
+            assert.equal(ended.status, "stopped");
+            await fetch(`${a.base}/api/tests/${two}/stop`, { method: "POST" });
+            assert.equal(
+              (await waitForTestEnd(a.base, two, 10_000)).status,
+              "stopped",
+            );
+          } finally {
+            await cleanup([a, b] as Server[], dirs);
+          }
+        },
+      );
+
+      await t.step(
+        "A killed mid-test: B marks it interrupted within seconds; what was stored replays",
+        async () => {
+          const { a, b, dirs } = await replicas(pg, "kill");
+          try {
+            const id = await postTest(a.base, {
+              targets: ["lo"],
+              interval_ms: 10,
+              count: 3000,
+              timeout_ms: 500,
+            });
+            const seen: number[] = [];
+            const follow = readEvents(`${b.base}/api/tests/${id}/events`, {
+              onEvent: (e) => seen.push(e.id),
+            });
+            await sleep(1500);
+            const killedAt = Date.now();
+            await stopServer(a, "SIGKILL");
+            const events = await follow;
+            const tookMs = Date.now() - killedAt;
+            assert.ok(tookMs < 10_000, `interrupted after ${tookMs} ms`);
+            assert.equal(events.at(-1)!.event, "end");
+            assert.equal(events.at(-1)!.data.status, "interrupted");
+            const probes = events.filter((e) => e.event === "probe").length;
+            assert.ok(probes > 50 && probes < 3000, `${probes} probes`);
+            assert.deepEqual(
+              events.map((e) => e.id),
+              events.map((_, i) => i + 1),
+            );
+            const meta = await getJson(`${b.base}/api/tests/${id}`);
+            assert.equal(meta.status, "interrupted");
+            // A replay from B now: the same events.
+            const replay = await readEvents(`${b.base}/api/tests/${id}/events`);
+            assert.deepEqual(replay.map((e) => e.id), events.map((e) => e.id));
+            // B is unaffected: it runs a new test to the end.
+            const next = await postTest(b.base, {
+              targets: ["lo"],
+              interval_ms: 10,
+              count: 20,
+              timeout_ms: 500,
+            });
+            assert.equal(
+              (await waitForTestEnd(b.base, next, 10_000)).status,
+              "completed",
+            );
+          } finally {
+            await cleanup([b], dirs);
+          }
+        },
+      );
+    } finally {
+      await pg.stop();
+    }
+  },
+});
