@@ -12,6 +12,7 @@ import { cliBench } from "./cli.ts";
 import { historyBench } from "./history.ts";
 import { pathBench } from "./path.ts";
 import { monitorsBench } from "./monitors.ts";
+import { postgresBench } from "./postgres.ts";
 import { type BenchRow, markdownTable, skippedRows } from "./report.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 import { describeMachine } from "./machine.ts";
@@ -29,6 +30,7 @@ const BENCHES: [string, string, () => Promise<BenchRow[]>][] = [
   ["history", "9 History", historyBench],
   ["path", "10 Path", pathBench],
   ["monitors", "11 Monitors", monitorsBench],
+  ["postgres", "12 PostgreSQL", postgresBench],
 ];
 
 const USAGE = `Usage: deno task bench [--write] [--only=${

@@ -48,12 +48,14 @@ export async function cpuOf(pid: number): Promise<number> {
 export async function startServer(
   configYaml: string,
   prepare?: (kvPath: string) => Promise<void>,
+  /** More environment: PLA_DATABASE_URL for a PostgreSQL-backed service. */
+  env?: Record<string, string>,
 ): Promise<ServerProcess> {
   const dir = await Deno.makeTempDir({ prefix: "pla-bench-" });
   const kvPath = `${dir}/pla.kv`;
   try {
     await prepare?.(kvPath);
-    const child = await startChild({ dir, kvPath, config: configYaml });
+    const child = await startChild({ dir, kvPath, config: configYaml, env });
     const pid = child.child.pid;
     return {
       base: child.base,
