@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Engine } from "../../probe/engine.ts";
 import { parseConfig } from "../config/config.ts";
 import type { MonitorPoint, MonitorSpec } from "../../model/monitor.ts";
-import { MonitorStore } from "./monitor_store.ts";
+import { KvMonitorStore } from "./kv_monitor_store.ts";
 import { MonitorHub } from "./monitor_hub.ts";
 import { MonitorService } from "./monitor_service.ts";
 import { stepOffset } from "./monitor_loop.ts";
@@ -23,14 +23,14 @@ async function withService(
   path: string,
   fn: (
     svc: MonitorService,
-    store: MonitorStore,
+    store: KvMonitorStore,
     seen: MonitorPoint[],
     hub: MonitorHub,
   ) => Promise<void>,
 ) {
   const engine = Engine.create();
   const kv = await Deno.openKv(path);
-  const store = new MonitorStore(kv);
+  const store = new KvMonitorStore(kv);
   const hub = new MonitorHub();
   const seen: MonitorPoint[] = [];
   const svc = new MonitorService({
@@ -105,7 +105,7 @@ Deno.test("a 1-second monitor on 127.0.0.1 stores a point per step with the righ
     const stoppedAt = Date.now();
     const before = await (async () => {
       const kv = await Deno.openKv(path);
-      const p = await new MonitorStore(kv).lastPoint("m-lo4");
+      const p = await new KvMonitorStore(kv).lastPoint("m-lo4");
       kv.close();
       return p!;
     })();
@@ -148,7 +148,7 @@ Deno.test("a path monitor on 127.0.0.1 stores the destination hop's figures and 
   const dir = await Deno.makeTempDir();
   const engine = Engine.create();
   const kv = await Deno.openKv(`${dir}/p.kv`);
-  const store = new MonitorStore(kv);
+  const store = new KvMonitorStore(kv);
   const svc = new MonitorService({
     engine,
     config: parseConfig(`auth: { mode: open }
@@ -191,7 +191,7 @@ Deno.test("on start, complete hours with step points but no rollup are rolled up
     const hour = Math.floor(Date.now() / H) * H - 3 * H;
     {
       const kv = await Deno.openKv(path);
-      const store = new MonitorStore(kv);
+      const store = new KvMonitorStore(kv);
       for (let t = hour; t < hour + H; t += 1000) {
         await store.putPoint("m-lo4", "step", {
           t,

@@ -2,7 +2,7 @@
 // rollups of complete hours and days (once, restart-safe), gaps, specs, and
 // the bytes a point takes.
 import assert from "node:assert/strict";
-import { MonitorStore } from "./monitor_store.ts";
+import { KvMonitorStore } from "./kv_monitor_store.ts";
 import type { MonitorPoint } from "../../model/monitor.ts";
 import { encodePoint } from "./point_codec.ts";
 
@@ -31,7 +31,7 @@ Deno.test("store: points, complete-hour and day rollups once, gaps, specs", asyn
   const dir = await Deno.makeTempDir();
   const kv = await Deno.openKv(`${dir}/m.kv`);
   try {
-    const store = new MonitorStore(kv);
+    const store = new KvMonitorStore(kv);
     const day0 = Math.floor(Date.now() / 86_400_000) * 86_400_000 -
       2 * 86_400_000;
     // Two full days and 30 min of the third, one point every 10 min.
@@ -82,7 +82,7 @@ Deno.test("store: bytes per stored point on disk (KV file), and per monitor-year
   const path = `${dir}/size.kv`;
   try {
     const kv = await Deno.openKv(path);
-    const store = new MonitorStore(kv);
+    const store = new KvMonitorStore(kv);
     const N = 3000;
     const t0 = Date.now() - N * 60_000;
     let value = 0;
