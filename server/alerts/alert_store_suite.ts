@@ -53,7 +53,11 @@ export function alertEvent(
 export function pendingOf(ev: AlertEvent, notify: string): Pending {
   return {
     event: ev,
-    notify: { id: notify, type: "webhook", url: `http://127.0.0.1:9/${notify}` },
+    notify: {
+      id: notify,
+      type: "webhook",
+      url: `http://127.0.0.1:9/${notify}`,
+    },
     server_name: "Gateway",
     link: `/monitors/${ev.monitor}`,
     attempts: 0,

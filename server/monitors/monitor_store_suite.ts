@@ -100,7 +100,9 @@ export function monitorStoreSuite(name: string, open: OpenMonitorStore): void {
     ]);
     assert.deepEqual(await store.points("m1", "day", t0, t0 + DAY), []);
     assert.deepEqual(
-      (await store.points("m2", "step", t0, t0 + H)).map((p) => p.median_rtt_ms),
+      (await store.points("m2", "step", t0, t0 + H)).map((p) =>
+        p.median_rtt_ms
+      ),
       [7],
     );
     assert.deepEqual(await store.points("nope", "step", t0, t0 + H), []);
@@ -244,7 +246,11 @@ export function monitorStoreSuite(name: string, open: OpenMonitorStore): void {
     const next = again();
     assert.deepEqual(await next.rollUp("m1", t0 + 48 * H + H / 2), []);
     // The hour in progress completes: the new instance makes just that one.
-    await next.putPoint("m1", "step", fakePoint(t0 + 48 * H + 40 * 60_000, 600));
+    await next.putPoint(
+      "m1",
+      "step",
+      fakePoint(t0 + 48 * H + 40 * 60_000, 600),
+    );
     const later = await next.rollUp("m1", t0 + 49 * H);
     assert.deepEqual(later.map((p) => [p.t, p.span_s]), [[t0 + 48 * H, 3600]]);
     assert.equal(later[0].sent, 80);
