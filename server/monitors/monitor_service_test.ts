@@ -228,3 +228,79 @@ Deno.test("on start, complete hours with step points but no rollup are rolled up
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("mayRun: two services on one store run each monitor in one of them, hand it over when the answer changes, and share API monitors", async () => {
+  const dir = await Deno.makeTempDir();
+  const engine = Engine.create();
+  const kv = await Deno.openKv(`${dir}/lease.kv`);
+  const config = parseConfig(`auth: { mode: open }
+servers:
+  - { id: lo4, name: Loopback 4, host: 127.0.0.1 }
+monitors:
+  - { id: m-a, server: lo4, step_s: 1, probes: 2, timeout_ms: 300 }
+  - { id: m-b, server: lo4, step_s: 1, probes: 2, timeout_ms: 300 }
+`);
+  // Who holds each monitor's "lease": replica 1 or 2.
+  const owner: Record<string, number> = { "m-a": 1, "m-b": 1, "m-c": 2 };
+  const seen: string[][] = [[], []];
+  const replica = (n: number) =>
+    new MonitorService({
+      engine,
+      config,
+      store: new KvMonitorStore(kv),
+      hub: new MonitorHub(),
+      onPoint: (m) => seen[n - 1].push(m.id),
+      mayRun: (id) => owner[id] === n,
+      mayRunEveryMs: 100,
+    });
+  const r1 = replica(1), r2 = replica(2);
+  const ran = (n: number) => [...new Set(seen[n - 1])].sort();
+  const reset = () => seen.forEach((s) => s.length = 0);
+  try {
+    await r1.start();
+    await r2.start();
+    await sleep(1600);
+    assert.deepEqual(ran(1), ["m-a", "m-b"]);
+    assert.deepEqual(ran(2), []);
+    // Not run by replica 2, but its status shows the stored point.
+    await sleep(300);
+    const latest = r2.status("m-b")!.latest;
+    assert.ok(latest && latest.t >= Date.now() - 3000, "r2 reads m-b's points");
+    assert.equal(r2.status("m-b")!.state, "ok");
+
+    owner["m-b"] = 2;
+    await sleep(1200); // the check runs, a step in flight finishes
+    reset();
+    await sleep(1600);
+    assert.deepEqual(ran(1), ["m-a"]);
+    assert.deepEqual(ran(2), ["m-b"]);
+
+    // An API monitor made on replica 1, held by replica 2: replica 2 runs it.
+    await r1.create({
+      id: "m-c",
+      server: "lo4",
+      mode: "ping",
+      step_s: 1,
+      probes: 2,
+      timeout_ms: 300,
+      size: 56,
+      alerts: [],
+    });
+    await sleep(1800);
+    assert.equal(r2.spec("m-c")?.probes, 2);
+    assert.ok(seen[1].includes("m-c"), "replica 2 runs m-c");
+    assert.ok(!seen[0].includes("m-c"), "replica 1 does not");
+    await r1.remove("m-c");
+    await sleep(400);
+    assert.equal(r2.spec("m-c"), undefined);
+    reset();
+    await sleep(1200);
+    assert.ok(!seen[1].includes("m-c"), "removed everywhere");
+  } finally {
+    await r1.close();
+    await r2.close();
+    await engine.close();
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
