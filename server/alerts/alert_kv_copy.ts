@@ -63,9 +63,12 @@ export async function copyAlerts(
   return { states, events, pending, deliveries };
 }
 
-/** The copier `deno task migrate --from-kv` runs (server/store/pg/kv_copiers.ts). */
+/**
+ * The copier `deno task migrate --from-kv` runs (server/store/pg/kv_copiers.ts):
+ * copies what is missing, returns the number of rows added.
+ */
 export const alertKvCopy = {
   name: "alerts",
-  copy: (kv: Deno.Kv, sql: Sql): Promise<AlertCopyCounts> =>
-    copyAlerts(kv, sql),
+  copy: async (kv: Deno.Kv, sql: Sql): Promise<number> =>
+    Object.values(await copyAlerts(kv, sql)).reduce((a, b) => a + b, 0),
 };

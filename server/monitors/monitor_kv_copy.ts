@@ -84,9 +84,12 @@ export async function copyMonitors(
   return { points, gaps, hops, specs };
 }
 
-/** The copier `deno task migrate --from-kv` runs (server/store/pg/kv_copiers.ts). */
+/**
+ * The copier `deno task migrate --from-kv` runs (server/store/pg/kv_copiers.ts):
+ * copies what is missing, returns the number of rows added.
+ */
 export const monitorKvCopy = {
   name: "monitors",
-  copy: (kv: Deno.Kv, sql: Sql): Promise<MonitorCopyCounts> =>
-    copyMonitors(kv, sql),
+  copy: async (kv: Deno.Kv, sql: Sql): Promise<number> =>
+    Object.values(await copyMonitors(kv, sql)).reduce((a, b) => a + b, 0),
 };
