@@ -1,4 +1,4 @@
-// Monitors in Deno KV. Keys:
+// Monitors in Deno KV (MonitorStore on the KV file). Keys:
 //   ["mon_point", id, res, t]  encoded point (point_codec.ts), expireIn by res
 //   ["mon_gap", id, from]      {from, to}: no data (the service was down)
 //   ["mon_spec", id]           a monitor created through the API
