@@ -3,7 +3,7 @@
 // its CPU share of a core and RSS over a measured window after every monitor
 // stored a point, and the probes its stored points count. Storage per
 // monitor-year: one monitor's year of points (what the retention keeps)
-// written through MonitorStore into a fresh KV file, the file's size. The
+// written through KvMonitorStore into a fresh KV file, the file's size. The
 // smoke chart: that KV file served by the real service, /monitors/<id> opened
 // in headless Chromium and its "1y" range clicked, timed to the chart drawn.
 // Peer for the CPU share: fping probing the same 1,000 addresses at the same
@@ -15,7 +15,7 @@ import { findPeers, missingPeer } from "./peers.ts";
 import { startServer } from "./server_process.ts";
 import { median } from "./quantile.ts";
 import { launchBrowser, noBrowser } from "../testing/browser_kit.ts";
-import { MonitorStore } from "../server/monitors/monitor_store.ts";
+import { KvMonitorStore } from "../server/monitors/kv_monitor_store.ts";
 import { stepPoint } from "../server/monitors/step_point.ts";
 import { rollup } from "../server/monitors/rollup.ts";
 import { computeStats } from "../probe/statistics.ts";
@@ -110,12 +110,12 @@ export interface YearSeed {
  * One monitor-year as the store holds it at `now`: the steps of the last 14
  * days (step retention), the hours of the last 365 days and the days of the
  * last 365 days, each hour rolled up from its 60 generated steps and each day
- * from its 24 hours (rollup.ts), written with MonitorStore.putPoint.
+ * from its 24 hours (rollup.ts), written with KvMonitorStore.putPoint.
  */
 export async function seedYear(kvPath: string, id: string): Promise<YearSeed> {
   const t0 = performance.now();
   const kv = await Deno.openKv(kvPath);
-  const store = new MonitorStore(kv);
+  const store = new KvMonitorStore(kv);
   const now = Date.now();
   const stepFrom = Math.floor((now - 14 * DAY_MS) / STEP_MS) * STEP_MS +
     STEP_MS;

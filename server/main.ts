@@ -13,7 +13,8 @@ import { authNotice } from "./startup_check.ts";
 import { KvStore } from "./store/kv_store.ts";
 import { Runner } from "./runs/runner.ts";
 import { AlertService } from "./alerts/alert_service.ts";
-import { MonitorStore } from "./monitors/monitor_store.ts";
+import { KvMonitorStore } from "./monitors/kv_monitor_store.ts";
+import { KvAlertStore } from "./alerts/kv_alert_store.ts";
 import { MonitorHub } from "./monitors/monitor_hub.ts";
 import { MonitorService } from "./monitors/monitor_service.ts";
 import { Engine } from "../probe/engine.ts";
@@ -89,7 +90,7 @@ const runner = new Runner({
   observe: (id, ev) => metrics.observe(id, ev),
 });
 // Monitors: in the same engine and database; they count against max_pps.
-const monitorStore = new MonitorStore(store.kv, config.monitor_retention);
+const monitorStore = new KvMonitorStore(store.kv, config.monitor_retention);
 const monitorHub = new MonitorHub();
 const monitors = new MonitorService({
   engine,
@@ -102,7 +103,7 @@ runner.monitorsPps = () => monitors.pps();
 metrics.monitors = () => monitors.list();
 // Alerts read every stored step; their changes go out on the monitors' stream.
 const alerts = new AlertService({
-  kv: store.kv,
+  store: new KvAlertStore(store.kv),
   notify: config.notify,
   publicBase: config.public_url?.replace(/\/$/, ""),
   onEvent: (ev) => monitorHub.publishAlert(ev),

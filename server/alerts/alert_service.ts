@@ -1,6 +1,6 @@
 // The alerts of every monitor: each stored step point goes through each rule's
 // state machine (alert_evaluator.ts); a change becomes an alert event, stored
-// with the rule's new state and its notifications in one KV write, published
+// with the rule's new state and its notifications in one write, published
 // through `onEvent` and sent to the rule's webhooks (notifier.ts). observe()
 // never waits for storage or the network: the writes run in the background in
 // the order the points came, the webhooks in their own queue.
@@ -11,16 +11,17 @@ import type {
   NotifyTarget,
 } from "../../model/monitor.ts";
 import { evaluate, initialState, type RuleState } from "./alert_evaluator.ts";
-import {
-  type AlertPage,
-  type AlertQuery,
+import type {
+  AlertPage,
+  AlertQuery,
   AlertStore,
-  type Pending,
+  Pending,
 } from "./alert_store.ts";
 import { Notifier, type RetryPolicy } from "./notifier.ts";
 
 export interface AlertServiceOptions {
-  kv: Deno.Kv;
+  /** Where states, events and deliveries are kept (KvAlertStore, PgAlertStore). */
+  store: AlertStore;
   /** The configured notification targets (rules name them by id). */
   notify: NotifyTarget[];
   /** Prefix of the monitor page links (e.g. https://pla.example.net); default "" (relative). */
@@ -42,7 +43,7 @@ export class AlertService {
   #closed = false;
 
   constructor(o: AlertServiceOptions) {
-    this.store = new AlertStore(o.kv);
+    this.store = o.store;
     this.notifier = new Notifier({ store: this.store, retry: o.retry });
     this.#targets = new Map(o.notify.map((t) => [t.id, t]));
     this.#base = (o.publicBase ?? "").replace(/\/+$/, "");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { AlertEvent } from "../../model/monitor.ts";
 import { AlertService } from "./alert_service.ts";
+import { KvAlertStore } from "./kv_alert_store.ts";
 import type { RetryPolicy } from "./notifier.ts";
 import {
   point,
@@ -22,7 +23,7 @@ async function open(
 ) {
   const kv = await Deno.openKv(path);
   const svc = new AlertService({
-    kv,
+    store: new KvAlertStore(kv),
     notify: [{ id: "ops", type: "webhook", url }],
     publicBase: "https://pla.example.net/",
     onEvent: (ev) => o.events?.push(ev),

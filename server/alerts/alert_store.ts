@@ -1,11 +1,8 @@
-// The alerts in Deno KV:
-//   ["alert_state", monitor, rule]           -> RuleState (alert_evaluator.ts)
-//   ["alert_event", id]                      -> AlertEvent, id time-sortable
-//   ["alert_event_by_monitor", monitor, id]  -> AlertEvent (the ?monitor= list)
-//   ["alert_delivery", event id, notify, attempt] -> DeliveryRecord
-//   ["alert_pending", event id, notify]      -> Pending (a webhook still to send)
-// Ids as the audit log's: 9 base-36 ms, 4 base-36 sequence, 8 hex random, so
-// a reverse list is newest first.
+// What the alerts need from a store: each rule's state, the alert events
+// (the history, listed newest first with a cursor), the webhooks still to
+// send and every delivery attempt. Two implementations: KvAlertStore (the
+// embedded Deno KV file, the default) and PgAlertStore (PostgreSQL, shared by
+// replicas); one test suite runs on both (alert_store_suite.ts).
 import type {
   AlertEvent,
   DeliveryRecord,
@@ -14,6 +11,7 @@ import type {
 import { MalformedRequestError } from "../errors.ts";
 import type { RuleState } from "./alert_evaluator.ts";
 
+/** 9 base-36 ms, 4 base-36 sequence, 8 hex random: sorts by time. */
 export const ALERT_EVENT_ID = /^[0-9a-z]{13}[0-9a-f]{8}$/;
 
 /** A notification not yet delivered (nor given up). */
@@ -41,20 +39,59 @@ export interface AlertQuery {
 
 export interface AlertPage {
   alerts: AlertEvent[];
+  /** Where the next page starts; null when there is none. */
   next_cursor: string | null;
 }
 
-/** Entries looked at per page at most when a state filter skips most. */
-const SCAN_LIMIT = 5_000;
+export interface AlertStore {
+  /** A new event id for time `ms`; sorts in creation order. */
+  newId(ms: number): string;
+  /** Every rule's stored state. */
+  states(): Promise<{ monitor: string; rule: string; state: RuleState }[]>;
+  putState(monitor: string, rule: string, s: RuleState): Promise<void>;
+  deleteState(monitor: string, rule: string): Promise<void>;
+  /** The rule's state, the event and its notifications, all or nothing. */
+  putEvent(
+    monitor: string,
+    rule: string,
+    s: RuleState,
+    ev: AlertEvent,
+    pending: Pending[],
+  ): Promise<void>;
+  event(id: string): Promise<AlertEvent | null>;
+  /**
+   * A page of events, newest first, filtered by monitor and state; a page
+   * may hold fewer than `limit` with a next cursor (a bounded scan). A cursor
+   * not made by this API is a MalformedRequestError.
+   */
+  list(q: AlertQuery): Promise<AlertPage>;
+  /** Every notification still to send. */
+  pending(): Promise<Pending[]>;
+  /**
+   * Records an attempt; with `next` the notification stays pending with it,
+   * without it the notification is done (delivered or given up).
+   */
+  recordAttempt(rec: DeliveryRecord, next: Pending | null): Promise<void>;
+  /** Every attempt for an event, by target then attempt. */
+  deliveries(eventId: string): Promise<DeliveryRecord[]>;
+}
 
-export class AlertStore {
+/** Throws the API's error for a cursor this API did not make. */
+export function checkCursor(cursor: string | undefined): void {
+  if (cursor !== undefined && !ALERT_EVENT_ID.test(cursor)) {
+    throw new MalformedRequestError(
+      "cursor: not a cursor returned by this API",
+      "cursor",
+    );
+  }
+}
+
+/** Makes event ids: time-sortable, unique within a process (a sequence) and across (random). */
+export class AlertIdClock {
   #lastMs = -1;
   #seq = 0;
 
-  constructor(readonly kv: Deno.Kv) {}
-
-  /** A new event id for time `ms`; sorts in creation order. */
-  newId(ms: number): string {
+  next(ms: number): string {
     if (ms <= this.#lastMs) this.#seq++;
     else {
       this.#lastMs = ms;
@@ -64,128 +101,5 @@ export class AlertStore {
     return this.#lastMs.toString(36).padStart(9, "0") +
       this.#seq.toString(36).padStart(4, "0") +
       [...r].map((b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
-  async states(): Promise<
-    { monitor: string; rule: string; state: RuleState }[]
-  > {
-    const out = [];
-    for await (
-      const e of this.kv.list<RuleState>({ prefix: ["alert_state"] })
-    ) {
-      out.push({
-        monitor: e.key[1] as string,
-        rule: e.key[2] as string,
-        state: e.value,
-      });
-    }
-    return out;
-  }
-
-  async putState(monitor: string, rule: string, s: RuleState): Promise<void> {
-    await this.kv.set(["alert_state", monitor, rule], s);
-  }
-
-  async deleteState(monitor: string, rule: string): Promise<void> {
-    await this.kv.delete(["alert_state", monitor, rule]);
-  }
-
-  /** The state, the event and its notifications, in one atomic write. */
-  async putEvent(
-    monitor: string,
-    rule: string,
-    s: RuleState,
-    ev: AlertEvent,
-    pending: Pending[],
-  ): Promise<void> {
-    const op = this.kv.atomic()
-      .set(["alert_state", monitor, rule], s)
-      .set(["alert_event", ev.id], ev)
-      .set(["alert_event_by_monitor", ev.monitor, ev.id], ev);
-    for (const p of pending) {
-      op.set(["alert_pending", ev.id, p.notify.id], p);
-    }
-    const res = await op.commit();
-    if (!res.ok) throw new Error("alerts: KV commit failed");
-  }
-
-  async event(id: string): Promise<AlertEvent | null> {
-    return (await this.kv.get<AlertEvent>(["alert_event", id])).value;
-  }
-
-  /** Newest first; the cursor is the id of the last event looked at. */
-  async list(q: AlertQuery): Promise<AlertPage> {
-    if (q.cursor && !ALERT_EVENT_ID.test(q.cursor)) {
-      throw new MalformedRequestError(
-        "cursor: not a cursor returned by this API",
-        "cursor",
-      );
-    }
-    const prefix = q.monitor === undefined
-      ? ["alert_event"]
-      : ["alert_event_by_monitor", q.monitor];
-    const sel: Deno.KvListSelector = q.cursor
-      ? { prefix, end: [...prefix, q.cursor] }
-      : { prefix };
-    const alerts: AlertEvent[] = [];
-    let last: string | undefined;
-    let scanned = 0;
-    let more = false;
-    for await (
-      const e of this.kv.list<AlertEvent>(sel, {
-        reverse: true,
-        batchSize: 200,
-      })
-    ) {
-      if (alerts.length === q.limit || scanned === SCAN_LIMIT) {
-        more = true;
-        break;
-      }
-      scanned++;
-      last = e.key[e.key.length - 1] as string;
-      if (q.state === undefined || e.value.state === q.state) {
-        alerts.push(e.value);
-      }
-    }
-    return { alerts, next_cursor: more && last ? last : null };
-  }
-
-  async pending(): Promise<Pending[]> {
-    const out: Pending[] = [];
-    for await (
-      const e of this.kv.list<Pending>({ prefix: ["alert_pending"] })
-    ) {
-      out.push(e.value);
-    }
-    return out;
-  }
-
-  /**
-   * Records an attempt; with `next` the notification stays pending with it,
-   * without it the notification is done (delivered or given up).
-   */
-  async recordAttempt(
-    rec: DeliveryRecord,
-    next: Pending | null,
-  ): Promise<void> {
-    const pk = ["alert_pending", rec.alert_event, rec.notify];
-    const op = this.kv.atomic().set(
-      ["alert_delivery", rec.alert_event, rec.notify, rec.attempt],
-      rec,
-    );
-    if (next) op.set(pk, next);
-    else op.delete(pk);
-    const res = await op.commit();
-    if (!res.ok) throw new Error("alerts: KV commit failed");
-  }
-
-  /** Every attempt for an event, by target then attempt. */
-  async deliveries(eventId: string): Promise<DeliveryRecord[]> {
-    const out: DeliveryRecord[] = [];
-    const iter = this.kv.list<DeliveryRecord>({
-      prefix: ["alert_delivery", eventId],
-    });
-    for await (const e of iter) out.push(e.value);
-    return out;
   }
 }

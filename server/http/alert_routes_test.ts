@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { withApiKit } from "../../testing/api_testkit.ts";
 import { checkResponse } from "../../testing/openapi_check.ts";
 import { AlertService } from "../alerts/alert_service.ts";
+import { KvAlertStore } from "../alerts/kv_alert_store.ts";
 import {
   point,
   receiver,
@@ -21,7 +22,7 @@ async function withAlerts(
   const rx = receiver((n) => n === 1 ? 500 : 200);
   const kv = await Deno.openKv(await tempKvPath());
   const svc = new AlertService({
-    kv,
+    store: new KvAlertStore(kv),
     notify: [{ id: "ops", type: "webhook", url: rx.url }],
     retry: { baseMs: 50 },
   });

@@ -11,7 +11,7 @@ import { AuditLog } from "../store/audit_log.ts";
 import { KvStore } from "../store/kv_store.ts";
 import { Runner } from "../runs/runner.ts";
 import { Metrics } from "../ops/metrics.ts";
-import { MonitorStore } from "./monitor_store.ts";
+import { KvMonitorStore } from "./kv_monitor_store.ts";
 import { MonitorHub } from "./monitor_hub.ts";
 import { MonitorService } from "./monitor_service.ts";
 import { authConfigYaml, bearer } from "../../testing/auth_testkit.ts";
@@ -27,7 +27,7 @@ monitors:
 
 interface Kit {
   app: Hono;
-  store: MonitorStore;
+  store: KvMonitorStore;
   audit: AuditLog;
   svc: MonitorService;
 }
@@ -41,7 +41,7 @@ async function withKit(fn: (kit: Kit) => Promise<void>, extra = EXTRA) {
   const audit = new AuditLog(kv);
   const metrics = new Metrics();
   const runner = new Runner({ engine, config, store });
-  const mstore = new MonitorStore(kv, config.monitor_retention);
+  const mstore = new KvMonitorStore(kv, config.monitor_retention);
   const hub = new MonitorHub();
   const svc = new MonitorService({
     engine,

@@ -2,7 +2,10 @@
 // the API), run in the service's one engine: started with the service,
 // added, changed and removed by admins, stopped on shutdown. Each stored
 // step is published on the monitors' hub and handed to `onPoint` (the
-// alerts' hook).
+// alerts' hook). With `mayRun` (replicas sharing a database: a monitor runs
+// where its lease is held) a monitor runs only while mayRun says so, asked
+// before it starts and every few seconds after; the others show what the
+// store holds, and API monitors made on another replica are picked up.
 import type { Engine } from "../../probe/engine.ts";
 import type {
   MonitorDetail,
@@ -41,20 +44,55 @@ export interface MonitorServiceOptions {
   testsPps?: () => number;
   /** An API monitor was deleted (the alerts forget its rules' state). */
   onRemove?: (monitorId: string) => void;
+  /**
+   * Whether this process may run the monitor now (e.g. holds its lease);
+   * default: always, and nothing is asked again. Asked before each monitor
+   * starts and every `mayRunEveryMs` after: a monitor starts when it turns
+   * true and stops when it turns false. An answer that throws changes
+   * nothing (a monitor not started yet stays stopped).
+   */
+  mayRun?: (monitorId: string) => boolean | Promise<boolean>;
+  /** How often mayRun is asked again, ms; default 5000. */
+  mayRunEveryMs?: number;
 }
 
 interface Entry {
+  /** The current loop; a stopped one is replaced when the monitor starts again. */
   loop: MonitorLoop;
   source: MonitorSource;
+  /** Its loop runs here (started and not stopped). */
+  running: boolean;
+}
+
+/** JSON with sorted keys: the same spec from the API and from a database's JSON compare equal. */
+function canonical(v: unknown): string {
+  return JSON.stringify(
+    v,
+    (_k, x) =>
+      x && typeof x === "object" && !Array.isArray(x)
+        ? Object.fromEntries(
+          Object.entries(x).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
+        )
+        : x,
+  );
 }
 
 export class MonitorService {
   readonly #m = new Map<string, Entry>();
   readonly #o: MonitorServiceOptions;
   #closed = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Changes (create, update, remove, the mayRun check) one at a time. */
+  #serial: Promise<unknown> = Promise.resolve();
 
   constructor(options: MonitorServiceOptions) {
     this.#o = options;
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(fn);
+    this.#serial = run.catch(() => {});
+    return run;
   }
 
   set firing(f: (monitorId: string) => string[]) {
@@ -75,6 +113,11 @@ export class MonitorService {
 
   /** Starts the config's monitors and those stored by the API. */
   async start(): Promise<void> {
+    await this.#exclusive(() => this.#startAll());
+    if (this.#o.mayRun) this.#schedule();
+  }
+
+  async #startAll(): Promise<void> {
     const configIds = new Set<string>();
     for (const spec of this.#o.config.monitors) {
       configIds.add(spec.id);
@@ -102,6 +145,93 @@ export class MonitorService {
   }
 
   async #launch(spec: MonitorSpec, source: MonitorSource): Promise<void> {
+    const e: Entry = { loop: this.#newLoop(spec), source, running: false };
+    this.#m.set(spec.id, e);
+    if (await this.#ask(spec.id)) {
+      e.running = true;
+      await e.loop.start();
+    } else await this.#refresh(e);
+  }
+
+  /** mayRun's answer; null when it failed. */
+  async #ask(id: string): Promise<boolean | null> {
+    if (!this.#o.mayRun) return true;
+    try {
+      return await this.#o.mayRun(id);
+    } catch (e) {
+      console.error(`monitor ${id}: mayRun failed:`, e);
+      return null;
+    }
+  }
+
+  /** A monitor run elsewhere: its latest figures as stored. */
+  async #refresh(e: Entry): Promise<void> {
+    const { store } = this.#o;
+    const id = e.loop.spec.id;
+    try {
+      e.loop.latest = await store.lastPoint(id);
+      if (e.loop.spec.mode === "path") {
+        e.loop.latestHops = await store.latestHops(id);
+      }
+    } catch (err) {
+      console.error(`monitor ${id}: reading its latest point failed:`, err);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#exclusive(() => this.#check()).catch((e) =>
+        console.error("monitors: the mayRun check failed:", e)
+      ).finally(() => this.#schedule());
+    }, this.#o.mayRunEveryMs ?? 5000);
+  }
+
+  /** Picks up API monitors changed elsewhere, then starts and stops loops as mayRun says. */
+  async #check(): Promise<void> {
+    if (this.#closed) return;
+    await this.#syncSpecs();
+    for (const [id, e] of [...this.#m]) {
+      if (this.#closed || this.#m.get(id) !== e) continue;
+      const may = await this.#ask(id);
+      if (may === true && !e.running) {
+        // A loop runs once: a monitor started again gets a new one.
+        e.loop = this.#newLoop(e.loop.spec);
+        e.running = true;
+        await e.loop.start();
+      } else if (may === false && e.running) {
+        e.running = false;
+        await e.loop.stop();
+      }
+      if (!e.running) await this.#refresh(e);
+    }
+  }
+
+  async #syncSpecs(): Promise<void> {
+    let stored: MonitorSpec[];
+    try {
+      stored = await this.#o.store.specs();
+    } catch (e) {
+      console.error("monitors: reading the specs failed:", e);
+      return;
+    }
+    const ids = new Set(stored.map((s) => s.id));
+    for (const spec of stored) {
+      const e = this.#m.get(spec.id);
+      if (e?.source === "config" || !this.#server(spec.server)) continue;
+      if (e && canonical(e.loop.spec) === canonical(spec)) continue;
+      if (e) await e.loop.stop();
+      await this.#launch(spec, "api");
+    }
+    for (const [id, e] of [...this.#m]) {
+      if (e.source !== "api" || ids.has(id)) continue;
+      this.#m.delete(id);
+      await e.loop.stop();
+      this.#o.onRemove?.(id);
+    }
+  }
+
+  #newLoop(spec: MonitorSpec): MonitorLoop {
     const server = this.#server(spec.server)!;
     const loop: MonitorLoop = new MonitorLoop(spec, server, {
       engine: this.#o.engine,
@@ -125,8 +255,7 @@ export class MonitorService {
           point,
         }),
     });
-    this.#m.set(spec.id, { loop, source });
-    await loop.start();
+    return loop;
   }
 
   /** Probes per second every monitor sends (path monitors: every hop). */
@@ -165,7 +294,11 @@ export class MonitorService {
     }
   }
 
-  async create(spec: MonitorSpec): Promise<void> {
+  create(spec: MonitorSpec): Promise<void> {
+    return this.#exclusive(() => this.#create(spec));
+  }
+
+  async #create(spec: MonitorSpec): Promise<void> {
     if (this.#closed) throw new Error("monitor service is closed");
     if (this.#m.has(spec.id)) {
       throw new ConflictError(`a monitor with id "${spec.id}" exists`);
@@ -176,7 +309,11 @@ export class MonitorService {
   }
 
   /** Replaces an API monitor's spec (restarting it); config monitors are read-only. */
-  async update(spec: MonitorSpec): Promise<void> {
+  update(spec: MonitorSpec): Promise<void> {
+    return this.#exclusive(() => this.#update(spec));
+  }
+
+  async #update(spec: MonitorSpec): Promise<void> {
     const e = this.#mustApi(spec.id);
     this.#admit(spec, spec.id);
     await e.loop.stop();
@@ -185,7 +322,11 @@ export class MonitorService {
   }
 
   /** Stops an API monitor and forgets its spec; its stored history stays until it expires. */
-  async remove(id: string): Promise<void> {
+  remove(id: string): Promise<void> {
+    return this.#exclusive(() => this.#remove(id));
+  }
+
+  async #remove(id: string): Promise<void> {
     const e = this.#mustApi(id);
     this.#m.delete(id);
     await e.loop.stop();
@@ -251,6 +392,8 @@ export class MonitorService {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#serial;
     await Promise.allSettled([...this.#m.values()].map((e) => e.loop.stop()));
   }
 }

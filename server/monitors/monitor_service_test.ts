@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Engine } from "../../probe/engine.ts";
 import { parseConfig } from "../config/config.ts";
 import type { MonitorPoint, MonitorSpec } from "../../model/monitor.ts";
-import { MonitorStore } from "./monitor_store.ts";
+import { KvMonitorStore } from "./kv_monitor_store.ts";
 import { MonitorHub } from "./monitor_hub.ts";
 import { MonitorService } from "./monitor_service.ts";
 import { stepOffset } from "./monitor_loop.ts";
@@ -23,14 +23,14 @@ async function withService(
   path: string,
   fn: (
     svc: MonitorService,
-    store: MonitorStore,
+    store: KvMonitorStore,
     seen: MonitorPoint[],
     hub: MonitorHub,
   ) => Promise<void>,
 ) {
   const engine = Engine.create();
   const kv = await Deno.openKv(path);
-  const store = new MonitorStore(kv);
+  const store = new KvMonitorStore(kv);
   const hub = new MonitorHub();
   const seen: MonitorPoint[] = [];
   const svc = new MonitorService({
@@ -105,7 +105,7 @@ Deno.test("a 1-second monitor on 127.0.0.1 stores a point per step with the righ
     const stoppedAt = Date.now();
     const before = await (async () => {
       const kv = await Deno.openKv(path);
-      const p = await new MonitorStore(kv).lastPoint("m-lo4");
+      const p = await new KvMonitorStore(kv).lastPoint("m-lo4");
       kv.close();
       return p!;
     })();
@@ -148,7 +148,7 @@ Deno.test("a path monitor on 127.0.0.1 stores the destination hop's figures and 
   const dir = await Deno.makeTempDir();
   const engine = Engine.create();
   const kv = await Deno.openKv(`${dir}/p.kv`);
-  const store = new MonitorStore(kv);
+  const store = new KvMonitorStore(kv);
   const svc = new MonitorService({
     engine,
     config: parseConfig(`auth: { mode: open }
@@ -191,7 +191,7 @@ Deno.test("on start, complete hours with step points but no rollup are rolled up
     const hour = Math.floor(Date.now() / H) * H - 3 * H;
     {
       const kv = await Deno.openKv(path);
-      const store = new MonitorStore(kv);
+      const store = new KvMonitorStore(kv);
       for (let t = hour; t < hour + H; t += 1000) {
         await store.putPoint("m-lo4", "step", {
           t,
@@ -225,6 +225,82 @@ Deno.test("on start, complete hours with step points but no rollup are rolled up
       assert.ok(gaps[0].to >= Date.now() - 1000);
     });
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("mayRun: two services on one store run each monitor in one of them, hand it over when the answer changes, and share API monitors", async () => {
+  const dir = await Deno.makeTempDir();
+  const engine = Engine.create();
+  const kv = await Deno.openKv(`${dir}/lease.kv`);
+  const config = parseConfig(`auth: { mode: open }
+servers:
+  - { id: lo4, name: Loopback 4, host: 127.0.0.1 }
+monitors:
+  - { id: m-a, server: lo4, step_s: 1, probes: 2, timeout_ms: 300 }
+  - { id: m-b, server: lo4, step_s: 1, probes: 2, timeout_ms: 300 }
+`);
+  // Who holds each monitor's "lease": replica 1 or 2.
+  const owner: Record<string, number> = { "m-a": 1, "m-b": 1, "m-c": 2 };
+  const seen: string[][] = [[], []];
+  const replica = (n: number) =>
+    new MonitorService({
+      engine,
+      config,
+      store: new KvMonitorStore(kv),
+      hub: new MonitorHub(),
+      onPoint: (m) => seen[n - 1].push(m.id),
+      mayRun: (id) => owner[id] === n,
+      mayRunEveryMs: 100,
+    });
+  const r1 = replica(1), r2 = replica(2);
+  const ran = (n: number) => [...new Set(seen[n - 1])].sort();
+  const reset = () => seen.forEach((s) => s.length = 0);
+  try {
+    await r1.start();
+    await r2.start();
+    await sleep(1600);
+    assert.deepEqual(ran(1), ["m-a", "m-b"]);
+    assert.deepEqual(ran(2), []);
+    // Not run by replica 2, but its status shows the stored point.
+    await sleep(300);
+    const latest = r2.status("m-b")!.latest;
+    assert.ok(latest && latest.t >= Date.now() - 3000, "r2 reads m-b's points");
+    assert.equal(r2.status("m-b")!.state, "ok");
+
+    owner["m-b"] = 2;
+    await sleep(1200); // the check runs, a step in flight finishes
+    reset();
+    await sleep(1600);
+    assert.deepEqual(ran(1), ["m-a"]);
+    assert.deepEqual(ran(2), ["m-b"]);
+
+    // An API monitor made on replica 1, held by replica 2: replica 2 runs it.
+    await r1.create({
+      id: "m-c",
+      server: "lo4",
+      mode: "ping",
+      step_s: 1,
+      probes: 2,
+      timeout_ms: 300,
+      size: 56,
+      alerts: [],
+    });
+    await sleep(1800);
+    assert.equal(r2.spec("m-c")?.probes, 2);
+    assert.ok(seen[1].includes("m-c"), "replica 2 runs m-c");
+    assert.ok(!seen[0].includes("m-c"), "replica 1 does not");
+    await r1.remove("m-c");
+    await sleep(400);
+    assert.equal(r2.spec("m-c"), undefined);
+    reset();
+    await sleep(1200);
+    assert.ok(!seen[1].includes("m-c"), "removed everywhere");
+  } finally {
+    await r1.close();
+    await r2.close();
+    await engine.close();
+    kv.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,11 +1,9 @@
-// Monitors in Deno KV. Keys:
-//   ["mon_point", id, res, t]  encoded point (point_codec.ts), expireIn by res
-//   ["mon_gap", id, from]      {from, to}: no data (the service was down)
-//   ["mon_spec", id]           a monitor created through the API
-//   ["mon_hops", id, t]        path mode: the step's hops, compact
-// Hour and day points are rolled up from the stored finer points once the
-// hour or day is complete (rollUp), restart-safe: it resumes after the
-// newest stored rollup.
+// What the monitors need from a store: points per resolution (step, hour,
+// day) kept for the retention of their resolution, gaps, a path monitor's
+// hops, the specs created through the API, and the rollups. Two
+// implementations: KvMonitorStore (the embedded Deno KV file, the default)
+// and PgMonitorStore (PostgreSQL, shared by replicas); one test suite runs
+// on both (monitor_store_suite.ts).
 import type {
   MonitorGap,
   MonitorHopRow,
@@ -14,185 +12,74 @@ import type {
   MonitorSpec,
   Resolution,
 } from "../../model/monitor.ts";
-import { decodePoint, encodePoint } from "./point_codec.ts";
-import { rollup } from "./rollup.ts";
 
-const DAY_MS = 86_400_000;
+/** One hop of a path step: [hop, address or null, loss %, avg RTT ms or null]. */
+export type HopRow = MonitorHopRow;
+
+export const DAY_MS = 86_400_000;
 export const SPAN_MS: Record<"hour" | "day", number> = {
   hour: 3_600_000,
   day: DAY_MS,
 };
 
-/** One hop of a path step: [hop, address or null, loss %, avg RTT ms or null]. */
-export type HopRow = MonitorHopRow;
+export const DEFAULT_RETENTION: MonitorRetention = {
+  step_days: 14,
+  hour_days: 365,
+  day_days: 1825,
+};
 
-export class MonitorStore {
-  constructor(
-    readonly kv: Deno.Kv,
-    readonly retention: MonitorRetention = {
-      step_days: 14,
-      hour_days: 365,
-      day_days: 1825,
-    },
-  ) {}
+/** How long points of a resolution are kept, ms. */
+export function retentionMs(r: MonitorRetention, res: Resolution): number {
+  const days = res === "step"
+    ? r.step_days
+    : res === "hour"
+    ? r.hour_days
+    : r.day_days;
+  return days * DAY_MS;
+}
 
-  #expire(res: Resolution): number {
-    const days = res === "step"
-      ? this.retention.step_days
-      : res === "hour"
-      ? this.retention.hour_days
-      : this.retention.day_days;
-    return days * DAY_MS;
-  }
-
-  async putPoint(id: string, res: Resolution, p: MonitorPoint): Promise<void> {
-    // KV's expireIn is relative to now: an old point (seeded, or rolled up
-    // late) expires when its own age reaches the retention.
-    const left = this.#expire(res) - (Date.now() - p.t);
-    if (left <= 0) return;
-    await this.kv.set(["mon_point", id, res, p.t], encodePoint(p), {
-      expireIn: left,
-    });
-  }
-
+export interface MonitorStore {
+  readonly retention: MonitorRetention;
+  /**
+   * Stores (or replaces) a point; kept until its own age (from `t`) reaches
+   * its resolution's retention, so a point already that old is not stored.
+   */
+  putPoint(id: string, res: Resolution, p: MonitorPoint): Promise<void>;
   /** Points with from <= t < to, oldest first (at most `limit`). */
-  async points(
+  points(
     id: string,
     res: Resolution,
     from: number,
     to: number,
-    limit = 100_000,
-  ): Promise<MonitorPoint[]> {
-    const out: MonitorPoint[] = [];
-    const iter = this.kv.list<Uint8Array>({
-      start: ["mon_point", id, res, from],
-      end: ["mon_point", id, res, to],
-    }, { limit, batchSize: 500 });
-    for await (const e of iter) {
-      out.push(decodePoint(e.key[3] as number, e.value));
-    }
-    return out;
-  }
-
-  /** Points counted without decoding, for choosing a resolution. */
-  async count(
+    limit?: number,
+  ): Promise<MonitorPoint[]>;
+  /** Points with from <= t < to counted up to cap + 1, for choosing a resolution. */
+  count(
     id: string,
     res: Resolution,
     from: number,
     to: number,
     cap: number,
-  ) {
-    let n = 0;
-    const iter = this.kv.list({
-      start: ["mon_point", id, res, from],
-      end: ["mon_point", id, res, to],
-    }, { limit: cap + 1, batchSize: 500 });
-    for await (const _ of iter) n++;
-    return n;
-  }
-
-  async lastPoint(id: string, res: Resolution = "step") {
-    const iter = this.kv.list<Uint8Array>({ prefix: ["mon_point", id, res] }, {
-      limit: 1,
-      reverse: true,
-    });
-    for await (const e of iter) return decodePoint(e.key[3] as number, e.value);
-    return null;
-  }
-
-  async putGap(id: string, gap: MonitorGap): Promise<void> {
-    if (gap.to <= gap.from) return;
-    const left = this.#expire("day") - (Date.now() - gap.to);
-    if (left <= 0) return;
-    await this.kv.set(["mon_gap", id, gap.from], gap, { expireIn: left });
-  }
-
-  /** Gaps overlapping [from, to). */
-  async gaps(id: string, from: number, to: number): Promise<MonitorGap[]> {
-    const out: MonitorGap[] = [];
-    const iter = this.kv.list<MonitorGap>({
-      start: ["mon_gap", id, 0],
-      end: ["mon_gap", id, to],
-    });
-    for await (const e of iter) if (e.value.to > from) out.push(e.value);
-    return out;
-  }
-
-  async putHops(id: string, t: number, hops: HopRow[]): Promise<void> {
-    await this.kv.set(["mon_hops", id, t], hops, {
-      expireIn: this.#expire("step"),
-    });
-  }
-
-  async latestHops(id: string): Promise<{ t: number; hops: HopRow[] } | null> {
-    const iter = this.kv.list<HopRow[]>({ prefix: ["mon_hops", id] }, {
-      limit: 1,
-      reverse: true,
-    });
-    for await (const e of iter) return { t: e.key[2] as number, hops: e.value };
-    return null;
-  }
-
-  async putSpec(spec: MonitorSpec): Promise<void> {
-    await this.kv.set(["mon_spec", spec.id], spec);
-  }
-
-  async deleteSpec(id: string): Promise<void> {
-    await this.kv.delete(["mon_spec", id]);
-  }
-
-  async specs(): Promise<MonitorSpec[]> {
-    const out: MonitorSpec[] = [];
-    for await (const e of this.kv.list<MonitorSpec>({ prefix: ["mon_spec"] })) {
-      out.push(e.value);
-    }
-    return out;
-  }
-
+  ): Promise<number>;
+  /** The newest point of a resolution (default step), else null. */
+  lastPoint(id: string, res?: Resolution): Promise<MonitorPoint | null>;
+  /** Records a time without data (kept as long as day points); empty gaps are ignored. */
+  putGap(id: string, gap: MonitorGap): Promise<void>;
+  /** Gaps overlapping [from, to), by start. */
+  gaps(id: string, from: number, to: number): Promise<MonitorGap[]>;
+  /** A path step's hops (kept as long as step points, from now). */
+  putHops(id: string, t: number, hops: HopRow[]): Promise<void>;
+  latestHops(id: string): Promise<{ t: number; hops: HopRow[] } | null>;
+  /** Creates or replaces a spec made through the API. */
+  putSpec(spec: MonitorSpec): Promise<void>;
+  deleteSpec(id: string): Promise<void>;
+  /** Every stored spec, by id. */
+  specs(): Promise<MonitorSpec[]>;
   /**
    * Rolls up every complete hour (from step points) and day (from hour
    * points) that ends at or before `upTo` and has no rollup yet; returns the
-   * new rollups. Resumes after the newest stored rollup of each resolution.
+   * new rollups. Resumes after the newest stored rollup of each resolution
+   * (restart-safe: nothing is made twice).
    */
-  async rollUp(id: string, upTo: number): Promise<MonitorPoint[]> {
-    const made: MonitorPoint[] = [];
-    for (
-      const [res, finer] of [["hour", "step"], ["day", "hour"]] as const
-    ) {
-      const span = SPAN_MS[res];
-      const last = await this.lastPoint(id, res);
-      let start: number;
-      if (last) start = last.t + span;
-      else {
-        const first = await this.#firstPoint(id, finer);
-        if (!first) continue;
-        start = Math.floor(first.t / span) * span;
-      }
-      let t = start;
-      while (t + span <= upTo) {
-        // Skip hours (days) without data in one read.
-        const next = await this.#firstPoint(id, finer, t);
-        if (!next) break;
-        t = Math.max(t, Math.floor(next.t / span) * span);
-        if (t + span > upTo) break;
-        const pts = await this.points(id, finer, t, t + span);
-        if (pts.length) {
-          const p = rollup(pts, t, span / 1000);
-          await this.putPoint(id, res, p);
-          made.push(p);
-        }
-        t += span;
-      }
-    }
-    return made;
-  }
-
-  async #firstPoint(id: string, res: Resolution, from = 0) {
-    const iter = this.kv.list<Uint8Array>({
-      start: ["mon_point", id, res, from],
-      end: ["mon_point", id, res, Number.MAX_SAFE_INTEGER],
-    }, { limit: 1 });
-    for await (const e of iter) return decodePoint(e.key[3] as number, e.value);
-    return null;
-  }
+  rollUp(id: string, upTo: number): Promise<MonitorPoint[]>;
 }
