@@ -17,6 +17,9 @@ import { MonitorStore } from "./monitors/monitor_store.ts";
 import { MonitorHub } from "./monitors/monitor_hub.ts";
 import { MonitorService } from "./monitors/monitor_service.ts";
 import { Engine } from "../probe/engine.ts";
+import { MemoryAgentBus } from "./agents/memory_agent_bus.ts";
+import { SiteExecutor } from "./agents/site_executor.ts";
+import { AgentExecutor } from "./agents/agent_executor.ts";
 import { ShimLoadError } from "../probe/icmp_errors.ts";
 import type { Family } from "../probe/ip_address.ts";
 
@@ -82,11 +85,21 @@ try {
   Deno.exit(2);
 }
 const metrics = new Metrics();
+// Probe agents at other sites: tests on their servers run there.
+const agents = new MemoryAgentBus({
+  offlineAfterMs: config.agents.offline_after_s * 1000,
+});
+metrics.agents = () => agents.agents();
 const runner = new Runner({
   engine,
   config,
   store,
   observe: (id, ev) => metrics.observe(id, ev),
+  executor: new SiteExecutor(
+    engine,
+    (site) => new AgentExecutor(agents, site, config.agents.grace_s * 1000),
+  ),
+  siteOnline: (site) => agents.siteOnline(site),
 });
 // Monitors: in the same engine and database; they count against max_pps.
 const monitorStore = new MonitorStore(store.kv, config.monitor_retention);
@@ -136,6 +149,7 @@ const app = createApp({
     audit,
     metrics,
     monitors: { service: monitors, store: monitorStore, hub: monitorHub },
+    agents,
     alerts,
     monitorPages: {
       list: () => Promise.resolve(monitors.list()),

@@ -3,6 +3,7 @@
 import type { TargetReport } from "../../model/run.ts";
 import type { RunEventBody } from "../../model/events.ts";
 import type { MonitorStatus } from "../../model/monitor.ts";
+import type { AgentInfo } from "../../model/agent.ts";
 
 interface Counts {
   sent: number;
@@ -22,6 +23,8 @@ export class Metrics {
   alertFiring?: () => { monitor: string; alert: string; firing: boolean }[];
   /** The monitors' state and latest step (MonitorService.list), when there are monitors. */
   monitors?: () => MonitorStatus[];
+  /** The probe agents seen (AgentBus.agents). */
+  agents?: () => AgentInfo[];
 
   /** Called by the runner for every event it publishes. */
   observe(testId: string, ev: RunEventBody): void {
@@ -183,6 +186,16 @@ export class Metrics {
       "Jitter of the monitor's latest step, ms.",
       monitors.map((m) => [mon(m), m.latest!.jitter_ms]),
     );
+    if (this.agents) {
+      family(
+        "pla_agent_up",
+        "gauge",
+        "1 while the probe agent is online (polling or reporting), else 0.",
+        this.agents().map((
+          a,
+        ) => [{ site: a.site, agent: a.name }, a.online ? 1 : 0]),
+      );
+    }
     family(
       "pla_process_resident_memory_bytes",
       "gauge",

@@ -1,0 +1,35 @@
+// The executor of one remote site: each run becomes a RemoteRun on the bus.
+import type { ProbeSettings } from "../../model/probe.ts";
+import type { TargetSpec } from "../../probe/target.ts";
+import type { AgentBus } from "./agent_bus.ts";
+import type { ExecuteOptions, Executor, RunHandle } from "./executor.ts";
+import { RemoteRun } from "./remote_run.ts";
+
+export class AgentExecutor implements Executor {
+  constructor(
+    readonly bus: AgentBus,
+    readonly site: string,
+    readonly graceMs: number,
+  ) {}
+
+  run(
+    targets: TargetSpec[],
+    settings: ProbeSettings,
+    options: ExecuteOptions,
+  ): Promise<RunHandle> {
+    const testId = options.runId ?? "run";
+    const tail = crypto.randomUUID().slice(0, 8);
+    return Promise.resolve(
+      new RemoteRun({
+        bus: this.bus,
+        site: this.site,
+        runKey: `${testId}.${this.site}.${tail}`,
+        testId,
+        targets,
+        settings,
+        onProbe: options.onProbe,
+        graceMs: this.graceMs,
+      }),
+    );
+  }
+}
