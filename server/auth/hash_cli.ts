@@ -66,7 +66,9 @@ export async function hashCli(
     }
     if (!name) throw new CliError("--name is required");
     if (!ROLES.includes(role as typeof ROLES[number])) {
-      throw new CliError(`--role: one of ${ROLES.join(", ")}`);
+      // People's roles first, lowest up; agent (for probe agents) last.
+      const listed = [...ROLES.filter((r) => r !== "agent"), "agent"];
+      throw new CliError(`--role: one of ${listed.join(", ")}`);
     }
     if (role === "agent" && site === undefined) {
       throw new CliError("--site is required with --role agent");
