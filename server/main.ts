@@ -110,6 +110,11 @@ const monitors = new MonitorService({
   store: monitorStore,
   hub: monitorHub,
   testsPps: () => runner.runningPps,
+  remote: {
+    online: (site) => agents.siteOnline(site),
+    executor: (site) =>
+      new AgentExecutor(agents, site, config.agents.grace_s * 1000),
+  },
 });
 runner.monitorsPps = () => monitors.pps();
 metrics.monitors = () => monitors.list();

@@ -23,6 +23,8 @@ async function config(agentLine: string): Promise<string> {
   - { id: lo-lab, name: Loopback at lab, host: 127.0.0.1, site: lab }
   - { id: lo, name: Loopback, host: 127.0.0.1 }
 agents: { offline_after_s: 1, grace_s: 4 }
+monitors:
+  - { id: lab-watch, server: lo-lab, step_s: 1, probes: 5, timeout_ms: 200 }
 auth:
   mode: required
   tokens:
@@ -64,6 +66,25 @@ async function waitEnd(s: Server, id: string, ms: number) {
     if (Date.now() > end) throw new Error(`test ${id} still running`);
     await sleep(100);
   }
+}
+
+interface Latest {
+  sent: number;
+  received: number;
+  loss_pct: number;
+}
+
+/** Waits for the monitor's latest point to satisfy `ok`. */
+async function monitorPoint(s: Server, ok: (p: Latest) => boolean) {
+  const end = Date.now() + 15_000;
+  let last: Latest | null = null;
+  while (Date.now() < end) {
+    const { json } = await call(s, VIEWER, "/api/monitors/lab-watch");
+    last = json.latest ?? json.status?.latest ?? null;
+    if (last && ok(last)) return last;
+    await sleep(200);
+  }
+  throw new Error(`monitor point never matched; last ${JSON.stringify(last)}`);
 }
 
 async function probes(s: Server, id: string) {
@@ -224,6 +245,12 @@ Deno.test("agents: remote site, two sites side by side, cut connection, roles, i
       },
     );
 
+    await t.step("a monitor of a lab server steps on the agent", async () => {
+      const p = await monitorPoint(server, (p) => p.received === 5);
+      assert.equal(p.sent, 5);
+      assert.match(agent.output(), /run monitor-lab-watch\.lab/);
+    });
+
     await t.step(
       "the connection cut mid-test: every probe exactly once",
       async () => {
@@ -296,6 +323,9 @@ Deno.test("agents: remote site, two sites side by side, cut connection, roles, i
         });
         assert.equal(refused.status, 503);
         assert.match(refused.json.detail, /no agent online/);
+        // The monitor's steps fail while no agent serves the site (alerts can fire).
+        const p = await monitorPoint(server, (p) => p.loss_pct === 100);
+        assert.equal(p.received, 0);
       },
     );
   } finally {

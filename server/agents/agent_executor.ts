@@ -2,7 +2,7 @@
 import type { ProbeSettings } from "../../model/probe.ts";
 import type { TargetSpec } from "../../probe/target.ts";
 import type { AgentBus } from "./agent_bus.ts";
-import type { ExecuteOptions, Executor, RunHandle } from "./executor.ts";
+import type { ExecuteOptions, Executor, OutcomeRun } from "./executor.ts";
 import { RemoteRun } from "./remote_run.ts";
 
 export class AgentExecutor implements Executor {
@@ -16,7 +16,7 @@ export class AgentExecutor implements Executor {
     targets: TargetSpec[],
     settings: ProbeSettings,
     options: ExecuteOptions,
-  ): Promise<RunHandle> {
+  ): Promise<OutcomeRun> {
     const testId = options.runId ?? "run";
     const tail = crypto.randomUUID().slice(0, 8);
     return Promise.resolve(

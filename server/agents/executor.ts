@@ -1,6 +1,7 @@
 // Where probes leave from: the local engine, or an agent at another site.
 // The runner needs only this much of a run (the engine's ProbeRun has it).
 import type {
+  ProbeOutcome,
   ProbeRecord,
   ProbeSettings,
   TargetStats,
@@ -18,6 +19,11 @@ export interface RunHandle {
   stop(): void;
   stopTarget(i: number): void;
   stats(i: number): TargetStats;
+}
+
+/** A run whose per-probe outcomes can be read (a monitor's step folds them). */
+export interface OutcomeRun extends RunHandle {
+  outcomes(i: number): readonly ProbeOutcome[];
 }
 
 export interface ExecuteOptions {

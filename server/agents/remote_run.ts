@@ -15,7 +15,7 @@ import { StatsAccumulator } from "../../probe/stats_accumulator.ts";
 import { parseAddress } from "../../probe/ip_address.ts";
 import type { ResolvedTarget, TargetSpec } from "../../probe/target.ts";
 import type { AgentBus } from "./agent_bus.ts";
-import type { RunHandle } from "./executor.ts";
+import type { OutcomeRun } from "./executor.ts";
 
 export interface RemoteRunOptions {
   bus: AgentBus;
@@ -62,7 +62,7 @@ class TargetOutcomes {
   }
 }
 
-export class RemoteRun implements RunHandle {
+export class RemoteRun implements OutcomeRun {
   readonly targets: ResolvedTarget[];
   readonly done: Promise<void>;
   readonly runKey: string;
@@ -171,6 +171,10 @@ export class RemoteRun implements RunHandle {
 
   /** Path mode only, which runs at the service: nothing to do. */
   stopTarget(_i: number): void {}
+
+  outcomes(i: number): readonly ProbeOutcome[] {
+    return this.#per[i].outcomes;
+  }
 
   stats(i: number): TargetStats {
     const t = this.#per[i];

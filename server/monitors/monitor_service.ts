@@ -17,7 +17,7 @@ import {
   LimitError,
   NotFoundError,
 } from "../errors.ts";
-import { MonitorLoop, monitorPps } from "./monitor_loop.ts";
+import { MonitorLoop, monitorPps, type RemoteSites } from "./monitor_loop.ts";
 import type { HopRow, MonitorStore } from "./monitor_store.ts";
 import type { MonitorHub } from "./monitor_hub.ts";
 
@@ -41,6 +41,8 @@ export interface MonitorServiceOptions {
   testsPps?: () => number;
   /** An API monitor was deleted (the alerts forget its rules' state). */
   onRemove?: (monitorId: string) => void;
+  /** Probe agents: a monitor of a server at another site runs there. */
+  remote?: RemoteSites;
 }
 
 interface Entry {
@@ -106,6 +108,7 @@ export class MonitorService {
     const loop: MonitorLoop = new MonitorLoop(spec, server, {
       engine: this.#o.engine,
       store: this.#o.store,
+      remote: this.#o.remote,
       onPoint: (point, address) => {
         this.#o.hub.publishPoint({
           monitor: spec.id,
