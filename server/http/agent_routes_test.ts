@@ -142,6 +142,14 @@ Deno.test("agent routes: a lab test's records stored once each, the end complete
       list.agents.map((x: { name: string; site: string }) => [x.name, x.site]),
       [["a1", "lab"]],
     );
+    // The dashboard lists them.
+    const page = await (await app.request("/", {
+      headers: { accept: "text/html" },
+    })).text();
+    assert.match(
+      page,
+      /<caption>Probe agents<\/caption>[\s\S]*<td data-label="Site">lab<\/td><td data-label="Agent">a1<\/td><td data-label="State">online<\/td>/,
+    );
     // Bad bodies: named, nothing changed.
     const bad = await postJson(app, "/api/agent/poll", { agent: "a 1" });
     assert.equal(bad.status, 400);
