@@ -40,7 +40,7 @@ export function mountPages(
     config: Config;
     runner: Runner;
     /** Probe agents, listed on the dashboard. */
-    agents?: { agents(): AgentInfo[] };
+    agents?: { agents(): Promise<AgentInfo[]> };
     /** The monitors' state for /monitors and /monitors/:id. */
     monitorPages?: MonitorPages;
   },
@@ -77,7 +77,7 @@ export function mountPages(
     const recent = await withSummaries(tests);
     return html(
       c,
-      dashboardPage(config, recent, readOnly(c), agents?.agents() ?? []),
+      dashboardPage(config, recent, readOnly(c), await agents?.agents() ?? []),
     );
   });
 

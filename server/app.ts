@@ -189,9 +189,10 @@ function mountApi(
 
   if (api.metrics) {
     const metrics = api.metrics;
-    app.get("/metrics", (c) => {
+    app.get("/metrics", async (c) => {
+      const agents = await api.agents?.agents();
       c.header("content-type", "text/plain; version=0.0.4; charset=utf-8");
-      return c.body(metrics.render(runner.running));
+      return c.body(metrics.render(runner.running, agents));
     });
   }
   app.openapi(routes.me, (c) => {

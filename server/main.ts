@@ -89,7 +89,6 @@ const metrics = new Metrics();
 const agents = new MemoryAgentBus({
   offlineAfterMs: config.agents.offline_after_s * 1000,
 });
-metrics.agents = () => agents.agents();
 const runner = new Runner({
   engine,
   config,

@@ -1,8 +1,8 @@
 // What the service side of the agent protocol keeps: work queued per site,
 // agents' last contact, and each run's inbox of numbered records stored
 // exactly once. The routes and RemoteRun talk only to this interface; one
-// implementation lives in memory (one service process), another could share
-// the state through PostgreSQL between replicas.
+// implementation lives in memory (one service process), the other shares the
+// state through PostgreSQL between replicas (pg_agent_bus.ts).
 import type {
   AgentAssignment,
   AgentDone,
@@ -48,11 +48,15 @@ export interface RunState {
 
 export interface AgentBus {
   /** Queues a run for the site's agents; `sink` receives its results. */
-  assign(site: string, assignment: AgentAssignment, sink: InboxSink): void;
+  assign(
+    site: string,
+    assignment: AgentAssignment,
+    sink: InboxSink,
+  ): Promise<void>;
   /** Asks the agent running it to stop (delivered with the next poll). */
-  cancel(runKey: string): void;
+  cancel(runKey: string): Promise<void>;
   /** The run's owner lets it go: later results are refused as unknown. */
-  close(runKey: string): void;
+  close(runKey: string): Promise<void>;
   /**
    * Long poll: marks the agent seen, and waits up to `waitMs` (or `signal`)
    * for work it has not got yet: assignments for its site nobody else has
@@ -75,10 +79,10 @@ export interface AgentBus {
     firstSeq: number,
     records: ProbeRecord[],
     done?: AgentDone,
-  ): DeliverResult;
+  ): Promise<DeliverResult>;
   /** Who is executing the run, and whether that agent is online. */
-  runState(runKey: string): RunState;
+  runState(runKey: string): Promise<RunState>;
   /** True when an agent of the site is online. */
-  siteOnline(site: string): boolean;
-  agents(): AgentInfo[];
+  siteOnline(site: string): Promise<boolean>;
+  agents(): Promise<AgentInfo[]>;
 }

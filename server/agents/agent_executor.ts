@@ -12,24 +12,22 @@ export class AgentExecutor implements Executor {
     readonly graceMs: number,
   ) {}
 
-  run(
+  async run(
     targets: TargetSpec[],
     settings: ProbeSettings,
     options: ExecuteOptions,
   ): Promise<OutcomeRun> {
     const testId = options.runId ?? "run";
     const tail = crypto.randomUUID().slice(0, 8);
-    return Promise.resolve(
-      new RemoteRun({
-        bus: this.bus,
-        site: this.site,
-        runKey: `${testId}.${this.site}.${tail}`,
-        testId,
-        targets,
-        settings,
-        onProbe: options.onProbe,
-        graceMs: this.graceMs,
-      }),
-    );
+    return await RemoteRun.start({
+      bus: this.bus,
+      site: this.site,
+      runKey: `${testId}.${this.site}.${tail}`,
+      testId,
+      targets,
+      settings,
+      onProbe: options.onProbe,
+      graceMs: this.graceMs,
+    });
   }
 }

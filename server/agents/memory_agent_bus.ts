@@ -51,7 +51,11 @@ export class MemoryAgentBus implements AgentBus {
     for (const w of this.#waiters) if (w.site === site) w.wake();
   }
 
-  assign(site: string, assignment: AgentAssignment, sink: InboxSink): void {
+  assign(
+    site: string,
+    assignment: AgentAssignment,
+    sink: InboxSink,
+  ): Promise<void> {
     this.#runs.set(assignment.run_key, {
       site,
       assignment,
@@ -63,20 +67,25 @@ export class MemoryAgentBus implements AgentBus {
       closed: false,
     });
     this.#wake(site);
+    return Promise.resolve();
   }
 
-  cancel(runKey: string): void {
+  cancel(runKey: string): Promise<void> {
     const run = this.#runs.get(runKey);
-    if (!run || run.cancelled) return;
-    run.cancelled = true;
-    this.#wake(run.site);
+    if (run && !run.cancelled) {
+      run.cancelled = true;
+      this.#wake(run.site);
+    }
+    return Promise.resolve();
   }
 
-  close(runKey: string): void {
+  close(runKey: string): Promise<void> {
     const run = this.#runs.get(runKey);
-    if (!run) return;
-    this.#runs.delete(runKey);
-    this.#wake(run.site);
+    if (run) {
+      this.#runs.delete(runKey);
+      this.#wake(run.site);
+    }
+    return Promise.resolve();
   }
 
   #seen(from: { agent: string; site: string; version?: string }): AgentEntry {
@@ -165,6 +174,18 @@ export class MemoryAgentBus implements AgentBus {
     firstSeq: number,
     records: ProbeRecord[],
     done?: AgentDone,
+  ): Promise<DeliverResult> {
+    return Promise.resolve(
+      this.#deliver(agent, runKey, firstSeq, records, done),
+    );
+  }
+
+  #deliver(
+    agent: string,
+    runKey: string,
+    firstSeq: number,
+    records: ProbeRecord[],
+    done?: AgentDone,
   ): DeliverResult {
     const run = this.#runs.get(runKey);
     if (!run || (run.claimedBy !== null && run.claimedBy !== agent)) {
@@ -193,25 +214,37 @@ export class MemoryAgentBus implements AgentBus {
     return a.polls > 0 || this.#now() - a.lastSeen < this.#offlineAfterMs;
   }
 
-  runState(runKey: string): RunState {
+  runState(runKey: string): Promise<RunState> {
+    return Promise.resolve(this.#runState(runKey));
+  }
+
+  #runState(runKey: string): RunState {
     const run = this.#runs.get(runKey);
     if (!run) return { agent: null, started: false, online: false };
     const a = run.claimedBy ? this.#agents.get(run.claimedBy) : undefined;
     return {
       agent: run.claimedBy,
       started: run.started,
-      online: a ? this.#online(a) : this.siteOnline(run.site),
+      online: a ? this.#online(a) : this.#siteOnline(run.site),
     };
   }
 
-  siteOnline(site: string): boolean {
+  siteOnline(site: string): Promise<boolean> {
+    return Promise.resolve(this.#siteOnline(site));
+  }
+
+  #siteOnline(site: string): boolean {
     for (const a of this.#agents.values()) {
       if (a.site === site && this.#online(a)) return true;
     }
     return false;
   }
 
-  agents(): AgentInfo[] {
+  agents(): Promise<AgentInfo[]> {
+    return Promise.resolve(this.#agentList());
+  }
+
+  #agentList(): AgentInfo[] {
     return [...this.#agents].map(([name, a]) => ({
       name,
       site: a.site,

@@ -14,7 +14,7 @@ import type {
 import { StatsAccumulator } from "../../probe/stats_accumulator.ts";
 import { parseAddress } from "../../probe/ip_address.ts";
 import type { ResolvedTarget, TargetSpec } from "../../probe/target.ts";
-import type { AgentBus } from "./agent_bus.ts";
+import type { AgentBus, RunState } from "./agent_bus.ts";
 import type { OutcomeRun } from "./executor.ts";
 
 export interface RemoteRunOptions {
@@ -74,11 +74,28 @@ export class RemoteRun implements OutcomeRun {
   readonly #per: TargetOutcomes[];
   readonly #index = new Map<string, number>();
   readonly #o: RemoteRunOptions;
-  readonly #timer: ReturnType<typeof setInterval>;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #checking = false;
   #offlineSince: number | null = null;
   #stopAt: number | null = null;
 
-  constructor(o: RemoteRunOptions) {
+  /** Queues the assignment and watches the agent; resolves once queued. */
+  static async start(o: RemoteRunOptions): Promise<RemoteRun> {
+    const run = new RemoteRun(o);
+    await o.bus.assign(o.site, {
+      test_id: o.testId,
+      run_key: o.runKey,
+      targets: o.targets.map((t) => ({ target: t.target, host: t.host })),
+      settings: o.settings,
+    }, {
+      records: (rs) => run.#records(rs),
+      done: (d) => run.#done(d),
+    });
+    run.#timer = setInterval(() => run.#check(), o.checkEveryMs ?? 250);
+    return run;
+  }
+
+  private constructor(o: RemoteRunOptions) {
     this.#o = o;
     this.runKey = o.runKey;
     this.targets = o.targets.map((t) => ({
@@ -89,16 +106,6 @@ export class RemoteRun implements OutcomeRun {
     this.#per = o.targets.map(() => new TargetOutcomes());
     o.targets.forEach((t, i) => this.#index.set(t.target, i));
     this.done = new Promise((resolve) => this.#finish = resolve);
-    o.bus.assign(o.site, {
-      test_id: o.testId,
-      run_key: o.runKey,
-      targets: o.targets.map((t) => ({ target: t.target, host: t.host })),
-      settings: o.settings,
-    }, {
-      records: (rs) => this.#records(rs),
-      done: (d) => this.#done(d),
-    });
-    this.#timer = setInterval(() => this.#check(), o.checkEveryMs ?? 250);
   }
 
   get stopped(): boolean {
@@ -136,12 +143,27 @@ export class RemoteRun implements OutcomeRun {
     if (this.#finished) return;
     this.#finished = true;
     clearInterval(this.#timer);
-    this.#o.bus.close(this.runKey);
+    this.#o.bus.close(this.runKey).catch((e) =>
+      console.error(`agent run ${this.runKey}: close failed:`, e)
+    );
     this.#finish();
   }
 
-  #check(): void {
-    const state = this.#o.bus.runState(this.runKey);
+  async #check(): Promise<void> {
+    if (this.#checking || this.#finished) return;
+    this.#checking = true;
+    try {
+      this.#judge(await this.#o.bus.runState(this.runKey));
+    } catch (e) {
+      // The bus's store failing is not the agent going away: look again later.
+      console.error(`agent run ${this.runKey}: state unknown:`, e);
+    } finally {
+      this.#checking = false;
+    }
+  }
+
+  #judge(state: RunState): void {
+    if (this.#finished) return;
     const now = Date.now();
     if (this.#stopped && !state.started) return this.#end();
     // A stopped run whose end never comes (the agent lost it) ends anyway.
@@ -157,7 +179,9 @@ export class RemoteRun implements OutcomeRun {
     if (now - this.#offlineSince >= this.#o.graceMs) {
       this.#interrupted = `site ${this.#o.site}: ${
         state.agent ? `agent ${state.agent}` : "no agent"
-      } online for ${Math.round(this.#o.graceMs / 1000)} s`;
+      } offline; gave up after a grace of ${
+        Math.round(this.#o.graceMs / 1000)
+      } s`;
       this.#end();
     }
   }
@@ -166,7 +190,9 @@ export class RemoteRun implements OutcomeRun {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#stopAt = Date.now();
-    this.#o.bus.cancel(this.runKey);
+    this.#o.bus.cancel(this.runKey).catch((e) =>
+      console.error(`agent run ${this.runKey}: cancel failed:`, e)
+    );
   }
 
   /** Path mode only, which runs at the service: nothing to do. */

@@ -58,11 +58,11 @@ export function placeTargets(
  * Refuses a test that cannot run where asked: a path test at another site
  * (path mode runs at the service), or a site with no agent online.
  */
-export function checkPlacement(
+export async function checkPlacement(
   placed: PlacedTarget[],
   mode: string | undefined,
-  siteOnline: (site: string) => boolean,
-): void {
+  siteOnline: (site: string) => Promise<boolean>,
+): Promise<void> {
   const remote = [...new Set(placed.flatMap((p) => p.site ?? []))];
   if (remote.length && mode === "path") {
     throw new InvalidRequestError(
@@ -73,7 +73,7 @@ export function checkPlacement(
     );
   }
   for (const site of remote) {
-    if (!siteOnline(site)) {
+    if (!(await siteOnline(site))) {
       throw new UnavailableError(
         `site "${site}": no agent online (start one: deno task agent --server URL --token TOKEN --site ${site})`,
         "sites",

@@ -109,7 +109,7 @@ export function mountAgentRoutes(
     return c.json(work, 200);
   });
 
-  app.openapi(agentRouteDefs.results, (c) => {
+  app.openapi(agentRouteDefs.results, async (c) => {
     const r = c.req.valid("json");
     const seqs = r.records.map((x) => x.seq);
     if (seqs.some((s, i) => s !== seqs[0] + i)) {
@@ -118,7 +118,7 @@ export function mountAgentRoutes(
         "records",
       );
     }
-    const res = bus.deliver(
+    const res = await bus.deliver(
       r.agent,
       r.run_key,
       seqs[0] ?? (r.done ? r.done.seq + 1 : 1),
@@ -144,6 +144,6 @@ export function mountAgentRoutes(
 
   app.openapi(
     agentRouteDefs.list,
-    (c) => c.json({ agents: bus.agents() }, 200),
+    async (c) => c.json({ agents: await bus.agents() }, 200),
   );
 }

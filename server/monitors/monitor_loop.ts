@@ -55,7 +55,7 @@ export interface LoopDeps {
 
 /** The probe agents' side of a monitor: whether a site is served, and its executor. */
 export interface RemoteSites {
-  online(site: string): boolean;
+  online(site: string): Promise<boolean>;
   executor(site: string): { run: AgentExecutor["run"] };
 }
 
@@ -158,7 +158,7 @@ export class MonitorLoop {
             `site ${site}: path monitors run from the service only`,
           );
         }
-        if (!remote?.online(site)) {
+        if (!remote || !(await remote.online(site))) {
           throw new Error(`site ${site}: no agent online`);
         }
         const r = await remote.executor(site).run(

@@ -23,8 +23,6 @@ export class Metrics {
   alertFiring?: () => { monitor: string; alert: string; firing: boolean }[];
   /** The monitors' state and latest step (MonitorService.list), when there are monitors. */
   monitors?: () => MonitorStatus[];
-  /** The probe agents seen (AgentBus.agents). */
-  agents?: () => AgentInfo[];
 
   /** Called by the runner for every event it publishes. */
   observe(testId: string, ev: RunEventBody): void {
@@ -73,8 +71,8 @@ export class Metrics {
     return out;
   }
 
-  /** The exposition text; `running` is the number of running tests. */
-  render(running: number): string {
+  /** The exposition text; `running` is the number of running tests, `agents` the probe agents seen. */
+  render(running: number, agents?: AgentInfo[]): string {
     const out: string[] = [];
     const family = (
       name: string,
@@ -186,12 +184,12 @@ export class Metrics {
       "Jitter of the monitor's latest step, ms.",
       monitors.map((m) => [mon(m), m.latest!.jitter_ms]),
     );
-    if (this.agents) {
+    if (agents) {
       family(
         "pla_agent_up",
         "gauge",
         "1 while the probe agent is online (polling or reporting), else 0.",
-        this.agents().map((
+        agents.map((
           a,
         ) => [{ site: a.site, agent: a.name }, a.online ? 1 : 0]),
       );

@@ -46,7 +46,7 @@ export interface RunnerOptions {
   /** Where ping tests' probes leave from, by target site; default: the engine (every target local). */
   executor?: Executor;
   /** Whether a remote site has an agent online (a test there is refused without). */
-  siteOnline?: (site: string) => boolean;
+  siteOnline?: (site: string) => Promise<boolean>;
 }
 
 interface LiveTest {
@@ -86,7 +86,7 @@ function newId(): string {
 export class Runner {
   readonly #engine: Engine;
   readonly #executor: Executor;
-  readonly #siteOnline: (site: string) => boolean;
+  readonly #siteOnline: (site: string) => Promise<boolean>;
   readonly #config: Config;
   readonly #store: KvStore;
   readonly #reportEveryMs: number;
@@ -113,7 +113,7 @@ export class Runner {
     this.monitorsPps = options.monitorsPps;
     this.#engine = options.engine;
     this.#executor = options.executor ?? options.engine;
-    this.#siteOnline = options.siteOnline ?? (() => false);
+    this.#siteOnline = options.siteOnline ?? (() => Promise.resolve(false));
     this.#config = options.config;
     this.#store = options.store;
     this.#reportEveryMs = options.reportEveryMs ?? 1000;
@@ -167,7 +167,7 @@ export class Runner {
       sites,
       this.#config,
     );
-    checkPlacement(targets, settings.mode, this.#siteOnline);
+    await checkPlacement(targets, settings.mode, this.#siteOnline);
     // No await between admission and registration: concurrent starts see each other.
     checkAdmission(
       this.#runningTests(),
