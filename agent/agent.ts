@@ -8,7 +8,7 @@ import { AgentAuthError, type AgentClient } from "./agent_client.ts";
 import { BufferFullError, ResultBuffer } from "./result_buffer.ts";
 
 export const AGENT_VERSION = "1";
-/** Records per results request. */
+/** Records per results request (the service takes up to 4 MiB). */
 const BATCH = 5000;
 /** How long new records wait to travel together. */
 const SEND_EVERY_MS = 100;

@@ -21,11 +21,11 @@ export const agentName = z.string().regex(
 export const agentPoll = z.object({
   /** Names this agent process (several may serve one site). */
   agent: agentName,
-  version: z.string().max(64).default(""),
+  version: z.string().max(256).default(""),
   /** The site, when auth is open (a token of role agent fixes it). */
   site: siteName.optional(),
   /** Runs the agent is executing: their assignments are not sent again. */
-  running: z.array(z.string().max(64)).max(10_000).default([]),
+  running: z.array(z.string().max(256)).max(10_000).default([]),
   /** How long to hold the poll when there is nothing to do; capped at 25 s. */
   wait_ms: z.number().int().min(0).max(25_000).default(20_000),
 }).strict();
@@ -41,7 +41,7 @@ export const agentTarget = z.object({
 export const agentAssignment = z.object({
   test_id: z.string(),
   /** Names one run of one site: every result refers to it. */
-  run_key: z.string().max(64),
+  run_key: z.string().max(256),
   targets: z.array(agentTarget).min(1),
   settings: probeSettings,
 });
@@ -67,7 +67,7 @@ export type AgentDone = z.infer<typeof agentDone>;
 export const agentResults = z.object({
   /** The sending agent (the one that took the run). */
   agent: agentName,
-  run_key: z.string().max(64),
+  run_key: z.string().max(256),
   /** Consecutive records; seq 1 is a run's first. */
   records: z.array(z.object({
     seq: z.number().int().min(1),

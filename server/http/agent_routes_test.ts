@@ -150,6 +150,22 @@ Deno.test("agent routes: a lab test's records stored once each, the end complete
       page,
       /<caption>Probe agents<\/caption>[\s\S]*<td data-label="Site">lab<\/td><td data-label="Agent">a1<\/td><td data-label="State">online<\/td>/,
     );
+    // A full batch is far over the 64 KiB of other bodies: it has its own limit.
+    const big = await postJson(app, "/api/agent/results", {
+      agent: "a1",
+      run_key: "gone",
+      records: Array.from({ length: 5000 }, (_, i) => ({
+        seq: i + 1,
+        record: record("far@lab", i),
+      })),
+    });
+    assert.equal(big.status, 200);
+    assert.deepEqual(await big.json(), { acked: 5000, closed: true });
+    const huge = await postJson(app, "/api/agent/results", {
+      pad: "x".repeat(4 * 1024 * 1024),
+    });
+    assert.equal(huge.status, 413);
+    await huge.body?.cancel();
     // Bad bodies: named, nothing changed.
     const bad = await postJson(app, "/api/agent/poll", { agent: "a 1" });
     assert.equal(bad.status, 400);
