@@ -166,7 +166,7 @@ export class Agent {
       },
     }).then(async (run) => {
       local.run = run;
-      if (local.cancelled) run.stop();
+      if (local.cancelled || local.error) run.stop();
       await run.done;
       finish(run);
     }).catch((e) => {
@@ -192,7 +192,9 @@ export class Agent {
     const key = local.assignment.run_key;
     const { buffer } = local;
     try {
-      while (!this.#ac.signal.aborted || local.done) {
+      // Until the service has it all; on shutdown the stopped run still ends
+      // (within its timeout) and is sent once more.
+      while (!this.#fatal) {
         const batch = buffer.next(BATCH);
         const ending = local.done && buffer.unacked === batch.length;
         if (!batch.length && !local.done) {

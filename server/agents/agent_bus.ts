@@ -25,10 +25,13 @@ export interface PollFrom {
   running: string[];
 }
 
+/** A run's end: the agent's, or the service's when the agent lost the run (`lost`). */
+export type InboxEnd = AgentDone & { lost?: boolean };
+
 /** What a run's owner is handed: the next records in seq order, and the end. */
 export interface InboxSink {
   records(records: ProbeRecord[]): void;
-  done(done: AgentDone): void;
+  done(done: InboxEnd): void;
 }
 
 export type DeliverResult =

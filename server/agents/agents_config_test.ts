@@ -32,6 +32,15 @@ Deno.test("config: servers name their site; agents section defaults", () => {
   );
 });
 
+Deno.test("config: a path monitor of a server at another site is refused", () => {
+  assert.match(
+    problems(`auth: { mode: open }
+servers: [{ id: a, name: A, host: 127.0.0.1, site: lab }]
+monitors: [{ id: m, server: a, mode: path, step_s: 60 }]`),
+    /c\.yaml: monitors\.0\.mode: path monitors run from the service only; server "a" is at site "lab"/,
+  );
+});
+
 Deno.test("config: an agent token needs a site, and only agent tokens have one; no person is an agent", () => {
   const base = "servers: [{ id: a, name: A, host: 127.0.0.1 }]\nauth:\n";
   const sha = "0".repeat(64);

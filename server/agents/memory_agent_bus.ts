@@ -121,6 +121,7 @@ export class MemoryAgentBus implements AgentBus {
         run.sink.done({
           seq: run.acked,
           stopped: false,
+          lost: true,
           error:
             `agent ${from.agent} lost the run (restarted?); ${run.acked} probe records kept`,
         });

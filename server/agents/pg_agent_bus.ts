@@ -15,6 +15,7 @@ import type {
   AgentBus,
   AgentBusOptions,
   DeliverResult,
+  InboxEnd,
   InboxSink,
   PollFrom,
   RunState,
@@ -178,9 +179,10 @@ export class PgAgentBus implements AgentBus {
             where run_key = ${key}`;
           work.assignments.push(run.assignment);
         } else if (mine) {
-          const done: AgentDone = {
+          const done: InboxEnd = {
             seq: run.acked,
             stopped: false,
+            lost: true,
             error:
               `agent ${from.agent} lost the run (restarted?); ${run.acked} probe records kept`,
           };

@@ -4,7 +4,6 @@
 // code (StatsAccumulator) fed by those records, and the agent's final figures
 // once it reports the end. An agent that stays offline past the grace period
 // ends the run `interrupted`, with what arrived so far kept.
-import type { AgentDone } from "../../model/agent.ts";
 import type {
   ProbeOutcome,
   ProbeRecord,
@@ -14,7 +13,7 @@ import type {
 import { StatsAccumulator } from "../../probe/stats_accumulator.ts";
 import { parseAddress } from "../../probe/ip_address.ts";
 import type { ResolvedTarget, TargetSpec } from "../../probe/target.ts";
-import type { AgentBus, RunState } from "./agent_bus.ts";
+import type { AgentBus, InboxEnd, RunState } from "./agent_bus.ts";
 import type { OutcomeRun } from "./executor.ts";
 
 export interface RemoteRunOptions {
@@ -130,12 +129,14 @@ export class RemoteRun implements OutcomeRun {
     }
   }
 
-  #done(d: AgentDone): void {
+  #done(d: InboxEnd): void {
     d.stats?.forEach((s, i) => {
       if (this.#per[i]) this.#per[i].final = s;
     });
     if (d.stopped) this.#stopped = true;
-    if (d.error) this.#error = d.error;
+    // A run its agent lost (a restart) is cut short, not failed: data kept.
+    if (d.lost) this.#interrupted = d.error;
+    else if (d.error) this.#error = d.error;
     this.#end();
   }
 

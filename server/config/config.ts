@@ -120,6 +120,15 @@ export const configSchema = z.object({
       });
     }
     ids.add(m.id);
+    const site = c.servers.find((s) => s.id === m.server)?.site;
+    if (m.mode === "path" && site && site !== "local") {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          `path monitors run from the service only; server "${m.server}" is at site "${site}"`,
+        path: ["monitors", i, "mode"],
+      });
+    }
     if (!servers.has(m.server)) {
       ctx.addIssue({
         code: "custom",
