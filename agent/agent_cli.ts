@@ -44,6 +44,16 @@ if (modes.every((m) => m instanceof Error)) {
   fail((perm ?? modes[0] as Error).message);
 }
 if (args.bufferDir) {
+  const may = Deno.permissions.querySync({
+    name: "write",
+    path: args.bufferDir,
+  }).state === "granted";
+  if (!may) {
+    // Deno's own message would say to add --allow-write, which a user of the task cannot.
+    fail(
+      `--buffer-dir: ${args.bufferDir} is outside what this process may write (the agent task may write only under ./data: use e.g. --buffer-dir data/agent, or run agent/agent_cli.ts with --allow-write=DIR)`,
+    );
+  }
   try {
     Deno.mkdirSync(args.bufferDir, { recursive: true });
   } catch (e) {
