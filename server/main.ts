@@ -17,7 +17,7 @@ import { MonitorStore } from "./monitors/monitor_store.ts";
 import { MonitorHub } from "./monitors/monitor_hub.ts";
 import { MonitorService } from "./monitors/monitor_service.ts";
 import { Engine } from "../probe/engine.ts";
-import { MemoryAgentBus } from "./agents/memory_agent_bus.ts";
+import { openAgentBus } from "./agents/open_agent_bus.ts";
 import { SiteExecutor } from "./agents/site_executor.ts";
 import { AgentExecutor } from "./agents/agent_executor.ts";
 import { ShimLoadError } from "../probe/icmp_errors.ts";
@@ -85,10 +85,10 @@ try {
   Deno.exit(2);
 }
 const metrics = new Metrics();
-// Probe agents at other sites: tests on their servers run there.
-const agents = new MemoryAgentBus({
-  offlineAfterMs: config.agents.offline_after_s * 1000,
-});
+// Probe agents at other sites: tests on their servers run there. (With a
+// PostgreSQL pool, pass it: replicas then share the agents' state.)
+const agentBus = await openAgentBus(config);
+const agents = agentBus.bus;
 const runner = new Runner({
   engine,
   config,
@@ -246,6 +246,7 @@ const shutdown = async () => {
   // pending (in the store) for the next start.
   await atMost(alerts.flush(), SHUTDOWN_GRACE_MS);
   await alerts.close();
+  await agentBus.shutdown();
   await atMost(server.shutdown(), SHUTDOWN_GRACE_MS);
   await store.close();
   Deno.exit(0);
