@@ -217,8 +217,9 @@ export class Agent {
           if (ack.closed) {
             local.run?.stop();
             if (local.done || ending) break;
-            // The service dropped the run (test gone): stop, do not resend.
+            // The service dropped the run (test gone): stop, keep nothing more.
             local.cancelled = true;
+            local.error ??= "dropped by the service";
             break;
           }
         } catch (e) {
