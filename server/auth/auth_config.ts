@@ -16,10 +16,12 @@ export const ROLES = ["agent", "viewer", "operator", "admin"] as const;
 export const roleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof roleSchema>;
 /** Roles a person (a user, a proxy's default) may have. */
-const personRole = roleSchema.refine(
-  (r) => r !== "agent",
-  "the agent role is for tokens only (deno task token --role agent --site SITE)",
-);
+const personRole = z.enum(["viewer", "operator", "admin"], {
+  error: (issue) =>
+    issue.input === "agent"
+      ? "the agent role is for tokens only (deno task token --role agent --site SITE)"
+      : undefined,
+});
 
 /** True when `have` includes everything `need` may do. */
 export const roleAtLeast = (have: Role, need: Role) =>
