@@ -7,6 +7,7 @@ import { Island } from "./island.tsx";
 import type { Page } from "./layout.tsx";
 import type { AgentInfo } from "../model/agent.ts";
 import { AgentTable } from "./components/agent_table.tsx";
+import { knownSites } from "../server/agents/site_placement.ts";
 
 export function dashboardPage(
   config: Config,
@@ -38,6 +39,7 @@ export function dashboardPage(
               max_hops_limit: MAX_HOPS_LIMIT,
             },
             readOnly,
+            sites: [...knownSites(config)],
           }}
         />
         {recent.length > 0 && (

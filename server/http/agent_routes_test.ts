@@ -166,6 +166,10 @@ Deno.test("agent routes: a lab test's records stored once each, the end complete
     });
     assert.equal(huge.status, 413);
     await huge.body?.cancel();
+    // The form offers the sites to probe from (the service and lab).
+    assert.match(page, /<legend>Probe from<\/legend>/);
+    assert.match(page, /name="site" value="local"/);
+    assert.match(page, /name="site" value="lab"/);
     // Bad bodies: named, nothing changed.
     const bad = await postJson(app, "/api/agent/poll", { agent: "a 1" });
     assert.equal(bad.status, 400);
