@@ -122,14 +122,16 @@ Deno.test("agents: remote site, two sites side by side, cut connection, roles, i
   const { token: AGENT, line } = await agentToken("lab", "lab");
   const server = await startServer({ dir, config: await config(line) });
   const proxy = startTcpProxy(server.port);
-  const agent = startAgent({
-    server: `http://127.0.0.1:${proxy.port}`,
-    site: "lab",
-    name: "lab-1",
-    token: AGENT,
-    dir: agentDir,
-    buffer: true,
-  });
+  const launch = () =>
+    startAgent({
+      server: `http://127.0.0.1:${proxy.port}`,
+      site: "lab",
+      name: "lab-1",
+      token: AGENT,
+      dir: agentDir,
+      buffer: true,
+    });
+  let agent = launch();
   try {
     await agent.waitFor("serving site lab");
     // Online once its first poll is in.
@@ -293,6 +295,25 @@ Deno.test("agents: remote site, two sites side by side, cut connection, roles, i
       const all = await probes(server, json.id);
       assert.ok(all.length > 10 && all.length < 10_000, String(all.length));
     });
+
+    await t.step(
+      "agent restarted mid-test: the test ends interrupted at once, data kept",
+      async () => {
+        const { json } = await call(server, OPERATOR, "/api/tests", {
+          targets: ["lo-lab"],
+          count: 10_000,
+          interval_ms: 10,
+        });
+        await sleep(600);
+        await agent.stop("SIGKILL");
+        agent = launch();
+        await agent.waitFor("serving site lab");
+        const meta = await waitEnd(server, json.id, 5_000);
+        assert.equal(meta.status, "interrupted", JSON.stringify(meta));
+        assert.match(meta.error, /agent lab-1 lost the run/);
+        assert.ok((await probes(server, json.id)).length > 10);
+      },
+    );
 
     await t.step(
       "agent killed: the test ends interrupted after the grace, data kept",
