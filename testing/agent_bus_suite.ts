@@ -130,6 +130,11 @@ export function agentBusSuite(
     assert.deepEqual(await peer.deliver("b", "k2", 4, [rec(3)]), {
       kind: "unknown",
     });
+    // An agent of another site cannot write into it, whatever name it gives.
+    assert.deepEqual(
+      await peer.deliver("a", "k2", 4, [rec(3)], undefined, "other"),
+      { kind: "unknown" },
+    );
     // The end waits for every record before it.
     await peer.deliver("a", "k2", 4, [], { seq: 5, stopped: false });
     assert.deepEqual(

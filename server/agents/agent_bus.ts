@@ -82,6 +82,8 @@ export interface AgentBus {
     firstSeq: number,
     records: ProbeRecord[],
     done?: AgentDone,
+    /** The caller's site (a token's): a run of another site is unknown to it. */
+    site?: string,
   ): Promise<DeliverResult>;
   /** Who is executing the run, and whether that agent is online. */
   runState(runKey: string): Promise<RunState>;

@@ -175,7 +175,12 @@ export class MemoryAgentBus implements AgentBus {
     firstSeq: number,
     records: ProbeRecord[],
     done?: AgentDone,
+    site?: string,
   ): Promise<DeliverResult> {
+    const run = this.#runs.get(runKey);
+    if (site !== undefined && run && run.site !== site) {
+      return Promise.resolve({ kind: "unknown" });
+    }
     return Promise.resolve(
       this.#deliver(agent, runKey, firstSeq, records, done),
     );

@@ -248,6 +248,7 @@ export class PgAgentBus implements AgentBus {
     firstSeq: number,
     records: ProbeRecord[],
     done?: AgentDone,
+    site?: string,
   ): Promise<DeliverResult> {
     return await this.#sql.begin(async (tx): Promise<DeliverResult> => {
       const [run] = await tx<
@@ -259,7 +260,10 @@ export class PgAgentBus implements AgentBus {
         }[]
       >`select site, claimed_by, acked, closed from pla_agent_runs
         where run_key = ${runKey} for update`;
-      if (!run || (run.claimed_by !== null && run.claimed_by !== agent)) {
+      if (
+        !run || (run.claimed_by !== null && run.claimed_by !== agent) ||
+        (site !== undefined && run.site !== site)
+      ) {
         return { kind: "unknown" };
       }
       await tx`insert into pla_agents (name, site) values (${agent}, ${run.site})

@@ -124,6 +124,8 @@ export function mountAgentRoutes(
       seqs[0] ?? (r.done ? r.done.seq + 1 : 1),
       r.records.map((x) => x.record),
       r.done,
+      // An agent token writes only into runs of its own site.
+      principalOf(c).role === "agent" ? principalOf(c).site : undefined,
     );
     if (res.kind === "unknown") {
       // The test is over (or was never here): the agent drops the run.
