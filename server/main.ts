@@ -1,6 +1,7 @@
 // Wires config, engine, store and runner into the app and serves it; nothing else lives here.
 // Environment: HOST (default 127.0.0.1), PORT (default 8080), PLA_KV (default ./data/pla.kv),
-// PLA_CONFIG or --config FILE (default: the embedded loopback config); PLA_DEBUG_MEM=1 logs
+// PLA_CONFIG or --config FILE (default: the embedded loopback config), PLA_DATABASE_URL
+// (probe agents shared by replicas; see agents/open_agent_bus.ts); PLA_DEBUG_MEM=1 logs
 // memory every second (below).
 import { getHeapSpaceStatistics } from "node:v8";
 import { createApp } from "./app.ts";
@@ -18,6 +19,7 @@ import { MonitorHub } from "./monitors/monitor_hub.ts";
 import { MonitorService } from "./monitors/monitor_service.ts";
 import { Engine } from "../probe/engine.ts";
 import { openAgentBus } from "./agents/open_agent_bus.ts";
+import { openPg, type Sql } from "./store/pg/pg_client.ts";
 import { SiteExecutor } from "./agents/site_executor.ts";
 import { AgentExecutor } from "./agents/agent_executor.ts";
 import { ShimLoadError } from "../probe/icmp_errors.ts";
@@ -87,7 +89,18 @@ try {
 const metrics = new Metrics();
 // Probe agents at other sites: tests on their servers run there. (With a
 // PostgreSQL pool, pass it: replicas then share the agents' state.)
-const agentBus = await openAgentBus(config);
+// PLA_DATABASE_URL: the agents' state is shared by every replica on it.
+let agentSql: Sql | undefined;
+const databaseUrl = Deno.env.get("PLA_DATABASE_URL");
+if (databaseUrl) {
+  try {
+    agentSql = await openPg(databaseUrl);
+  } catch (e) {
+    console.error(`pla: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
+}
+const agentBus = await openAgentBus(config, agentSql);
 const agents = agentBus.bus;
 const runner = new Runner({
   engine,
@@ -247,6 +260,7 @@ const shutdown = async () => {
   await atMost(alerts.flush(), SHUTDOWN_GRACE_MS);
   await alerts.close();
   await agentBus.shutdown();
+  await agentSql?.end({ timeout: 2 });
   await atMost(server.shutdown(), SHUTDOWN_GRACE_MS);
   await store.close();
   Deno.exit(0);
