@@ -7,7 +7,7 @@ export const AGENT_USAGE =
   --server      the service, e.g. https://analyzer.example (the agent only connects out)
   --token       a token of role agent for this site (or PLA_AGENT_TOKEN; none while the service's auth is open)
   --site        the site this agent probes from (the token's site)
-  --name        this agent's name (default: the host name)
+  --name        this agent's name (default: HOSTNAME-SITE)
   --buffer-dir  keep unacknowledged results beyond memory in files here
   --buffer-max  unacknowledged records kept before a run is stopped (default 1000000)`;
 
