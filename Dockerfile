@@ -15,7 +15,7 @@ COPY deno.json deno.lock ./
 RUN deno install --frozen
 COPY . .
 RUN deno task build \
-  && deno cache --frozen server/main.ts
+  && deno cache --frozen server/main.ts agent/agent_cli.ts
 
 FROM denoland/deno:debian-${DENO_VERSION}
 WORKDIR /app

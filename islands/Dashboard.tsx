@@ -12,6 +12,7 @@ import {
   type Modes,
   type PathLimits,
 } from "./components/mode_choice.tsx";
+import { SiteChoice } from "./components/site_choice.tsx";
 
 export interface DashboardProps {
   servers: ServerEntry[];
@@ -21,6 +22,8 @@ export interface DashboardProps {
   path: PathLimits;
   /** The signed-in role may look but not start tests (viewer). */
   readOnly?: boolean;
+  /** Sites probes can leave from; the choice is shown when there is more than the service. */
+  sites?: string[];
 }
 
 type FieldName = "interval_ms" | "count" | "duration_s" | "size";
@@ -43,14 +46,18 @@ const slotOf = (field?: string) =>
     ? "form"
     : field.startsWith("targets")
     ? "targets"
+    : field.startsWith("sites")
+    ? "sites"
     : FIELDS.some(([f]) => f === field) || field === "max_hops" ||
         field === "mode"
     ? field
     : "form";
 
 export default function Dashboard(
-  { servers, defaults, limits, path, readOnly = false }: DashboardProps,
+  { servers, defaults, limits, path, readOnly = false, sites = [] }:
+    DashboardProps,
 ) {
+  const fromSites = useSignal<string[]>([]);
   const filter = useSignal("");
   const selected = useSignal<string[]>([]);
   const values = useSignal<Record<FieldName, string>>({
@@ -95,6 +102,9 @@ export default function Dashboard(
       targets: servers.map((s) => s.id).filter((id) =>
         selected.value.includes(id)
       ),
+      ...(fromSites.value.length
+        ? { sites: sites.filter((s) => fromSites.value.includes(s)) }
+        : {}),
     };
     for (const [name] of FIELDS) {
       const raw = values.value[name].trim();
@@ -231,6 +241,14 @@ export default function Dashboard(
           })}
           {err("targets")}
         </fieldset>
+        {sites.length > 1 && (
+          <SiteChoice
+            sites={sites}
+            chosen={fromSites}
+            error={err}
+            invalid={invalid}
+          />
+        )}
         <fieldset class="settings">
           <legend>Settings</legend>
           <ModeChoice

@@ -18,6 +18,8 @@ export const testTarget = z.object({
   host: z.string(),
   /** Resolved address, once known. */
   address: z.string().nullable(),
+  /** The site whose agent probes it; absent: the service itself. */
+  site: z.string().optional(),
 });
 export type TestTarget = z.infer<typeof testTarget>;
 

@@ -5,11 +5,16 @@ import Dashboard from "../islands/Dashboard.tsx";
 import { type HistoryRow, HistoryTable } from "./components/history_table.tsx";
 import { Island } from "./island.tsx";
 import type { Page } from "./layout.tsx";
+import type { AgentInfo } from "../model/agent.ts";
+import { AgentTable } from "./components/agent_table.tsx";
+import { knownSites } from "../server/agents/site_placement.ts";
 
 export function dashboardPage(
   config: Config,
   recent: HistoryRow[],
   readOnly: boolean,
+  /** Probe agents seen (none: the section is left out). */
+  agents: AgentInfo[] = [],
 ): Page {
   return {
     title: "Dashboard",
@@ -34,6 +39,7 @@ export function dashboardPage(
               max_hops_limit: MAX_HOPS_LIMIT,
             },
             readOnly,
+            sites: [...knownSites(config)],
           }}
         />
         {recent.length > 0 && (
@@ -46,6 +52,11 @@ export function dashboardPage(
             <p class="pager">
               <a href="/tests">All tests →</a>
             </p>
+          </section>
+        )}
+        {agents.length > 0 && (
+          <section class="recent" aria-label="Probe agents">
+            <AgentTable agents={agents} />
           </section>
         )}
       </>

@@ -7,6 +7,7 @@ import { problemOf } from "../server/http/problem.ts";
 import { listQueryOf, testListQuery } from "../server/http/api_params.ts";
 import { parseQuery } from "../server/http/validation.ts";
 import type { TestMeta } from "../model/run.ts";
+import type { AgentInfo } from "../model/agent.ts";
 import type { Runner } from "../server/runs/runner.ts";
 import { mountAssets } from "./assets.ts";
 import { dashboardPage } from "./dashboard_page.tsx";
@@ -35,9 +36,11 @@ const html = (c: Context, page: Page, status: ContentfulStatusCode = 200) => {
 
 export function mountPages(
   app: Hono,
-  { config, runner, monitorPages = noMonitors }: {
+  { config, runner, monitorPages = noMonitors, agents }: {
     config: Config;
     runner: Runner;
+    /** Probe agents, listed on the dashboard. */
+    agents?: { agents(): Promise<AgentInfo[]> };
     /** The monitors' state for /monitors and /monitors/:id. */
     monitorPages?: MonitorPages;
   },
@@ -72,7 +75,10 @@ export function mountPages(
   app.get("/", async (c) => {
     const { tests } = await runner.page({ limit: RECENT, after: null });
     const recent = await withSummaries(tests);
-    return html(c, dashboardPage(config, recent, readOnly(c)));
+    return html(
+      c,
+      dashboardPage(config, recent, readOnly(c), await agents?.agents() ?? []),
+    );
   });
 
   // The same query schema as GET /api/tests, errors mapped as the API maps them.

@@ -29,6 +29,8 @@ import { streamLimit, StreamSlots } from "./http/sse_limit.ts";
 import { mountAlertRoutes } from "./http/alert_routes.ts";
 import type { AlertService } from "./alerts/alert_service.ts";
 import { type MonitorApi, mountMonitorRoutes } from "./http/monitor_routes.ts";
+import { mountAgentRoutes } from "./http/agent_routes.ts";
+import type { AgentBus } from "./agents/agent_bus.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -55,6 +57,8 @@ export interface AppDeps {
     monitorPages?: MonitorPages;
     /** Monitors (/api/monitors); without it those routes are absent. */
     monitors?: MonitorApi;
+    /** Probe agents (/api/agent/*, /api/agents); without it those routes are absent. */
+    agents?: AgentBus;
   };
 }
 
@@ -168,6 +172,7 @@ function mountApi(
   });
 
   mountAlertRoutes(app, api.alerts);
+  if (api.agents) mountAgentRoutes(app, api.agents);
 
   app.openapi(routes.audit, async (c) => {
     const { limit, cursor } = c.req.valid("query");
@@ -184,9 +189,10 @@ function mountApi(
 
   if (api.metrics) {
     const metrics = api.metrics;
-    app.get("/metrics", (c) => {
+    app.get("/metrics", async (c) => {
+      const agents = await api.agents?.agents();
       c.header("content-type", "text/plain; version=0.0.4; charset=utf-8");
-      return c.body(metrics.render(runner.running));
+      return c.body(metrics.render(runner.running, agents));
     });
   }
   app.openapi(routes.me, (c) => {

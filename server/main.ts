@@ -1,6 +1,7 @@
 // Wires config, engine, store and runner into the app and serves it; nothing else lives here.
 // Environment: HOST (default 127.0.0.1), PORT (default 8080), PLA_KV (default ./data/pla.kv),
-// PLA_CONFIG or --config FILE (default: the embedded loopback config); PLA_DEBUG_MEM=1 logs
+// PLA_CONFIG or --config FILE (default: the embedded loopback config), PLA_DATABASE_URL
+// (probe agents shared by replicas; see agents/open_agent_bus.ts); PLA_DEBUG_MEM=1 logs
 // memory every second (below).
 import { getHeapSpaceStatistics } from "node:v8";
 import { createApp } from "./app.ts";
@@ -18,6 +19,10 @@ import { KvAlertStore } from "./alerts/kv_alert_store.ts";
 import { MonitorHub } from "./monitors/monitor_hub.ts";
 import { MonitorService } from "./monitors/monitor_service.ts";
 import { Engine } from "../probe/engine.ts";
+import { openAgentBus } from "./agents/open_agent_bus.ts";
+import { openPg, type Sql } from "./store/pg/pg_client.ts";
+import { SiteExecutor } from "./agents/site_executor.ts";
+import { AgentExecutor } from "./agents/agent_executor.ts";
 import { ShimLoadError } from "../probe/icmp_errors.ts";
 import type { Family } from "../probe/ip_address.ts";
 
@@ -83,11 +88,31 @@ try {
   Deno.exit(2);
 }
 const metrics = new Metrics();
+// Probe agents at other sites: tests on their servers run there. (With a
+// PostgreSQL pool, pass it: replicas then share the agents' state.)
+// PLA_DATABASE_URL: the agents' state is shared by every replica on it.
+let agentSql: Sql | undefined;
+const databaseUrl = Deno.env.get("PLA_DATABASE_URL");
+if (databaseUrl) {
+  try {
+    agentSql = await openPg(databaseUrl);
+  } catch (e) {
+    console.error(`pla: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
+}
+const agentBus = await openAgentBus(config, agentSql);
+const agents = agentBus.bus;
 const runner = new Runner({
   engine,
   config,
   store,
   observe: (id, ev) => metrics.observe(id, ev),
+  executor: new SiteExecutor(
+    engine,
+    (site) => new AgentExecutor(agents, site, config.agents.grace_s * 1000),
+  ),
+  siteOnline: (site) => agents.siteOnline(site),
 });
 // Monitors: in the same engine and database; they count against max_pps.
 const monitorStore = new KvMonitorStore(store.kv, config.monitor_retention);
@@ -98,6 +123,11 @@ const monitors = new MonitorService({
   store: monitorStore,
   hub: monitorHub,
   testsPps: () => runner.runningPps,
+  remote: {
+    online: (site) => agents.siteOnline(site),
+    executor: (site) =>
+      new AgentExecutor(agents, site, config.agents.grace_s * 1000),
+  },
 });
 runner.monitorsPps = () => monitors.pps();
 metrics.monitors = () => monitors.list();
@@ -137,6 +167,7 @@ const app = createApp({
     audit,
     metrics,
     monitors: { service: monitors, store: monitorStore, hub: monitorHub },
+    agents,
     alerts,
     monitorPages: {
       list: () => Promise.resolve(monitors.list()),
@@ -229,6 +260,8 @@ const shutdown = async () => {
   // pending (in the store) for the next start.
   await atMost(alerts.flush(), SHUTDOWN_GRACE_MS);
   await alerts.close();
+  await agentBus.shutdown();
+  await agentSql?.end({ timeout: 2 });
   await atMost(server.shutdown(), SHUTDOWN_GRACE_MS);
   await store.close();
   Deno.exit(0);

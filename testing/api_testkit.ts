@@ -15,6 +15,18 @@ import { KvStore } from "../server/store/kv_store.ts";
 import { Runner } from "../server/runs/runner.ts";
 import type { AlertService } from "../server/alerts/alert_service.ts";
 import type { MonitorPages } from "../routes/monitor_data.ts";
+import type { AgentBus } from "../server/agents/agent_bus.ts";
+import { SiteExecutor } from "../server/agents/site_executor.ts";
+import { AgentExecutor } from "../server/agents/agent_executor.ts";
+
+/** The runner's options for tests at other sites (as server/main.ts wires them; grace 1 s). */
+const agentRunnerOptions = (engine: Engine, bus: AgentBus) => ({
+  executor: new SiteExecutor(
+    engine,
+    (site) => new AgentExecutor(bus, site, 1000),
+  ),
+  siteOnline: (site: string) => bus.siteOnline(site),
+});
 
 export interface ApiKit {
   app: Hono;
@@ -35,6 +47,8 @@ export interface ApiKitOptions {
   alerts?: AlertService;
   /** What the monitor pages render (a fixture; default: no monitors). */
   monitorPages?: MonitorPages;
+  /** Probe agents: their routes, and tests at other sites run through them. */
+  agents?: AgentBus;
 }
 
 export async function withApiKit(
@@ -56,6 +70,7 @@ export async function withApiKit(
     store,
     reportEveryMs: 50,
     keepFinished: options.keepFinished,
+    ...(options.agents ? agentRunnerOptions(engine, options.agents) : {}),
   });
   const app = createApp({
     icmpStatus: () => ({ ipv4: "raw", ipv6: "raw" }),
@@ -68,6 +83,7 @@ export async function withApiKit(
       heartbeatMs: options.heartbeatMs ?? 20,
       alerts: options.alerts,
       monitorPages: options.monitorPages,
+      agents: options.agents,
     },
   });
   try {

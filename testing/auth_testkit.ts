@@ -10,20 +10,24 @@ import {
 } from "../server/auth/password.ts";
 
 export const PASSWORD = "correct horse battery staple";
-export const USERS: Record<Role, string> = {
+/** The roles people have (an agent token is made by the agent tests). */
+export type PersonRole = Exclude<Role, "agent">;
+
+export const USERS: Record<PersonRole, string> = {
   viewer: "vic",
   operator: "olga",
   admin: "alice",
 };
-export const TOKENS: Record<Role, string> = {
+export const TOKENS: Record<PersonRole, string> = {
   viewer: newToken(),
   operator: newToken(),
   admin: newToken(),
 };
 export const PROXY_ADDRESS = "192.0.2.10";
 
+/** A person role's token (Role, so callers iterating roles type-check; agent has none here). */
 export const bearer = (role: Role) => ({
-  authorization: `Bearer ${TOKENS[role]}`,
+  authorization: `Bearer ${TOKENS[role as PersonRole]}`,
 });
 
 /** The client address app.request passes to the app, as Deno.serve would. */
@@ -36,7 +40,7 @@ let yaml: Promise<string> | undefined;
 /** The YAML (hashed once per process); `extra` is appended (e.g. a limits section). */
 export async function authConfigYaml(extra = ""): Promise<string> {
   yaml ??= (async () => {
-    const roles = Object.keys(USERS) as Role[];
+    const roles = Object.keys(USERS) as PersonRole[];
     const users = await Promise.all(
       roles.map(async (r) =>
         `    - name: ${

@@ -10,8 +10,12 @@ export interface TcpProxy {
   close(): void;
 }
 
-export function startTcpProxy(targetPort: number): TcpProxy {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+/** `hostname`: where it listens (default loopback; a test bed's address to serve a namespace). */
+export function startTcpProxy(
+  targetPort: number,
+  { hostname = "127.0.0.1" }: { hostname?: string } = {},
+): TcpProxy {
+  const listener = Deno.listen({ hostname, port: 0 });
   const conns = new Set<Deno.Conn>();
   let refuseUntil = 0;
   const closeQuietly = (c: Deno.Conn) => {

@@ -36,8 +36,18 @@ const REALM = 'Bearer realm="packet-loss-analyzer"';
 export const isPublicPath = (path: string) =>
   path === "/healthz" || path === "/login" || path.startsWith("/static/");
 
+/** The probe agents' routes: for role agent only (and anyone while auth is open). */
+export const isAgentPath = (path: string) => path.startsWith("/api/agent/");
+
+/** Whether `who` may make a request that needs `need`. */
+export const mayUse = (who: Principal, need: Role) =>
+  need === "agent"
+    ? who.role === "agent" || who.via === "open"
+    : roleAtLeast(who.role, need);
+
 /** The least role a request needs. */
 export function requiredRole(method: string, path: string): Role {
+  if (isAgentPath(path)) return "agent";
   if (method === "GET" || method === "HEAD") {
     return path === "/api/audit" ? "admin" : "viewer";
   }
@@ -149,7 +159,12 @@ export class Auth {
       if (!found) {
         throw unauthorized("Authorization: unknown token", "invalid_token");
       }
-      return { name: found.user ?? found.name, role: found.role, via: "token" };
+      return {
+        name: found.user ?? found.name,
+        role: found.role,
+        via: "token",
+        ...(found.site ? { site: found.site } : {}),
+      };
     }
     const proxied = this.#fromProxy(req, remote);
     if (proxied !== undefined) return proxied;
@@ -207,10 +222,12 @@ export class Auth {
         );
       }
       const need = requiredRole(method, path);
-      if (!roleAtLeast(who.role, need)) {
+      if (!mayUse(who, need)) {
         throw new ApiError(
           403,
-          `${method} ${path} needs the ${need} role; ${who.name} is ${who.role}`,
+          `${method} ${path} needs the ${need} role${
+            need === "agent" ? " (exactly)" : ""
+          }; ${who.name} is ${who.role}`,
         );
       }
       c.set("principal", who);

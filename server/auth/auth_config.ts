@@ -2,6 +2,7 @@
 // Authentication is required unless the config says `mode: open` explicitly.
 import { z } from "zod";
 import { parseCidr } from "../policy/cidr.ts";
+import { siteName } from "../../model/agent.ts";
 import {
   hashIterations,
   MIN_ITERATIONS,
@@ -9,9 +10,18 @@ import {
   TOKEN_HASH,
 } from "./password.ts";
 
-export const ROLES = ["viewer", "operator", "admin"] as const;
+// `agent` ranks below viewer: a probe agent's token may use the agent routes
+// only (auth.ts requires exactly that role there).
+export const ROLES = ["agent", "viewer", "operator", "admin"] as const;
 export const roleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof roleSchema>;
+/** Roles a person (a user, a proxy's default) may have. */
+const personRole = z.enum(["viewer", "operator", "admin"], {
+  error: (issue) =>
+    issue.input === "agent"
+      ? "the agent role is for tokens only (deno task token --role agent --site SITE)"
+      : undefined,
+});
 
 /** True when `have` includes everything `need` may do. */
 export const roleAtLeast = (have: Role, need: Role) =>
@@ -25,7 +35,7 @@ const userName = z.string().regex(
 
 const userEntry = z.object({
   name: userName,
-  role: roleSchema,
+  role: personRole,
   /** From `deno task hash-password`; a user without one cannot log in with the form. */
   password_hash: z.string()
     .regex(PASSWORD_HASH, "not a hash from `deno task hash-password`")
@@ -46,7 +56,24 @@ const tokenEntry = z.object({
     TOKEN_HASH,
     "must be the token's SHA-256 as 64 lowercase hex digits (never the token)",
   ),
-}).strict();
+  /** Role agent: the site whose work the agent takes. */
+  site: siteName.optional(),
+}).strict().superRefine((t, ctx) => {
+  if (t.role === "agent" && !t.site) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["site"],
+      message: "a token of role agent needs the site it serves (site: lab)",
+    });
+  }
+  if (t.role !== "agent" && t.site) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["site"],
+      message: "site is for tokens of role agent only",
+    });
+  }
+});
 
 const proxyEntry = z.object({
   /** Request header carrying the signed-in user name, e.g. X-Forwarded-User. */
@@ -59,7 +86,7 @@ const proxyEntry = z.object({
     ),
   ).min(1, "list the reverse proxy's address(es)").max(100),
   /** Role of proxy users not listed under `users`. */
-  default_role: roleSchema.default("viewer"),
+  default_role: personRole.default("viewer"),
 }).strict();
 
 export const authSchema = z.object({

@@ -11,10 +11,12 @@ import {
   sha256Hex,
 } from "./password.ts";
 import { USER_NAME } from "./auth_config.ts";
+import { SITE_NAME } from "../../model/agent.ts";
 
 export const USAGE = `Usage:
   deno task hash-password [--iterations N]   reads the password from stdin
-  deno task token --name NAME --role viewer|operator|admin [--user USER]`;
+  deno task token --name NAME --role viewer|operator|admin [--user USER]
+  deno task token --name NAME --role agent --site SITE`;
 
 export class CliError extends Error {}
 
@@ -33,6 +35,7 @@ export async function hashCli(
         name: { type: "string" },
         role: { type: "string" },
         user: { type: "string" },
+        site: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -55,7 +58,7 @@ export async function hashCli(
     return `password_hash: "${await hashPassword(password, iterations)}"`;
   }
   if (command === "token") {
-    const { name, role, user } = parsed;
+    const { name, role, user, site } = parsed;
     for (const [flag, v] of [["--name", name], ["--user", user]]) {
       if (v !== undefined && !USER_NAME.test(v)) {
         throw new CliError(`${flag}: 1-64 letters, digits or . _ @ + -`);
@@ -63,12 +66,27 @@ export async function hashCli(
     }
     if (!name) throw new CliError("--name is required");
     if (!ROLES.includes(role as typeof ROLES[number])) {
-      throw new CliError(`--role: one of ${ROLES.join(", ")}`);
+      // People's roles first, lowest up; agent (for probe agents) last.
+      const listed = [...ROLES.filter((r) => r !== "agent"), "agent"];
+      throw new CliError(`--role: one of ${listed.join(", ")}`);
+    }
+    if (role === "agent" && site === undefined) {
+      throw new CliError("--site is required with --role agent");
+    }
+    if (role !== "agent" && site !== undefined) {
+      throw new CliError("--site is for --role agent only");
+    }
+    if (site !== undefined && !SITE_NAME.test(site)) {
+      throw new CliError(
+        "--site: 1-63 lowercase letters, digits, '_' or '-', starting with a letter or digit",
+      );
     }
     const token = newToken();
     const entry = `{ name: ${name}, ${
       user ? `user: ${user}, ` : ""
-    }role: ${role}, sha256: "${await sha256Hex(token)}" }`;
+    }role: ${role}, ${site ? `site: ${site}, ` : ""}sha256: "${await sha256Hex(
+      token,
+    )}" }`;
     return `# The token, for the client (Authorization: Bearer ...); it is stored nowhere:\n# ${token}\n# Under auth.tokens in the config:\n- ${entry}`;
   }
   throw new CliError(USAGE);

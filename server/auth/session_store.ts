@@ -9,6 +9,8 @@ export interface Principal {
   role: Role;
   /** How the request was authenticated. */
   via: "open" | "token" | "session" | "proxy";
+  /** Role agent: the site it serves. */
+  site?: string;
 }
 
 interface Session {

@@ -10,6 +10,8 @@ import {
   notifyTarget,
 } from "../../model/monitor.ts";
 import { DEFAULT_MAX_HOPS } from "../../model/path.ts";
+import { siteName } from "../../model/agent.ts";
+import { agentsSchema } from "../agents/agents_config.ts";
 import { limitsSchema } from "../policy/limits.ts";
 import {
   forbiddenReason,
@@ -42,6 +44,8 @@ export const serverEntry = z.object({
   group: z.string().max(200).default("default"),
   tags: z.array(z.string().max(100)).max(100).default([]),
   description: z.string().max(2000).default(""),
+  /** The site whose agent probes it (`deno task agent --site ...`); default: the service itself. */
+  site: siteName.optional(),
 }).strict(); // a misspelt field (`tag:`, `grup:`) must not vanish silently
 export type ServerEntry = z.infer<typeof serverEntry>;
 
@@ -83,6 +87,8 @@ export const configSchema = z.object({
   /** Where alerts are sent. */
   notify: z.array(notifyTarget).max(1000).default([]),
   monitor_retention: monitorRetention.prefault({}),
+  /** Probe agents at other sites: when one counts as offline, and how long its tests wait for it. */
+  agents: agentsSchema.prefault({}),
   /** Where users reach the service (e.g. https://pla.example.net): alert webhooks link the monitor's page under it; without it the link is a relative path. */
   public_url: z.url({
     protocol: /^https?$/,
@@ -114,6 +120,15 @@ export const configSchema = z.object({
       });
     }
     ids.add(m.id);
+    const site = c.servers.find((s) => s.id === m.server)?.site;
+    if (m.mode === "path" && site && site !== "local") {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          `path monitors run from the service only; server "${m.server}" is at site "${site}"`,
+        path: ["monitors", i, "mode"],
+      });
+    }
     if (!servers.has(m.server)) {
       ctx.addIssue({
         code: "custom",

@@ -4,7 +4,7 @@
 // createApp.
 import type { Hono } from "hono";
 import { Auth } from "../auth/auth.ts";
-import { limitBody } from "./body_limit.ts";
+import { limitBodies } from "./body_limit.ts";
 import type { Config } from "../config/config.ts";
 import { mountLogin } from "../auth/login.ts";
 import { securityHeaders } from "./security_headers.ts";
@@ -16,7 +16,7 @@ export function mountSecurity(
   auth?: Auth,
 ): Auth | null {
   app.use("*", securityHeaders());
-  app.use("*", limitBody());
+  app.use("*", limitBodies());
   if (!config) return null;
   const a = auth ?? new Auth(config.auth);
   // Before auth: the audit trail, stream limit and sign-in limiter all read it.

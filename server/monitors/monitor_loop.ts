@@ -11,6 +11,9 @@ import type { MonitorPoint, MonitorSpec } from "../../model/monitor.ts";
 import type { ServerEntry } from "../config/config.ts";
 import { failedPoint, stepPoint } from "./step_point.ts";
 import type { HopRow, MonitorStore } from "./monitor_store.ts";
+import type { AgentExecutor } from "../agents/agent_executor.ts";
+import type { OutcomeRun } from "../agents/executor.ts";
+import { LOCAL_SITE } from "../../model/agent.ts";
 
 const RERESOLVE_MS = 3_600_000;
 
@@ -46,6 +49,14 @@ export interface LoopDeps {
   onPoint: (point: MonitorPoint, address: string | null) => void;
   /** A complete hour or day was rolled up. */
   onRollup?: (point: MonitorPoint) => void;
+  /** A server at another site (`site:`) is probed by that site's agent. */
+  remote?: RemoteSites;
+}
+
+/** The probe agents' side of a monitor: whether a site is served, and its executor. */
+export interface RemoteSites {
+  online(site: string): Promise<boolean>;
+  executor(site: string): { run: AgentExecutor["run"] };
 }
 
 export class MonitorLoop {
@@ -136,9 +147,33 @@ export class MonitorLoop {
     try {
       const host = await this.#resolve();
       if (this.#stopped) return;
-      let run: ProbeRun;
+      let run: ProbeRun | OutcomeRun;
       let index = 0;
-      if (s.mode === "path") {
+      const site = this.server.site ?? LOCAL_SITE;
+      if (site !== LOCAL_SITE) {
+        // At another site: its agent probes, or the step failed (an alert can fire).
+        const remote = this.deps.remote;
+        if (s.mode === "path") {
+          throw new Error(
+            `site ${site}: path monitors run from the service only`,
+          );
+        }
+        if (!remote || !(await remote.online(site))) {
+          throw new Error(`site ${site}: no agent online`);
+        }
+        const r = await remote.executor(site).run(
+          [{ target: s.id, host }],
+          settings,
+          {
+            runId: `monitor-${s.id}`,
+          },
+        );
+        run = r;
+        this.#runs.add(r);
+        await r.done;
+        this.#runs.delete(r);
+        if (r.interrupted) throw new Error(r.interrupted);
+      } else if (s.mode === "path") {
         const path = await startPath(engine, { target: s.id, host }, {
           ...settings,
           mode: "path",

@@ -20,7 +20,7 @@ import {
   LimitError,
   NotFoundError,
 } from "../errors.ts";
-import { MonitorLoop, monitorPps } from "./monitor_loop.ts";
+import { MonitorLoop, monitorPps, type RemoteSites } from "./monitor_loop.ts";
 import type { HopRow, MonitorStore } from "./monitor_store.ts";
 import type { MonitorHub } from "./monitor_hub.ts";
 
@@ -54,6 +54,8 @@ export interface MonitorServiceOptions {
   mayRun?: (monitorId: string) => boolean | Promise<boolean>;
   /** How often mayRun is asked again, ms; default 5000. */
   mayRunEveryMs?: number;
+  /** Probe agents: a monitor of a server at another site runs there. */
+  remote?: RemoteSites;
 }
 
 interface Entry {
@@ -236,6 +238,7 @@ export class MonitorService {
     const loop: MonitorLoop = new MonitorLoop(spec, server, {
       engine: this.#o.engine,
       store: this.#o.store,
+      remote: this.#o.remote,
       onPoint: (point, address) => {
         this.#o.hub.publishPoint({
           monitor: spec.id,

@@ -3,6 +3,7 @@
 import type { TargetReport } from "../../model/run.ts";
 import type { RunEventBody } from "../../model/events.ts";
 import type { MonitorStatus } from "../../model/monitor.ts";
+import type { AgentInfo } from "../../model/agent.ts";
 
 interface Counts {
   sent: number;
@@ -70,8 +71,8 @@ export class Metrics {
     return out;
   }
 
-  /** The exposition text; `running` is the number of running tests. */
-  render(running: number): string {
+  /** The exposition text; `running` is the number of running tests, `agents` the probe agents seen. */
+  render(running: number, agents?: AgentInfo[]): string {
     const out: string[] = [];
     const family = (
       name: string,
@@ -183,6 +184,16 @@ export class Metrics {
       "Jitter of the monitor's latest step, ms.",
       monitors.map((m) => [mon(m), m.latest!.jitter_ms]),
     );
+    if (agents) {
+      family(
+        "pla_agent_up",
+        "gauge",
+        "1 while the probe agent is online (polling or reporting), else 0.",
+        agents.map((
+          a,
+        ) => [{ site: a.site, agent: a.name }, a.online ? 1 : 0]),
+      );
+    }
     family(
       "pla_process_resident_memory_bytes",
       "gauge",

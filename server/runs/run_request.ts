@@ -6,6 +6,7 @@ import { DEFAULT_MAX_HOPS } from "../../model/path.ts";
 import type { Config } from "../config/config.ts";
 import { checkRequestLimits } from "../policy/limits.ts";
 import { InvalidRequestError } from "../errors.ts";
+import { siteName } from "../../model/agent.ts";
 import type { PolicyTarget, TargetPolicy } from "../policy/target_policy.ts";
 
 const s = probeSettings.shape;
@@ -25,12 +26,18 @@ export const testRequest = z.object({
   mode: s.mode,
   /** Path mode: the highest TTL probed, 1..64 (default 30). */
   max_hops: s.max_hops,
+  /** Probe every target from each of these sites ("local": the service); default: each server's own site. */
+  sites: z.array(siteName).min(1, "sites must name at least one site").max(
+    16,
+  ).optional(),
 }).strict();
 export type TestRequest = z.infer<typeof testRequest>;
 
 export interface ValidRequest {
   targets: PolicyTarget[];
   settings: ProbeSettings;
+  /** The request's `sites`, when given. */
+  sites?: string[];
 }
 
 const fieldOf = (path: PropertyKey[]) =>
@@ -104,6 +111,13 @@ export function validateTestRequest(
       ? { mode: "path" as const, max_hops: req.max_hops ?? DEFAULT_MAX_HOPS }
       : {}),
   };
-  checkRequestLimits(settings, targets.length, limits);
-  return { targets, settings };
+  if (req.sites && new Set(req.sites).size !== req.sites.length) {
+    throw new InvalidRequestError("sites: a site is listed twice", "sites");
+  }
+  checkRequestLimits(
+    settings,
+    targets.length * (req.sites?.length ?? 1),
+    limits,
+  );
+  return { targets, settings, ...(req.sites ? { sites: req.sites } : {}) };
 }

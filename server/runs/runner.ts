@@ -2,7 +2,9 @@
 // (probe, interval every second, status, summary, end; a path test's hop,
 // route_change and path events come from path_execution.ts) and persists to
 // the store.
-import type { Engine, ProbeRun } from "../../probe/engine.ts";
+import type { Engine } from "../../probe/engine.ts";
+import type { Executor, RunHandle } from "../agents/executor.ts";
+import { checkPlacement, placeTargets } from "../agents/site_placement.ts";
 import type { ProbeRecord } from "../../model/probe.ts";
 import type { Config } from "../config/config.ts";
 import { TestHub } from "../events/hub.ts";
@@ -44,6 +46,10 @@ export interface RunnerOptions {
   policy?: TargetPolicy;
   /** Replicas on a shared database: global limits, tests running elsewhere. */
   cluster?: RunnerCluster;
+  /** Where ping tests' probes leave from, by target site; default: the engine (every target local). */
+  executor?: Executor;
+  /** Whether a remote site has an agent online (a test there is refused without). */
+  siteOnline?: (site: string) => Promise<boolean>;
 }
 
 interface LiveTest {
@@ -51,12 +57,14 @@ interface LiveTest {
   /** Resolved and checked addresses, one per target: what the engine probes. */
   addresses: string[];
   hub: TestHub;
-  run: ProbeRun | null;
+  run: RunHandle | null;
   /** A path test's runs, one per target, once started. */
   paths: PathRun[] | null;
   stopRequested: boolean;
   /** Set when the test's data could not be stored: it stops and ends `failed`. */
   storageError?: string;
+  /** Why a remote part of the run was cut short: the test ends `interrupted`. */
+  interrupted?: string;
   finished: Promise<void>;
   /** Once every event is stored: the shared reads replays use. */
   replay?: ReplayCache;
@@ -80,6 +88,8 @@ function newId(): string {
 
 export class Runner {
   readonly #engine: Engine;
+  readonly #executor: Executor;
+  readonly #siteOnline: (site: string) => Promise<boolean>;
   readonly #config: Config;
   readonly #store: KvStore;
   readonly #reportEveryMs: number;
@@ -106,6 +116,8 @@ export class Runner {
   constructor(options: RunnerOptions) {
     this.monitorsPps = options.monitorsPps;
     this.#engine = options.engine;
+    this.#executor = options.executor ?? options.engine;
+    this.#siteOnline = options.siteOnline ?? (() => Promise.resolve(false));
     this.#config = options.config;
     this.#store = options.store;
     this.#reportEveryMs = options.reportEveryMs ?? 1000;
@@ -149,12 +161,18 @@ export class Runner {
    * user it runs for (per-user limit, `created_by`).
    */
   async start(body: unknown, who = "anonymous"): Promise<TestMeta> {
-    const { targets, settings } = validateTestRequest(
+    const { targets: asked, settings, sites } = validateTestRequest(
       body,
       this.#config,
       this.#policy,
     );
-    const addresses = await this.#policy.resolve(targets);
+    const targets = placeTargets(
+      asked,
+      await this.#policy.resolve(asked),
+      sites,
+      this.#config,
+    );
+    await checkPlacement(targets, settings.mode, this.#siteOnline);
     const meta: TestMeta = {
       id: newId(),
       status: "running",
@@ -162,16 +180,17 @@ export class Runner {
       finished_at: null,
       created_by: who,
       settings,
-      targets: targets.map((s, i) => ({
+      targets: targets.map((s) => ({
         id: s.id,
         name: s.name,
         host: s.host,
-        address: addresses[i].text,
+        address: s.address,
+        ...(s.site ? { site: s.site } : {}),
       })),
     };
     const live: LiveTest = {
       meta,
-      addresses: addresses.map((a) => a.text),
+      addresses: targets.map((a) => a.address),
       hub: new TestHub({
         keep: this.#hubKeep,
         // One stored chunk per call; shared between readers once finished.
@@ -264,10 +283,12 @@ export class Runner {
     error = live.storageError ?? error;
     const status: TestStatus = error
       ? "failed"
+      : live.interrupted
+      ? "interrupted"
       : stopped
       ? "stopped"
       : "completed";
-    if (error) meta.error = error;
+    if (error ?? live.interrupted) meta.error = error ?? live.interrupted;
     meta.status = status;
     meta.finished_at = new Date().toISOString();
     this.#emit(live, "status", {
@@ -302,12 +323,16 @@ export class Runner {
       });
     };
     let timer: ReturnType<typeof setInterval> | undefined;
-    let run: ProbeRun | null = null;
+    let run: RunHandle | null = null;
     try {
-      run = await this.#engine.run(
-        meta.targets.map((t, i) => ({ target: t.id, host: live.addresses[i] })),
+      run = await this.#executor.run(
+        meta.targets.map((t, i) => ({
+          target: t.id,
+          host: live.addresses[i],
+          site: t.site,
+        })),
         meta.settings,
-        { onProbe },
+        { onProbe, runId: meta.id },
       );
       const started = live.run = run;
       run.targets.forEach((t, i) => meta.targets[i].address = t.address);
@@ -323,6 +348,8 @@ export class Runner {
       const summary = this.#reports(run);
       for (const r of summary) this.#emit(live, "summary", r);
       await this.#store.saveSummary(meta.id, summary);
+      live.interrupted = run.interrupted;
+      if (run.error) throw new Error(run.error);
       return run.stopped;
     } catch (e) {
       // Nothing may be published after `end`: let the run wind down first.
@@ -334,7 +361,7 @@ export class Runner {
     }
   }
 
-  #reports(run: ProbeRun): TargetReport[] {
+  #reports(run: RunHandle): TargetReport[] {
     const timestamp = new Date().toISOString();
     return run.targets.map((t, i) => ({
       timestamp,
