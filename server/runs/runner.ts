@@ -8,7 +8,7 @@ import type { Config } from "../config/config.ts";
 import { TestHub } from "../events/hub.ts";
 import { ChunkBudget, ReplayCache } from "../events/replay.ts";
 import { ConflictError, NotFoundError, UnavailableError } from "../errors.ts";
-import type { KvStore } from "../store/kv_store.ts";
+import type { RunStore } from "../store/run_store.ts";
 import type {
   RunEvent,
   RunEventBody,
@@ -28,7 +28,7 @@ import { executePath, livePaths } from "./path_execution.ts";
 export interface RunnerOptions {
   engine: Engine;
   config: Config;
-  store: KvStore;
+  store: RunStore;
   /** Period of the `interval` events; default 1000 ms. */
   reportEveryMs?: number;
   /** Finished tests whose event log stays in memory for replay; default 100. */
@@ -78,7 +78,7 @@ function newId(): string {
 export class Runner {
   readonly #engine: Engine;
   readonly #config: Config;
-  readonly #store: KvStore;
+  readonly #store: RunStore;
   readonly #reportEveryMs: number;
   readonly #keepFinished: number;
   readonly #observe: RunnerOptions["observe"];
