@@ -38,7 +38,9 @@ async function interrupt(sql: Sql, which: Which): Promise<string[]> {
         finished_at: meta.finished_at ?? now,
       };
       await tx`update pla_tests set status = 'interrupted', owner = null,
-        finished_at = ${next.finished_at}, meta = ${JSON.stringify(next)}::text::json
+        finished_at = ${next.finished_at}, meta = ${
+        JSON.stringify(next)
+      }::text::json
         where id = ${id}`;
       await tx`update pla_test_targets set status = 'interrupted'
         where test_id = ${id}`;
