@@ -1,16 +1,18 @@
 // Wires config, engine, store and runner into the app and serves it; nothing else lives here.
 // Environment: HOST (default 127.0.0.1), PORT (default 8080), PLA_KV (default ./data/pla.kv),
-// PLA_CONFIG or --config FILE (default: the embedded loopback config); PLA_DEBUG_MEM=1 logs
-// memory every second (below).
+// PLA_DATABASE_URL (PostgreSQL instead of the KV file; or database_url in the config),
+// PLA_REPLICA_ID (default hostname:pid), PLA_CONFIG or --config FILE (default: the embedded
+// loopback config); PLA_DEBUG_MEM=1 logs memory every second (below).
 import { getHeapSpaceStatistics } from "node:v8";
 import { createApp } from "./app.ts";
-import { AuditLog } from "./store/audit_log.ts";
 import { withRequestLog } from "./http/request_log.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
 import { mainOptions } from "./main_options.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { authNotice } from "./startup_check.ts";
-import { KvStore } from "./store/kv_store.ts";
+import { openStores, type Stores } from "./store/open_stores.ts";
+import { redactUrl } from "./store/pg/pg_client.ts";
+import { Auth } from "./auth/auth.ts";
 import { Runner } from "./runs/runner.ts";
 import { AlertService } from "./alerts/alert_service.ts";
 import { MonitorStore } from "./monitors/monitor_store.ts";
@@ -69,10 +71,19 @@ const modeOf = (family: Family) => {
     return { error: (e as Error).message };
   }
 };
-let store: KvStore;
+// The environment's URL wins over the config file's.
+const databaseUrl = options.databaseUrl ?? config.database_url;
+const replicaId = Deno.env.get("PLA_REPLICA_ID") ||
+  `${Deno.hostname()}:${Deno.pid}`;
+let stores: Stores;
 try {
-  store = await KvStore.open(kvPath);
+  stores = await openStores({ kvPath, databaseUrl, replicaId });
 } catch (e) {
+  if (databaseUrl) {
+    // openPg's messages name the URL without its password.
+    console.error(`pla: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
   const hint = e instanceof Deno.errors.NotCapable
     ? " (the start task may open the KV store only under ./data; for another place run server/main.ts with --allow-read=DIR --allow-write=DIR)"
     : "";
@@ -81,6 +92,15 @@ try {
   );
   Deno.exit(2);
 }
+const store = stores.runs;
+// TODO(merge: PG monitor/alert stores): with PostgreSQL, monitors and alerts
+// still live in a KV file until their PostgreSQL stores are wired here.
+if (!stores.kv && kvPath.includes("/")) {
+  await Deno.mkdir(kvPath.slice(0, kvPath.lastIndexOf("/")), {
+    recursive: true,
+  });
+}
+const monitorKv = stores.kv ?? await Deno.openKv(kvPath);
 const metrics = new Metrics();
 const runner = new Runner({
   engine,
@@ -89,7 +109,7 @@ const runner = new Runner({
   observe: (id, ev) => metrics.observe(id, ev),
 });
 // Monitors: in the same engine and database; they count against max_pps.
-const monitorStore = new MonitorStore(store.kv, config.monitor_retention);
+const monitorStore = new MonitorStore(monitorKv, config.monitor_retention);
 const monitorHub = new MonitorHub();
 const monitors = new MonitorService({
   engine,
@@ -102,7 +122,7 @@ runner.monitorsPps = () => monitors.pps();
 metrics.monitors = () => monitors.list();
 // Alerts read every stored step; their changes go out on the monitors' stream.
 const alerts = new AlertService({
-  kv: store.kv,
+  kv: monitorKv,
   notify: config.notify,
   publicBase: config.public_url?.replace(/\/$/, ""),
   onEvent: (ev) => monitorHub.publishAlert(ev),
@@ -114,8 +134,13 @@ monitors.firing = (id) => alerts.firing(id);
 monitors.onRemove = (id) => alerts.forget(id);
 metrics.alertFiring = () => alerts.firingGauge();
 await monitors.start();
-// The audit trail lives in the store's database, on the same handle.
-const audit = new AuditLog(store.kv);
+// The audit trail and sessions live in the store's database (sessions in
+// memory with KV).
+const { audit } = stores;
+const auth = new Auth(
+  config.auth,
+  stores.sessions(config.auth.session_hours * 3_600_000),
+);
 const prune = () =>
   runner.prune().then((gone) =>
     gone.length &&
@@ -134,6 +159,7 @@ const app = createApp({
     config,
     runner,
     audit,
+    auth,
     metrics,
     monitors: { service: monitors, store: monitorStore, hub: monitorHub },
     alerts,
@@ -152,7 +178,9 @@ console.log(JSON.stringify({
   file: configFile ?? null,
   servers: config.servers.length,
   monitors: monitors.list().length,
-  kv: kvPath,
+  store: stores.kind,
+  ...(databaseUrl ? { database: redactUrl(databaseUrl) } : { kv: kvPath }),
+  replica: replicaId,
 }));
 
 let server: Deno.HttpServer;
@@ -173,7 +201,7 @@ try {
   console.error(
     `pla: cannot listen on ${hostname}:${port}: ${(e as Error).message}${hint}`,
   );
-  await store.close();
+  await stores.close();
   Deno.exit(2);
 }
 
@@ -229,7 +257,8 @@ const shutdown = async () => {
   await atMost(alerts.flush(), SHUTDOWN_GRACE_MS);
   await alerts.close();
   await atMost(server.shutdown(), SHUTDOWN_GRACE_MS);
-  await store.close();
+  await stores.close();
+  if (!stores.kv) monitorKv.close();
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGINT", shutdown);

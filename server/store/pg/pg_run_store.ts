@@ -16,6 +16,7 @@ import type {
   TestListQuery,
   WriteErrorListener,
 } from "../run_store.ts";
+import type postgres from "postgres";
 import type { Sql } from "./pg_client.ts";
 import {
   EVENTS_CHANNEL,
@@ -37,6 +38,39 @@ export interface PgRunStoreOptions {
 }
 
 const FOREIGN_KEY_VIOLATION = "23503";
+
+/**
+ * Writes a test's record, status columns and per-target listing rows in one
+ * statement (`owner`: the replica running it, null once it ended).
+ */
+export async function upsertTest(
+  sql: Sql | postgres.TransactionSql,
+  meta: TestMeta,
+  owner: string | null,
+): Promise<void> {
+  const targets = [...new Set(meta.targets.map((t) => t.id))];
+  await sql`
+      with t as (
+        insert into pla_tests
+          (id, created_at, status, created_by, finished_at, owner, meta)
+        values (${meta.id}, ${meta.created_at}, ${meta.status},
+          ${meta.created_by ?? null}, ${meta.finished_at ?? null},
+          ${owner}, ${JSON.stringify(meta)}::text::json)
+        on conflict (id) do update set created_at = excluded.created_at,
+          status = excluded.status, created_by = excluded.created_by,
+          finished_at = excluded.finished_at, owner = excluded.owner,
+          meta = excluded.meta
+        returning id
+      ), gone as (
+        delete from pla_test_targets where test_id = ${meta.id}
+          and not (target = any(${targets}::text[]))
+      )
+      insert into pla_test_targets (test_id, target, created_at, status)
+        select (select id from t), u, ${meta.created_at}, ${meta.status}
+        from unnest(${targets}::text[]) u
+      on conflict (test_id, target) do update
+        set created_at = excluded.created_at, status = excluded.status`;
+}
 
 export class PgRunStore implements RunStore {
   readonly kind = "postgres";
@@ -91,29 +125,7 @@ export class PgRunStore implements RunStore {
     const running = meta.status === "running";
     if (running) this.#running.add(meta.id);
     else this.#running.delete(meta.id);
-    const targets = [...new Set(meta.targets.map((t) => t.id))];
-    const sql = this.#sql;
-    await sql`
-      with t as (
-        insert into pla_tests
-          (id, created_at, status, created_by, finished_at, owner, meta)
-        values (${meta.id}, ${meta.created_at}, ${meta.status},
-          ${meta.created_by ?? null}, ${meta.finished_at ?? null},
-          ${running ? this.owner : null}, ${JSON.stringify(meta)}::text::json)
-        on conflict (id) do update set created_at = excluded.created_at,
-          status = excluded.status, created_by = excluded.created_by,
-          finished_at = excluded.finished_at, owner = excluded.owner,
-          meta = excluded.meta
-        returning id
-      ), gone as (
-        delete from pla_test_targets where test_id = ${meta.id}
-          and not (target = any(${targets}::text[]))
-      )
-      insert into pla_test_targets (test_id, target, created_at, status)
-        select (select id from t), u, ${meta.created_at}, ${meta.status}
-        from unnest(${targets}::text[]) u
-      on conflict (test_id, target) do update
-        set created_at = excluded.created_at, status = excluded.status`;
+    await upsertTest(this.#sql, meta, running ? this.owner : null);
   }
 
   async getTest(id: string): Promise<TestMeta | null> {
