@@ -36,6 +36,8 @@ export interface ServerOptions {
   wrap?: (cmd: string[]) => string[];
   /** Extra --v8-flags (e.g. a heap limit). */
   v8Flags?: string;
+  /** More environment (e.g. PLA_DATABASE_URL). */
+  env?: Record<string, string>;
 }
 
 export interface Server {
@@ -75,6 +77,7 @@ export async function startServer(opts: ServerOptions): Promise<Server> {
     env: {
       PORT: String(port),
       PLA_KV: opts.kvPath ?? `${opts.dir}/pla.kv`,
+      ...opts.env,
     },
     stdin: "null",
     stdout: "piped",
