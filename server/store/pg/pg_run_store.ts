@@ -245,24 +245,30 @@ export class PgRunStore implements RunStore {
     this.#pending.set(id, [...records, ...this.#pending.get(id) ?? []]);
   }
 
-  /** One statement: every row, then one notification per test (sent at commit). */
+  /**
+   * One statement: every row, then one notification per test (sent at
+   * commit). The events go as one JSON array text built from their JSON
+   * texts (not escaped again as array elements would be), zipped with their
+   * test ids; an element of a `json` value is its text as written.
+   */
   async #write(batches: [string, StoredEvent[]][]): Promise<void> {
-    const tests: string[] = [], ids: number[] = [], types: string[] = [];
-    const bodies: string[] = [], notes: string[] = [];
+    const tests: string[] = [], bodies: string[] = [], notes: string[] = [];
     for (const [test, records] of batches) {
+      if (!records.length) continue;
       for (const r of records) {
         tests.push(test);
-        ids.push(r.id);
-        types.push(r.type);
         bodies.push(JSON.stringify(r));
       }
-      if (records.length) notes.push(`${test}:${records.at(-1)!.id}`);
+      notes.push(`${test}:${records.at(-1)!.id}`);
     }
     await this.#sql`
       with ins as (
         insert into pla_events (test_id, id, type, body)
-        select * from unnest(${tests}::text[], ${ids}::int[],
-          ${types}::text[], ${bodies}::text[])
+        select x.t, (x.e->>'id')::int, x.e->>'type', x.e::text
+        from rows from (
+          json_array_elements(${`[${bodies.join(",")}]`}::text::json),
+          unnest(${tests}::text[])
+        ) as x(e, t)
         on conflict do nothing
       )
       select pg_notify(${EVENTS_CHANNEL}, n) from unnest(${notes}::text[]) n`;

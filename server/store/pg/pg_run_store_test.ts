@@ -150,6 +150,35 @@ Deno.test({
 
 Deno.test({
   name:
+    "PgRunStore: events of a test not stored are dropped, the others written",
+  ignore,
+  fn: () =>
+    withDb(async (sql) => {
+      const store = await PgRunStore.open(sql, {
+        owner: "r",
+        flushEveryMs: 60_000,
+      });
+      await store.saveTest(storedMeta(1, { id: "kept" }));
+      const ev = (test: string, id: number) => ({
+        id,
+        type: "status" as const,
+        data: { id: test, status: "running" as const },
+      });
+      store.appendEvent("ghost", ev("ghost", 1));
+      store.appendEvent("kept", ev("kept", 1));
+      await store.flush();
+      assert.equal(store.writeError, null);
+      assert.deepEqual(await store.events("kept"), [ev("kept", 1)]);
+      assert.deepEqual(await store.events("ghost"), []);
+      store.appendEvent("kept", ev("kept", 2));
+      await store.flush();
+      assert.equal((await store.lastEvent("kept"))?.id, 2);
+      await store.close();
+    }),
+});
+
+Deno.test({
+  name:
     "PgRunStore: history listings read an index, never sort or scan the table",
   ignore,
   fn: () =>
