@@ -73,8 +73,13 @@ const modeOf = (family: Family) => {
 };
 // The environment's URL wins over the config file's.
 const databaseUrl = options.databaseUrl ?? config.database_url;
-const replicaId = Deno.env.get("PLA_REPLICA_ID") ||
-  `${Deno.hostname()}:${Deno.pid}`;
+const replicaId = Deno.env.get("PLA_REPLICA_ID") || (() => {
+  try {
+    return `${Deno.hostname()}:${Deno.pid}`;
+  } catch {
+    return crypto.randomUUID(); // no --allow-sys=hostname
+  }
+})();
 let stores: Stores;
 try {
   stores = await openStores({ kvPath, databaseUrl, replicaId });

@@ -119,7 +119,10 @@ export function runStoreSuite(
           const got: string[] = [];
           for (let page = 0;; page++) {
             assert.ok(page < 20, what);
+            const listed = store.reads.listed;
             const r = await store.listTests(q);
+            // A page reads its own rows (and one more), never the rest.
+            assert.ok(store.reads.listed - listed <= q.limit + 1, what);
             got.push(...r.tests.map((t) => t.id));
             assert.equal(r.more, got.length < want.length, what);
             if (!r.more) break;
