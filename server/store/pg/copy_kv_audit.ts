@@ -2,7 +2,7 @@
 // cursors and order carry over); entries already there are skipped.
 import type { AuditEntry } from "../audit_store.ts";
 import type { Sql } from "./pg_client.ts";
-import type { CopyResult } from "./kv_copiers.ts";
+import type { CopyResult } from "./kv_copier.ts";
 
 const BATCH = 1000;
 

@@ -8,7 +8,7 @@ import type { StoredEvent } from "../run_store.ts";
 import type postgres from "postgres";
 import type { Sql } from "./pg_client.ts";
 import { upsertTest } from "./pg_run_store.ts";
-import type { CopyResult } from "./kv_copiers.ts";
+import type { CopyResult } from "./kv_copier.ts";
 
 /** Events per insert statement. */
 const BATCH = 5000;
