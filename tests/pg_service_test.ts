@@ -140,4 +140,33 @@ Deno.test({
   },
 });
 
+Deno.test("a database that cannot be reached or a bad URL: the server does not start, says why, hides the password", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pla-pg-bad-" });
+  try {
+    for (
+      const [url, message] of [
+        [
+          `postgres://pla:${DB_PASSWORD}@127.0.0.1:1/pla`,
+          /^pla: cannot connect to PostgreSQL at postgres:\/\/pla:\*\*\*@127\.0\.0\.1:1\/pla: /m,
+        ],
+        [
+          `mysql://pla:${DB_PASSWORD}@db/pla`,
+          /^pla: PLA_DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/m,
+        ],
+      ] as const
+    ) {
+      const e = await startServer({
+        dir,
+        config: "servers: [{ id: lo, name: L, host: 127.0.0.1 }]\n",
+        env: { PLA_DATABASE_URL: url },
+      }).then((s) => stopServer(s), (e: Error) => e);
+      assert.ok(e instanceof Error, "the server must not start");
+      assert.match(e.message, message);
+      assert.ok(!e.message.includes(DB_PASSWORD), e.message);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 stopTestCluster(ignore);
