@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AuditLog } from "./audit_log.ts";
-import { auditStoreSuite } from "./audit_store_suite.ts";
+import { auditStoreSuite } from "../../testing/audit_store_suite.ts";
 import {
   assertProblem,
   postJson,

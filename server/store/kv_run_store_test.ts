@@ -2,7 +2,7 @@
 // the data). Its write failures are tested on a full disk in
 // tests/storage_failure_test.ts.
 import { KvStore } from "./kv_store.ts";
-import { runStoreSuite } from "./run_store_suite.ts";
+import { runStoreSuite } from "../../testing/run_store_suite.ts";
 
 runStoreSuite("KvStore", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pla-kv-suite-" });

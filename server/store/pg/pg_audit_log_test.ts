@@ -5,7 +5,7 @@ import {
   freshDatabase,
   stopTestCluster,
 } from "../../../testing/pg_test_cluster.ts";
-import { auditStoreSuite } from "../audit_store_suite.ts";
+import { auditStoreSuite } from "../../../testing/audit_store_suite.ts";
 import { PgAuditLog } from "./pg_audit_log.ts";
 
 const ignore = gate("PostgreSQL audit trail", postgresUnavailableReason());

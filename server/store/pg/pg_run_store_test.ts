@@ -9,7 +9,7 @@ import {
   stopTestCluster,
 } from "../../../testing/pg_test_cluster.ts";
 import { storedMeta } from "../../../testing/stored_history.ts";
-import { runStoreSuite } from "../run_store_suite.ts";
+import { runStoreSuite } from "../../../testing/run_store_suite.ts";
 import { EVENTS_CHANNEL, PgRunStore } from "./pg_run_store.ts";
 import { listQuery } from "./pg_test_list.ts";
 import type { Sql } from "./pg_client.ts";

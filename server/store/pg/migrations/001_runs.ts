@@ -1,5 +1,5 @@
 // Tests, their event logs, the audit trail and sign-in sessions.
-import type { Migration } from "../migrations.ts";
+import type { Migration } from "../migration.ts";
 
 export default {
   version: 1,

@@ -1,8 +1,8 @@
-// What every AuditStore does (audit_log_test.ts on KV, pg/pg_audit_log_test.ts
-// on PostgreSQL): newest first, exact pages, record order within a
-// millisecond, and foreign cursors refused.
+// What every AuditStore does (server/store/audit_log_test.ts on KV,
+// server/store/pg/pg_audit_log_test.ts on PostgreSQL): newest first, exact
+// pages, record order within a millisecond, and foreign cursors refused.
 import assert from "node:assert/strict";
-import type { AuditStore } from "./audit_store.ts";
+import type { AuditStore } from "../server/store/audit_store.ts";
 
 export function auditStoreSuite(
   name: string,

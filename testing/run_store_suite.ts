@@ -1,18 +1,18 @@
 // The behaviour every RunStore must have, run on each implementation
-// (kv_run_store_test.ts, pg/pg_run_store_test.ts): records and listings,
-// summaries and paths, event logs (buffered and stored), deletion, pruning,
-// interrupted tests and failed writes.
+// (server/store/kv_run_store_test.ts, server/store/pg/pg_run_store_test.ts):
+// records and listings, summaries and paths, event logs (buffered and
+// stored), deletion, pruning, interrupted tests and failed writes.
 import assert from "node:assert/strict";
-import type { RunEvent } from "../../model/events.ts";
-import type { TestMeta, TestStatus } from "../../model/run.ts";
-import type { PathSummary } from "../../model/path.ts";
-import type { RunStore, TestListQuery } from "./run_store.ts";
+import type { RunEvent } from "../model/events.ts";
+import type { TestMeta, TestStatus } from "../model/run.ts";
+import type { PathSummary } from "../model/path.ts";
+import type { RunStore, TestListQuery } from "../server/store/run_store.ts";
 import {
   report,
   storedEvents,
   storedMeta,
   storeFinishedTest,
-} from "../../testing/stored_history.ts";
+} from "./stored_history.ts";
 
 export interface OpenedStore {
   store: RunStore;
