@@ -12,7 +12,7 @@ import { ApiError, internalError, problemResponse } from "./http/problem.ts";
 import { MalformedRequestError, NotFoundError } from "./errors.ts";
 import type { Runner } from "./runs/runner.ts";
 import { exportStream, hopsExportStream } from "./runs/export.ts";
-import { type AuditAction, AuditLog } from "./store/audit_log.ts";
+import type { AuditAction, AuditStore } from "./store/audit_store.ts";
 import { clientAddress } from "./http/client_address.ts";
 import { apiRoutes } from "./http/api_routes.ts";
 import { COMPONENTS, SECURITY_SCHEMES } from "./http/api_schemas.ts";
@@ -46,7 +46,7 @@ export interface AppDeps {
     /** Period of SSE heartbeat comments; default 15 s. */
     heartbeatMs?: number;
     /** Audit trail of start/stop/delete/export; GET /api/audit. */
-    audit?: AuditLog;
+    audit?: AuditStore;
     /** GET /metrics (Prometheus text); fed by the runner's `observe`. */
     metrics?: Metrics;
     /** Authentication; default: built from config.auth. */

@@ -1,28 +1,28 @@
 // Wires config, engine, store and runner into the app and serves it; nothing else lives here.
 // Environment: HOST (default 127.0.0.1), PORT (default 8080), PLA_KV (default ./data/pla.kv),
-// PLA_CONFIG or --config FILE (default: the embedded loopback config), PLA_DATABASE_URL
-// (probe agents shared by replicas; see agents/open_agent_bus.ts); PLA_DEBUG_MEM=1 logs
-// memory every second (below).
+// PLA_DATABASE_URL (PostgreSQL instead of the KV file; or database_url in the config),
+// PLA_REPLICA_ID (default hostname:pid), PLA_CONFIG or --config FILE (default: the embedded
+// loopback config); PLA_DEBUG_MEM=1 logs memory every second (below).
 import { getHeapSpaceStatistics } from "node:v8";
 import { createApp } from "./app.ts";
-import { AuditLog } from "./store/audit_log.ts";
 import { withRequestLog } from "./http/request_log.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
 import { mainOptions } from "./main_options.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { authNotice } from "./startup_check.ts";
-import { KvStore } from "./store/kv_store.ts";
+import { openStores, type Stores } from "./store/open_stores.ts";
+import { redactUrl } from "./store/pg/pg_client.ts";
+import { Auth } from "./auth/auth.ts";
 import { Runner } from "./runs/runner.ts";
 import { AlertService } from "./alerts/alert_service.ts";
-import { KvMonitorStore } from "./monitors/kv_monitor_store.ts";
-import { KvAlertStore } from "./alerts/kv_alert_store.ts";
 import { MonitorHub } from "./monitors/monitor_hub.ts";
 import { MonitorService } from "./monitors/monitor_service.ts";
 import { Engine } from "../probe/engine.ts";
 import { openAgentBus } from "./agents/open_agent_bus.ts";
-import { openPg, type Sql } from "./store/pg/pg_client.ts";
 import { SiteExecutor } from "./agents/site_executor.ts";
 import { AgentExecutor } from "./agents/agent_executor.ts";
+import { Cluster } from "./cluster/cluster.ts";
+import type { PgRunStore } from "./store/pg/pg_run_store.ts";
 import { ShimLoadError } from "../probe/icmp_errors.ts";
 import type { Family } from "../probe/ip_address.ts";
 
@@ -75,10 +75,29 @@ const modeOf = (family: Family) => {
     return { error: (e as Error).message };
   }
 };
-let store: KvStore;
+// The environment's URL wins over the config file's.
+const databaseUrl = options.databaseUrl ?? config.database_url;
+const replicaId = Deno.env.get("PLA_REPLICA_ID") || (() => {
+  try {
+    return `${Deno.hostname()}:${Deno.pid}`;
+  } catch {
+    return crypto.randomUUID(); // no --allow-sys=hostname
+  }
+})();
+let stores: Stores;
 try {
-  store = await KvStore.open(kvPath);
+  stores = await openStores({
+    kvPath,
+    databaseUrl,
+    replicaId,
+    monitorRetention: config.monitor_retention,
+  });
 } catch (e) {
+  if (databaseUrl) {
+    // openPg's messages name the URL without its password.
+    console.error(`pla: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
   const hint = e instanceof Deno.errors.NotCapable
     ? " (the start task may open the KV store only under ./data; for another place run server/main.ts with --allow-read=DIR --allow-write=DIR)"
     : "";
@@ -87,21 +106,21 @@ try {
   );
   Deno.exit(2);
 }
+const store = stores.runs;
 const metrics = new Metrics();
-// Probe agents at other sites: tests on their servers run there. (With a
-// PostgreSQL pool, pass it: replicas then share the agents' state.)
-// PLA_DATABASE_URL: the agents' state is shared by every replica on it.
-let agentSql: Sql | undefined;
-const databaseUrl = Deno.env.get("PLA_DATABASE_URL");
-if (databaseUrl) {
-  try {
-    agentSql = await openPg(databaseUrl);
-  } catch (e) {
-    console.error(`pla: ${(e as Error).message}`);
-    Deno.exit(2);
-  }
-}
-const agentBus = await openAgentBus(config, agentSql);
+// Replicas on one PostgreSQL database: global limits, live events of tests
+// running on another replica, stops across replicas, dead replicas' tests
+// interrupted, each monitor run by the replica holding its lease.
+const cluster = stores.sql
+  ? new Cluster({
+    sql: stores.sql,
+    store: store as PgRunStore,
+    replicaId,
+  })
+  : undefined;
+// Probe agents at other sites: tests on their servers run there; with
+// PostgreSQL every replica shares the agents' state.
+const agentBus = await openAgentBus(config, stores.sql);
 const agents = agentBus.bus;
 const runner = new Runner({
   engine,
@@ -113,9 +132,10 @@ const runner = new Runner({
     (site) => new AgentExecutor(agents, site, config.agents.grace_s * 1000),
   ),
   siteOnline: (site) => agents.siteOnline(site),
+  cluster,
 });
 // Monitors: in the same engine and database; they count against max_pps.
-const monitorStore = new KvMonitorStore(store.kv, config.monitor_retention);
+const monitorStore = stores.monitors;
 const monitorHub = new MonitorHub();
 const monitors = new MonitorService({
   engine,
@@ -123,6 +143,10 @@ const monitors = new MonitorService({
   store: monitorStore,
   hub: monitorHub,
   testsPps: () => runner.runningPps,
+  // A monitor's lease is renewed each time this is asked (every 5 s).
+  ...(cluster
+    ? { mayRun: (id: string) => cluster.leases.hold(`monitor:${id}`) }
+    : {}),
   remote: {
     online: (site) => agents.siteOnline(site),
     executor: (site) =>
@@ -130,10 +154,11 @@ const monitors = new MonitorService({
   },
 });
 runner.monitorsPps = () => monitors.pps();
+if (cluster) cluster.options.monitorsPps = () => monitors.pps();
 metrics.monitors = () => monitors.list();
 // Alerts read every stored step; their changes go out on the monitors' stream.
 const alerts = new AlertService({
-  store: new KvAlertStore(store.kv),
+  store: stores.alerts,
   notify: config.notify,
   publicBase: config.public_url?.replace(/\/$/, ""),
   onEvent: (ev) => monitorHub.publishAlert(ev),
@@ -144,9 +169,15 @@ monitors.onPoint = (m, server, address, point) =>
 monitors.firing = (id) => alerts.firing(id);
 monitors.onRemove = (id) => alerts.forget(id);
 metrics.alertFiring = () => alerts.firingGauge();
+await cluster?.start((id) => runner.stopIfHere(id));
 await monitors.start();
-// The audit trail lives in the store's database, on the same handle.
-const audit = new AuditLog(store.kv);
+// The audit trail and sessions live in the store's database (sessions in
+// memory with KV).
+const { audit } = stores;
+const auth = new Auth(
+  config.auth,
+  stores.sessions(config.auth.session_hours * 3_600_000),
+);
 const prune = () =>
   runner.prune().then((gone) =>
     gone.length &&
@@ -165,6 +196,7 @@ const app = createApp({
     config,
     runner,
     audit,
+    auth,
     metrics,
     monitors: { service: monitors, store: monitorStore, hub: monitorHub },
     agents,
@@ -184,7 +216,9 @@ console.log(JSON.stringify({
   file: configFile ?? null,
   servers: config.servers.length,
   monitors: monitors.list().length,
-  kv: kvPath,
+  store: stores.kind,
+  ...(databaseUrl ? { database: redactUrl(databaseUrl) } : { kv: kvPath }),
+  replica: replicaId,
 }));
 
 let server: Deno.HttpServer;
@@ -205,7 +239,7 @@ try {
   console.error(
     `pla: cannot listen on ${hostname}:${port}: ${(e as Error).message}${hint}`,
   );
-  await store.close();
+  await stores.close();
   Deno.exit(2);
 }
 
@@ -261,9 +295,9 @@ const shutdown = async () => {
   await atMost(alerts.flush(), SHUTDOWN_GRACE_MS);
   await alerts.close();
   await agentBus.shutdown();
-  await agentSql?.end({ timeout: 2 });
+  await cluster?.close();
   await atMost(server.shutdown(), SHUTDOWN_GRACE_MS);
-  await store.close();
+  await stores.close();
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGINT", shutdown);

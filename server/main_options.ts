@@ -1,6 +1,7 @@
 // Where the service takes its settings from: flags and environment.
 import { parseArgs } from "node:util";
 import { parseAddress } from "../probe/ip_address.ts";
+import { databaseUrlProblem } from "./store/pg/database_url.ts";
 
 /** node:util's error as one line naming the problem (its text goes on about positionals). */
 function argumentError(e: Error & { code?: string }): string {
@@ -25,9 +26,11 @@ export interface MainOptions {
   kvPath: string;
   /** YAML config file, or undefined for the embedded default. */
   configFile?: string;
+  /** PLA_DATABASE_URL: PostgreSQL instead of the KV file (wins over the config's database_url). */
+  databaseUrl?: string;
 }
 
-/** `--config FILE` (or `--config=FILE`) wins over PLA_CONFIG; HOST, PORT and PLA_KV from the environment. */
+/** `--config FILE` (or `--config=FILE`) wins over PLA_CONFIG; HOST, PORT, PLA_KV and PLA_DATABASE_URL from the environment. */
 export function mainOptions(
   args: string[],
   env: (name: string) => string | undefined,
@@ -56,10 +59,14 @@ export function mainOptions(
       `HOST: not an IP address to listen on: "${hostname.slice(0, 100)}"`,
     );
   }
+  const databaseUrl = env("PLA_DATABASE_URL") || undefined;
+  const why = databaseUrl && databaseUrlProblem(databaseUrl);
+  if (why) throw new Error(`PLA_DATABASE_URL: ${why}`);
   return {
     port,
     hostname,
     kvPath: env("PLA_KV") || "./data/pla.kv",
     configFile,
+    ...(databaseUrl ? { databaseUrl } : {}),
   };
 }

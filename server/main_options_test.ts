@@ -47,3 +47,24 @@ Deno.test("bad arguments and ports throw", () => {
     /HOST: not an IP address/,
   );
 });
+
+Deno.test("PLA_DATABASE_URL: a postgres URL, else a message without the value", () => {
+  const url = "postgres://pla:secret@db:5432/pla";
+  assert.equal(
+    mainOptions([], envOf({ PLA_DATABASE_URL: url })).databaseUrl,
+    url,
+  );
+  assert.equal(
+    mainOptions([], envOf({ PLA_DATABASE_URL: "postgresql://db/pla" }))
+      .databaseUrl,
+    "postgresql://db/pla",
+  );
+  assert.throws(
+    () =>
+      mainOptions([], envOf({ PLA_DATABASE_URL: "mysql://u:secret@db/pla" })),
+    (e: Error) =>
+      /^PLA_DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/.test(
+        e.message,
+      ) && !e.message.includes("secret"),
+  );
+});

@@ -3,7 +3,7 @@
 // log as the runner would have stored it.
 import type { RunEvent } from "../model/events.ts";
 import type { TargetReport, TestMeta, TestStatus } from "../model/run.ts";
-import type { KvStore } from "../server/store/kv_store.ts";
+import type { RunStore } from "../server/store/run_store.ts";
 
 export const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 
@@ -124,7 +124,7 @@ export function* storedEvents(
 
 /** Stores a completed test of `probes` probes: record, summary and event log. */
 export async function storeFinishedTest(
-  store: KvStore,
+  store: RunStore,
   meta: TestMeta,
   probes: number,
   reportEvery = 1000,

@@ -5,6 +5,7 @@ import type { HopRecord, PathSummary, RouteChange } from "../model/path.ts";
 import type { RunEvent, RunEventBody } from "../model/events.ts";
 import type { TestMeta } from "../model/run.ts";
 import { KvStore } from "../server/store/kv_store.ts";
+import type { RunStore } from "../server/store/run_store.ts";
 import { storedMeta } from "./stored_history.ts";
 
 /** An hour ago, on a whole second: inside any retention period. */
@@ -188,7 +189,7 @@ const numbered = (events: RunEventBody[]) =>
  * to open the store marks it interrupted and ends the log).
  */
 export async function storePathTest(
-  store: KvStore,
+  store: RunStore,
   id: string,
   cutShort = false,
 ): Promise<TestMeta> {

@@ -2,6 +2,7 @@
 // pending webhooks, delivery attempts) of a KV file copied into PostgreSQL
 // (pg_alert_store.ts's tables). Idempotent: what is already there stays.
 import type { AlertEvent, DeliveryRecord } from "../../model/monitor.ts";
+import type { CopyResult, KvCopier } from "../store/pg/kv_copier.ts";
 import type { Sql } from "../store/pg/pg_client.ts";
 import { copyRows, kvRows } from "../monitors/kv_copy_rows.ts";
 import type { RuleState } from "./alert_evaluator.ts";
@@ -65,10 +66,16 @@ export async function copyAlerts(
 
 /**
  * The copier `deno task migrate --from-kv` runs (server/store/pg/kv_copiers.ts):
- * copies what is missing, returns the number of rows added.
+ * copies what is missing; the rows added per table go in the report.
  */
-export const alertKvCopy = {
+export const alertKvCopy: KvCopier = {
   name: "alerts",
-  copy: async (kv: Deno.Kv, sql: Sql): Promise<number> =>
-    Object.values(await copyAlerts(kv, sql)).reduce((a, b) => a + b, 0),
+  copy: async (kv: Deno.Kv, sql: Sql): Promise<CopyResult> => {
+    const counts = await copyAlerts(kv, sql);
+    return {
+      copied: Object.values(counts).reduce((a, b) => a + b, 0),
+      skipped: [],
+      notes: Object.entries(counts).map(([table, n]) => `${n} ${table}`),
+    };
+  },
 };

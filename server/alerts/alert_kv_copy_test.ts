@@ -83,10 +83,10 @@ if (!ignore) {
       const want = await contents(kvs, ids);
       assert.equal(want.lists[0].alerts.length, 12);
       assert.deepEqual(await contents(pgs, ids), want);
-      assert.equal(await alertKvCopy.copy(kv, sql), 0);
+      assert.equal((await alertKvCopy.copy(kv, sql)).copied, 0);
       // Something new in the KV file since: just that is added.
       await kvs.putState("m-d", "new", initialState());
-      assert.equal(await alertKvCopy.copy(kv, sql), 1);
+      assert.equal((await alertKvCopy.copy(kv, sql)).copied, 1);
       assert.equal((await pgs.states()).length, 6);
       assert.equal(alertKvCopy.name, "alerts");
     } finally {

@@ -18,7 +18,11 @@ import {
   verifyPassword,
 } from "./password.ts";
 import { ApiError } from "../http/problem.ts";
-import { type Principal, SessionStore } from "./session_store.ts";
+import {
+  MemorySessionStore,
+  type Principal,
+  type SessionStore,
+} from "./session_store.ts";
 
 export type { Principal } from "./session_store.ts";
 
@@ -98,7 +102,7 @@ export class Auth {
 
   constructor(readonly config: AuthConfig, sessions?: SessionStore) {
     this.sessions = sessions ??
-      new SessionStore(config.session_hours * 3_600_000);
+      new MemorySessionStore(config.session_hours * 3_600_000);
     this.proxies = new TrustedProxies(config.proxy?.trusted);
     this.#decoy = config.users.find((u) => u.password_hash)?.password_hash ??
       "";
@@ -168,7 +172,7 @@ export class Auth {
     }
     const proxied = this.#fromProxy(req, remote);
     if (proxied !== undefined) return proxied;
-    return sessionId ? this.sessions.get(sessionId) : null;
+    return sessionId ? await this.sessions.get(sessionId) : null;
   }
 
   /**

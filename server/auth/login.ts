@@ -52,10 +52,10 @@ export function mountLogin(
   auth: Auth,
   limiter = new LoginLimiter(),
 ): void {
-  app.get("/login", (c) => {
+  app.get("/login", async (c) => {
     const next = safeNext(c.req.query("next"));
     const id = getCookie(c, SESSION_COOKIE);
-    if (auth.open || (id && auth.sessions.get(id))) {
+    if (auth.open || (id && await auth.sessions.get(id))) {
       return c.redirect(next, 303);
     }
     return page(c, 200, { next });
@@ -97,15 +97,15 @@ export function mountLogin(
       });
     }
     limiter.succeed(keys);
-    const id = auth.sessions.create(who);
+    const id = await auth.sessions.create(who);
     const maxAge = Math.floor(auth.sessions.lifetimeMs / 1000);
     setSessionCookie(c, auth, id, maxAge);
     return c.redirect(next, 303);
   });
 
-  app.post("/logout", (c) => {
+  app.post("/logout", async (c) => {
     const id = getCookie(c, SESSION_COOKIE);
-    if (id) auth.sessions.delete(id);
+    if (id) await auth.sessions.delete(id);
     setSessionCookie(c, auth, "", 0);
     return c.redirect("/login", 303);
   });

@@ -10,7 +10,7 @@ import {
   USERS,
 } from "../../testing/auth_testkit.ts";
 import { secureCookie } from "./login.ts";
-import { SessionStore } from "./session_store.ts";
+import { MemorySessionStore } from "./session_store.ts";
 import { LoginLimiter } from "./login_limiter.ts";
 
 const ORIGIN = { origin: "http://localhost" };
@@ -241,18 +241,20 @@ Deno.test("open mode: a cross-site POST is refused too", async () => {
   });
 });
 
-Deno.test("sessions expire; the store is bounded", () => {
+Deno.test("sessions expire; the store is bounded", async () => {
   const t = { now: 0 };
-  const s = new SessionStore(1000, 2, () => t.now);
+  const s = new MemorySessionStore(1000, 2, () => t.now);
   const p = { name: "a", role: "viewer" as const, via: "session" as const };
-  const a = s.create(p);
-  assert.equal(s.get(a)?.name, "a");
+  const a = await s.create(p);
+  assert.equal((await s.get(a))?.name, "a");
   t.now = 1000;
-  assert.equal(s.get(a), null);
-  const b = s.create(p), c = s.create(p), d = s.create(p);
+  assert.equal(await s.get(a), null);
+  const b = await s.create(p), c = await s.create(p), d = await s.create(p);
   assert.equal(s.size, 2);
-  assert.equal(s.get(b), null);
-  assert.ok(s.get(c) && s.get(d));
+  assert.equal(await s.get(b), null);
+  assert.ok(await s.get(c) && await s.get(d));
+  await s.delete(c);
+  assert.equal(await s.get(c), null);
 });
 
 Deno.test("Secure cookie: https, loopback hosts, or the config says so", () => {

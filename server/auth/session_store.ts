@@ -1,6 +1,9 @@
-// Login sessions, in memory: a restart signs everyone out, which is acceptable
-// for a monitoring tool and keeps session secrets out of the KV file (which
-// holds history and may be copied or backed up). Bounded in size.
+// Login sessions. The interface is asynchronous so sessions can live in the
+// shared database (PgSessionStore: valid on every replica). With the KV store
+// they stay in memory (MemorySessionStore): a restart signs everyone out,
+// which is acceptable for a monitoring tool and keeps session secrets out of
+// the KV file (which holds history and may be copied or backed up). Both are
+// bounded in size.
 import type { Role } from "./auth_config.ts";
 import { newSessionId } from "./password.ts";
 
@@ -13,12 +16,25 @@ export interface Principal {
   site?: string;
 }
 
+export interface SessionStore {
+  /** How long a session lasts after sign-in. */
+  readonly lifetimeMs: number;
+  /** A new session for `principal`; resolves to its id (the cookie value). */
+  create(principal: Principal): Promise<string>;
+  /** The session's principal; null when unknown or expired. */
+  get(id: string): Promise<Principal | null>;
+  delete(id: string): Promise<void>;
+}
+
+/** Builds the session store for a lifetime (the auth config's session_hours). */
+export type SessionStoreFactory = (lifetimeMs: number) => SessionStore;
+
 interface Session {
   principal: Principal;
   expires: number;
 }
 
-export class SessionStore {
+export class MemorySessionStore implements SessionStore {
   readonly #sessions = new Map<string, Session>();
 
   constructor(
@@ -31,8 +47,7 @@ export class SessionStore {
     return this.#sessions.size;
   }
 
-  /** A new session for `principal`; returns its id (the cookie value). */
-  create(principal: Principal): string {
+  create(principal: Principal): Promise<string> {
     const t = this.now();
     for (const [id, s] of this.#sessions) {
       if (s.expires <= t) this.#sessions.delete(id);
@@ -46,20 +61,21 @@ export class SessionStore {
       principal: { ...principal, via: "session" },
       expires: t + this.lifetimeMs,
     });
-    return id;
+    return Promise.resolve(id);
   }
 
-  get(id: string): Principal | null {
+  get(id: string): Promise<Principal | null> {
     const s = this.#sessions.get(id);
-    if (!s) return null;
+    if (!s) return Promise.resolve(null);
     if (s.expires <= this.now()) {
       this.#sessions.delete(id);
-      return null;
+      return Promise.resolve(null);
     }
-    return s.principal;
+    return Promise.resolve(s.principal);
   }
 
-  delete(id: string): void {
+  delete(id: string): Promise<void> {
     this.#sessions.delete(id);
+    return Promise.resolve();
   }
 }

@@ -27,10 +27,10 @@ export interface RunnerCluster {
 export interface ClusterOptions {
   sql: Sql;
   store: RunStore & {
-    markInterruptedOwnedBy(owners: string[]): Promise<number>;
+    markInterruptedOwnedBy(owners: string[]): Promise<string[]>;
   };
   replicaId: string;
-  /** Probes per second of the monitors this replica runs. */
+  /** Probes per second of the monitors this replica runs (settable once they exist). */
   monitorsPps?: () => number;
   heartbeatMs?: number;
   deadAfterMs?: number;
@@ -52,8 +52,8 @@ export class Cluster implements RunnerCluster {
       everyMs: options.heartbeatMs,
       deadAfterMs: this.#deadAfterMs,
       monitorsPps: () => options.monitorsPps?.() ?? 0,
-      interruptOwnedBy: (owners) =>
-        options.store.markInterruptedOwnedBy(owners),
+      interruptOwnedBy: async (owners) =>
+        (await options.store.markInterruptedOwnedBy(owners)).length,
     });
     this.follower = new TestFollower(options.sql, options.store);
     this.stops = new StopChannel(options.sql);

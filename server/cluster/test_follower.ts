@@ -7,8 +7,7 @@
 import { TestHub } from "../events/hub.ts";
 import type { RunStore } from "../store/run_store.ts";
 import type { Sql } from "../store/pg/pg_client.ts";
-
-export const EVENTS_CHANNEL = "pla_events";
+import { EVENTS_CHANNEL } from "../store/pg/pg_interrupt.ts";
 
 interface Followed {
   hub: TestHub;

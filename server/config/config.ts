@@ -13,6 +13,7 @@ import { DEFAULT_MAX_HOPS } from "../../model/path.ts";
 import { siteName } from "../../model/agent.ts";
 import { agentsSchema } from "../agents/agents_config.ts";
 import { limitsSchema } from "../policy/limits.ts";
+import { databaseUrlProblem } from "../store/pg/database_url.ts";
 import {
   forbiddenReason,
   isHostName,
@@ -93,6 +94,11 @@ export const configSchema = z.object({
   public_url: z.url({
     protocol: /^https?$/,
     error: "public_url must be an http or https URL",
+  }).optional(),
+  /** PostgreSQL for history, audit trail and sessions instead of the KV file (PLA_DATABASE_URL wins). */
+  database_url: z.string().superRefine((url, ctx) => {
+    const why = databaseUrlProblem(url);
+    if (why) ctx.addIssue({ code: "custom", message: why });
   }).optional(),
 }).strict().superRefine((c, ctx) => {
   // Cross-checks: monitors name configured servers and notify targets; ids

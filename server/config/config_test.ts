@@ -145,3 +145,25 @@ Deno.test("config: monitors and notify are cross-checked with clear messages", (
     /monitors\.0\.step_s: step_s must be at least 1/,
   );
 });
+
+Deno.test("database_url: a postgres URL, else a message without the value", () => {
+  const base =
+    `servers: [{ id: a, name: A, host: 127.0.0.1 }]\nauth: { mode: open }\n`;
+  const c = parseConfig(
+    base + `database_url: "postgresql://pla:pw@db:5432/pla"\n`,
+    "c.yaml",
+  );
+  assert.equal(c.database_url, "postgresql://pla:pw@db:5432/pla");
+  assert.equal(parseConfig(base, "c.yaml").database_url, undefined);
+  for (const bad of [`"http://pla:pw@db/pla"`, `"postgres://"`, `5432`]) {
+    try {
+      parseConfig(base + `database_url: ${bad}\n`, "c.yaml");
+      assert.fail("should throw");
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.problems.length, 1, e.message);
+      assert.match(e.problems[0], /^c\.yaml: database_url: /);
+      assert.ok(!e.message.includes("pw@"), e.message);
+    }
+  }
+});

@@ -20,7 +20,7 @@ import {
   NotFoundError,
 } from "../errors.ts";
 import type { Config } from "../config/config.ts";
-import type { AuditAction, AuditLog } from "../store/audit_log.ts";
+import type { AuditAction, AuditStore } from "../store/audit_store.ts";
 import type { MonitorService } from "../monitors/monitor_service.ts";
 import type { MonitorStore } from "../monitors/monitor_store.ts";
 import type { MonitorHub } from "../monitors/monitor_hub.ts";
@@ -233,7 +233,7 @@ export function mountMonitorRoutes(
   app: OpenAPIHono<BlankEnv>,
   deps: {
     config: Config;
-    audit?: AuditLog;
+    audit?: AuditStore;
     metrics?: Metrics;
     heartbeatMs: number;
     /** The per-client count of open event streams shared with the test streams. */

@@ -11,6 +11,7 @@ import type {
   MonitorSpec,
   Resolution,
 } from "../../model/monitor.ts";
+import type { CopyResult, KvCopier } from "../store/pg/kv_copier.ts";
 import type { Sql } from "../store/pg/pg_client.ts";
 import {
   DEFAULT_RETENTION,
@@ -86,10 +87,16 @@ export async function copyMonitors(
 
 /**
  * The copier `deno task migrate --from-kv` runs (server/store/pg/kv_copiers.ts):
- * copies what is missing, returns the number of rows added.
+ * copies what is missing; the rows added per table go in the report.
  */
-export const monitorKvCopy = {
+export const monitorKvCopy: KvCopier = {
   name: "monitors",
-  copy: async (kv: Deno.Kv, sql: Sql): Promise<number> =>
-    Object.values(await copyMonitors(kv, sql)).reduce((a, b) => a + b, 0),
+  copy: async (kv: Deno.Kv, sql: Sql): Promise<CopyResult> => {
+    const counts = await copyMonitors(kv, sql);
+    return {
+      copied: Object.values(counts).reduce((a, b) => a + b, 0),
+      skipped: [],
+      notes: Object.entries(counts).map(([table, n]) => `${n} ${table}`),
+    };
+  },
 };

@@ -67,7 +67,7 @@ if (!ignore) {
       // Rolled up already: PostgreSQL does not make those again.
       assert.deepEqual(await pgs.rollUp("m1", t0 + 50 * H), []);
 
-      assert.equal(await monitorKvCopy.copy(kv, sql), 0);
+      assert.equal((await monitorKvCopy.copy(kv, sql)).copied, 0);
       assert.equal(monitorKvCopy.name, "monitors");
     } finally {
       kv.close();

@@ -10,7 +10,7 @@ import type { Config } from "../config/config.ts";
 import { TestHub } from "../events/hub.ts";
 import { ChunkBudget, ReplayCache } from "../events/replay.ts";
 import { ConflictError, NotFoundError, UnavailableError } from "../errors.ts";
-import type { KvStore } from "../store/kv_store.ts";
+import type { RunStore } from "../store/run_store.ts";
 import type {
   RunEvent,
   RunEventBody,
@@ -31,7 +31,7 @@ import type { RunnerCluster } from "../cluster/cluster.ts";
 export interface RunnerOptions {
   engine: Engine;
   config: Config;
-  store: KvStore;
+  store: RunStore;
   /** Period of the `interval` events; default 1000 ms. */
   reportEveryMs?: number;
   /** Finished tests whose event log stays in memory for replay; default 100. */
@@ -91,7 +91,7 @@ export class Runner {
   readonly #executor: Executor;
   readonly #siteOnline: (site: string) => Promise<boolean>;
   readonly #config: Config;
-  readonly #store: KvStore;
+  readonly #store: RunStore;
   readonly #reportEveryMs: number;
   readonly #keepFinished: number;
   readonly #observe: RunnerOptions["observe"];

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { AuditLog } from "./audit_log.ts";
+import { auditStoreSuite } from "../../testing/audit_store_suite.ts";
 import {
   assertProblem,
   postJson,
@@ -81,53 +82,7 @@ Deno.test("start, stop and delete are audited; GET /api/audit newest first", asy
   });
 });
 
-Deno.test("AuditLog keeps entries in time order and pages exactly", async () => {
+auditStoreSuite("AuditLog", async () => {
   const kv = await Deno.openKv(":memory:");
-  try {
-    const log = new AuditLog(kv);
-    for (let i = 0; i < 5; i++) {
-      await log.record({
-        at: new Date(1_700_000_000_000 + i * 1000).toISOString(),
-        action: "export",
-        test_id: `t${i}`,
-        who: "anonymous",
-        from: "127.0.0.1",
-      });
-    }
-    const a = await log.list(5);
-    assert.deepEqual(a.entries.map((e) => e.test_id), [
-      "t4",
-      "t3",
-      "t2",
-      "t1",
-      "t0",
-    ]);
-    assert.equal(a.next_cursor, null, "no cursor when nothing is left");
-    const b = await log.list(2);
-    const c = await log.list(2, b.next_cursor!);
-    const d = await log.list(2, c.next_cursor!);
-    assert.deepEqual(
-      [...b.entries, ...c.entries, ...d.entries].map((e) => e.test_id),
-      ["t4", "t3", "t2", "t1", "t0"],
-    );
-    assert.equal(d.next_cursor, null);
-
-    // Entries within one millisecond keep their record order.
-    const at = new Date(1_800_000_000_000).toISOString();
-    for (const id of ["s0", "s1", "s2", "s3", "s4", "s5"]) {
-      await log.record({
-        at,
-        action: "start",
-        test_id: id,
-        who: "anonymous",
-        from: "::1",
-      });
-    }
-    assert.deepEqual(
-      (await log.list(6)).entries.map((e) => e.test_id),
-      ["s5", "s4", "s3", "s2", "s1", "s0"],
-    );
-  } finally {
-    kv.close();
-  }
+  return { audit: new AuditLog(kv), close: () => Promise.resolve(kv.close()) };
 });

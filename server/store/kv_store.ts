@@ -5,7 +5,6 @@
 // The key layout is in kv_layout.ts; older layouts are converted at open
 // (kv_migrate.ts).
 import type { ProbeEventData } from "../../model/events.ts";
-import type { RunEvent } from "../../model/events.ts";
 import type { TargetReport, TestMeta } from "../../model/run.ts";
 import type { PathSummary } from "../../model/path.ts";
 import {
@@ -16,9 +15,14 @@ import {
   type TestListQuery,
 } from "./kv_layout.ts";
 import { migrateKv } from "./kv_migrate.ts";
+import type {
+  ReadCounts,
+  RunStore,
+  StoredEvent,
+  WriteErrorListener,
+} from "./run_store.ts";
 
-/** A stored event: exactly what the live stream sent (`id`, `type`, `data`). */
-export type StoredEvent = RunEvent;
+export type { ReadCounts, RunStore, StoredEvent, WriteErrorListener };
 
 /** Serialized bytes per event chunk; well under the 64 KiB value limit. */
 export const CHUNK_BYTES = 48 * 1024;
@@ -37,9 +41,6 @@ export interface StoreOptions {
   flushEveryMs?: number;
 }
 
-/** Told when a test's buffered events could not be written (disk full, read-only file). */
-export type WriteErrorListener = (testId: string, error: Error) => void;
-
 /** Id of the last record of a stored chunk's JSON text (0 when none). */
 function lastRecordId(text: string): number {
   const at = text.lastIndexOf('{"id":', text.lastIndexOf(',"type":"'));
@@ -48,15 +49,8 @@ function lastRecordId(text: string): number {
   return (JSON.parse(text) as StoredEvent[]).at(-1)?.id ?? 0;
 }
 
-/** Reads of KV a listing or replay made (for tests asserting bounded reads). */
-export interface ReadCounts {
-  /** Entries returned by list() calls. */
-  listed: number;
-  /** Keys asked for by get()/getMany(). */
-  got: number;
-}
-
-export class KvStore {
+export class KvStore implements RunStore {
+  readonly kind = "kv";
   readonly #kv: Deno.Kv;
   readonly #pending = new Map<string, StoredEvent[]>();
   /** Batches taken from #pending by the flush in progress, until written. */

@@ -1,7 +1,7 @@
 // What the service needs from a store of tests and their event logs. Two
 // implementations: KvStore (the embedded Deno KV file, the default) and
 // PgRunStore (PostgreSQL, shared by replicas); one test suite runs on both
-// (run_store_suite.ts).
+// (testing/run_store_suite.ts).
 import type { ProbeEventData, RunEvent } from "../../model/events.ts";
 import type { TargetReport, TestMeta } from "../../model/run.ts";
 import type { PathSummary } from "../../model/path.ts";

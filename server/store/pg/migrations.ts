@@ -4,12 +4,11 @@ import runs from "./migrations/001_runs.ts";
 import monitors from "./migrations/002_monitors.ts";
 import replicas from "./migrations/003_replicas.ts";
 import agents from "./migrations/004_agents.ts";
+import type { Migration } from "./migration.ts";
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+// Migration modules import the type from migration.ts (importing it from here
+// would make an import cycle).
+export type { Migration } from "./migration.ts";
 
 export const MIGRATIONS: readonly Migration[] = [
   runs,

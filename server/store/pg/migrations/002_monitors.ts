@@ -4,7 +4,7 @@
 // rows that expire carry `expires_at` (ms); reads skip expired rows and the
 // store deletes them in bounded batches (pg_monitor_store.ts purgeExpired).
 // Ids and names are `collate "C"` so they sort as the KV store's keys do.
-import type { Migration } from "../migrations.ts";
+import type { Migration } from "../migration.ts";
 
 export default {
   version: 2,

@@ -1,7 +1,7 @@
 // Replicas sharing one database: their heartbeats (a replica not seen for a
 // few seconds is dead, and its running tests are interrupted) and leases (a
 // monitor is run by the one replica holding its lease).
-import type { Migration } from "../migrations.ts";
+import type { Migration } from "../migration.ts";
 
 export default {
   version: 3,

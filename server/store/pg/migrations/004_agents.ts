@@ -3,7 +3,7 @@
 // inbox keyed (run_key, seq), so a resent record is inserted at most once.
 // The replica owning a run (its RemoteRun) reads the inbox on NOTIFY
 // pla_agent_inbox; polls wake on NOTIFY pla_agent_work.
-import type { Migration } from "../migrations.ts";
+import type { Migration } from "../migration.ts";
 
 export default {
   version: 4,
