@@ -11,6 +11,7 @@ import {
   postgresUnavailableReason,
   startPostgres,
 } from "../testing/postgres.ts";
+import { connectPg } from "../server/store/pg/pg_client.ts";
 import {
   getJson,
   postTest,
@@ -28,6 +29,8 @@ const CONFIG = `
 servers:
   - { id: lo, name: loopback, host: 127.0.0.1 }
 limits: { max_concurrent_tests: 2, max_tests_per_user: 2 }
+monitors:
+  - { id: lo-watch, server: lo, step_s: 1, probes: 5 }
 `;
 
 async function replicas(
@@ -35,6 +38,7 @@ async function replicas(
   db: string,
 ): Promise<{ a: Server; b: Server; dirs: string[] }> {
   const url = await pg.createDatabase(db);
+  urls.set(db, url);
   const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
   const [a, b] = await Promise.all(dirs.map((dir, i) =>
     startServer({
@@ -45,6 +49,8 @@ async function replicas(
   ));
   return { a, b, dirs };
 }
+
+const urls = new Map<string, string>();
 
 async function cleanup(servers: Server[], dirs: string[]) {
   await Promise.all(servers.map((s) => stopServer(s)));
@@ -120,7 +126,7 @@ Deno.test({
             const stop = await fetch(`${b.base}/api/tests/${one}/stop`, {
               method: "POST",
             });
-            assert.equal(stop.status, 200, await stop.text());
+            assert.equal(stop.status, 202, await stop.text());
             const ended = await waitForTestEnd(b.base, one, 10_000);
             assert.equal(ended.status, "stopped");
             await fetch(`${a.base}/api/tests/${two}/stop`, { method: "POST" });
@@ -181,6 +187,64 @@ Deno.test({
             );
           } finally {
             await cleanup([b], dirs);
+          }
+        },
+      );
+
+      await t.step(
+        "each monitor runs on one replica; the survivor takes it over when its holder dies",
+        async () => {
+          const { a, b, dirs } = await replicas(pg, "leases");
+          const sql = await connectPg(urls.get("leases")!);
+          const holder = async () =>
+            (await sql<{ holder: string }[]>`
+              select holder from pla_leases
+              where name = 'monitor:lo-watch' and expires_at > now()`)[0]
+              ?.holder;
+          const points = async (after: number) =>
+            (await sql<{ n: number }[]>`
+              select count(*)::int as n from pla_monitor_points
+              where monitor = 'lo-watch' and res = 'step' and t > ${after}`)[0]
+              .n;
+          const survivors: Server[] = [a, b];
+          try {
+            let first: string | undefined;
+            for (let i = 0; i < 50 && !first; i++) {
+              first = await holder();
+              if (!first) await sleep(200);
+            }
+            assert.ok(first, "one replica holds the monitor's lease");
+            await sleep(3000);
+            // One runner: one point per step, not two.
+            const before = Date.now();
+            await sleep(3000);
+            const n = await points(before - 1000);
+            assert.ok(n >= 2 && n <= 4, `${n} points in 3 s of 1 s steps`);
+            const [dead] = first === "replica-a" ? [a, b] : [b, a];
+            await stopServer(dead, "SIGKILL");
+            survivors.splice(survivors.indexOf(dead), 1);
+            const killedAt = Date.now();
+            let taken: string | undefined;
+            while (Date.now() - killedAt < 30_000) {
+              taken = await holder();
+              if (taken && taken !== first) break;
+              await sleep(500);
+            }
+            assert.equal(
+              taken,
+              first === "replica-a" ? "replica-b" : "replica-a",
+            );
+            const tookMs = Date.now() - killedAt;
+            // Its points are stored once a step's probes have had their timeout.
+            await sleep(5000);
+            const after = await points(killedAt);
+            assert.ok(
+              after >= 2,
+              `the survivor steps the monitor: ${after} points (took over after ${tookMs} ms)`,
+            );
+          } finally {
+            await sql.end();
+            await cleanup(survivors, dirs);
           }
         },
       );
