@@ -2,17 +2,26 @@
 // KV store) takes from agents through POST /api/agent/results, stored and
 // published (goal: 10,000 probes/s). The "agent" here posts numbered batches
 // of synthetic records as fast as they are acknowledged (no ICMP: this
-// measures the service side). Run: deno run -A bench/agent_ingest.ts
+// measures the service side): benchmark 13, on the KV file and on PostgreSQL.
 import { startServer, stopServer } from "../testing/server_process.ts";
 import type { ProbeRecord } from "../model/probe.ts";
+import { type BenchRow, num, verdict } from "./report.ts";
+import {
+  postgresUnavailableReason,
+  startPostgres,
+} from "../testing/postgres.ts";
 
 const RECORDS = 200_000;
 const BATCH = 5000;
 
-export async function agentIngest(): Promise<{ probesPerS: number }> {
+export async function agentIngest(
+  /** PLA_DATABASE_URL for a PostgreSQL-backed service; default the KV file. */
+  env?: Record<string, string>,
+): Promise<{ probesPerS: number }> {
   const dir = await Deno.makeTempDir({ prefix: "pla-bench-agent-" });
   const server = await startServer({
     dir,
+    env,
     config: `servers:
   - { id: far, name: Far, host: 127.0.0.1, site: lab }
 limits: { max_count: ${RECORDS}, max_pps: 100000, max_duration_s: 86400 }
@@ -83,6 +92,41 @@ limits: { max_count: ${RECORDS}, max_pps: 100000, max_duration_s: 86400 }
   }
 }
 
-if (import.meta.main) {
-  console.log(JSON.stringify(await agentIngest()));
+/** Benchmark 13: probes per second one service stores from an agent, on KV and on PostgreSQL. */
+export async function agentsBench(): Promise<BenchRow[]> {
+  const kv = await agentIngest();
+  const rows: BenchRow[] = [];
+  const why = postgresUnavailableReason();
+  let pgRate: number | null = null;
+  if (!why) {
+    const pg = await startPostgres();
+    try {
+      pgRate = (await agentIngest({ PLA_DATABASE_URL: pg.url })).probesPerS;
+    } finally {
+      await pg.stop();
+    }
+  }
+  for (
+    const [store, rate] of [["KV", kv.probesPerS], [
+      "PostgreSQL",
+      pgRate,
+    ]] as const
+  ) {
+    rows.push({
+      bench: "13 Agents",
+      figure: `probes/s stored from an agent (${
+        RECORDS.toLocaleString("en")
+      } records in batches of ${BATCH}), service on ${store}`,
+      ours: rate === null ? "n/a" : num(rate, 0),
+      peer: "—",
+      ratio: "—",
+      target: "≥ 10,000",
+      verdict: rate === null
+        ? `skipped: ${why}`
+        : verdict(rate >= 10_000, `${num(rate, 0)}/s`),
+    });
+  }
+  return rows;
 }
+
+if (import.meta.main) console.log(await agentsBench());

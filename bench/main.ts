@@ -13,6 +13,7 @@ import { historyBench } from "./history.ts";
 import { pathBench } from "./path.ts";
 import { monitorsBench } from "./monitors.ts";
 import { postgresBench } from "./postgres.ts";
+import { agentsBench } from "./agent_ingest.ts";
 import { type BenchRow, markdownTable, skippedRows } from "./report.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 import { describeMachine } from "./machine.ts";
@@ -31,6 +32,7 @@ const BENCHES: [string, string, () => Promise<BenchRow[]>][] = [
   ["path", "10 Path", pathBench],
   ["monitors", "11 Monitors", monitorsBench],
   ["postgres", "12 PostgreSQL", postgresBench],
+  ["agents", "13 Agents", agentsBench],
 ];
 
 const USAGE = `Usage: deno task bench [--write] [--only=${

@@ -5,6 +5,8 @@
 //   following it live; events stored per second (the last event id over the
 //   test's duration, every probe checked present) and the server's CPU per
 //   10,000 events, on PostgreSQL and on KV.
+// - The stores alone (bench/store_write_rate.ts): events per second
+//   PgRunStore and KvStore write, fed the same events through the store API.
 // - Replica to replica: a test on replica A at 10 ms; a client on replica B
 //   and one on A note when each probe event arrives; latency = arrival - the
 //   reply's time (sent_at + rtt), p50/p99, B against A.
@@ -20,6 +22,7 @@ import {
 } from "../testing/postgres.ts";
 import { connectPg } from "../server/store/pg/pg_client.ts";
 import { median, quantile } from "./quantile.ts";
+import { storeWriteRates } from "./store_write_rate.ts";
 
 const BENCH = "12 PostgreSQL";
 const TARGETS = 10;
@@ -195,6 +198,16 @@ export async function postgresBench(): Promise<BenchRow[]> {
       ratio(onPg.cpuPer10k, onKv.cpuPer10k),
       "—",
       null,
+    );
+    const raw = await storeWriteRates();
+    row(
+      "events written/s by the store alone (10 logs, 500 events each per flush)",
+      num(raw.pg, 0),
+      `KV ${num(raw.kv, 0)}`,
+      ratio(raw.pg, raw.kv),
+      "≥ KV's",
+      raw.pg >= raw.kv,
+      `${num(raw.pg / raw.kv, 2)}× KV: one row per event against 48 KiB chunks`,
     );
     const lat = await replicaLatency(await pg.createDatabase("replicas"));
     const p99b = quantile(lat.b, 0.99)!;
