@@ -72,7 +72,7 @@ export function parseAgentArgs(
   }
   return {
     server: url.href.replace(/\/$/, ""),
-    token: v.token ?? env("PLA_AGENT_TOKEN"),
+    token: v.token ?? (env("PLA_AGENT_TOKEN") || undefined),
     site: v.site,
     name,
     bufferDir: v["buffer-dir"],

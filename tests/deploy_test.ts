@@ -53,7 +53,11 @@ function dockerEnv(): Record<string, string> {
   return env;
 }
 const compose = parseYaml(read("compose.yaml"));
-const service = Object.values(compose.services)[0] as Record<string, unknown>;
+type ComposeService = Record<string, unknown> & { profiles?: string[] };
+const services = compose.services as Record<string, ComposeService>;
+/** The default stack: services without a profile. */
+const defaults = Object.entries(services).filter(([, s]) => !s.profiles);
+const service = defaults[0][1];
 
 Deno.test("Dockerfile: build stage, non-root runtime, health check on /healthz", () => {
   const froms = docker.filter((i) => i.op === "FROM");
@@ -89,7 +93,7 @@ Deno.test("Dockerfile CMD grants what `deno task start` grants, no more", () => 
 });
 
 Deno.test("compose.yaml: one service, port, KV volume, read-only config, ping sysctl", async () => {
-  assert.equal(Object.keys(compose.services).length, 1);
+  assert.equal(defaults.length, 1, "one service unless a profile is asked for");
   assert.deepEqual(service.ports, ["8080:8080"]);
   const volumes = service.volumes as string[];
   assert.ok(volumes.some((v) => /^[\w-]+:\/data$/.test(v)), "KV volume");
@@ -110,6 +114,43 @@ Deno.test("compose.yaml: one service, port, KV volume, read-only config, ping sy
     "net.ipv4.ping_group_range": "0 2147483647",
   });
   assert.deepEqual(service.cap_drop, ["ALL"]);
+});
+
+Deno.test("compose profiles: PostgreSQL for the history, the same image as an agent", () => {
+  const byProfile = (p: string) =>
+    Object.values(services).filter((s) => s.profiles?.includes(p));
+  const [pg] = byProfile("postgres");
+  assert.match(String(pg.image), /^postgres:\d+/);
+  const env = service.environment as Record<string, string>;
+  assert.equal(env.PLA_DATABASE_URL, "${PLA_DATABASE_URL:-}", "off unless set");
+  const [agent] = byProfile("agent");
+  assert.equal(agent.image, service.image, "the same image");
+  const command = agent.command as string[];
+  assert.equal(command[0], "agent");
+  assert.ok(command.includes("--server") && command.includes("--site"));
+  assert.deepEqual(agent.cap_drop, ["ALL"]);
+  assert.equal(agent.ports, undefined, "an agent needs no inbound port");
+});
+
+Deno.test("entrypoint: `agent` and `migrate` get their tasks' permissions, anything else runs as given", () => {
+  const entry = docker.findLast((i) => i.op === "ENTRYPOINT")!;
+  assert.deepEqual(JSON.parse(entry.args), ["/app/deploy/entrypoint.sh"]);
+  const script = read("deploy/entrypoint.sh");
+  const tasks = JSON.parse(read("deno.json")).tasks;
+  const flagsOf = (text: string) =>
+    new Set(
+      text.match(/--allow-[a-z]+/g) ?? [],
+    );
+  for (const name of ["agent", "migrate"]) {
+    const branch = script.slice(script.indexOf(`  ${name})`));
+    const line = branch.slice(0, branch.indexOf(";;"));
+    const task = typeof tasks[name] === "string"
+      ? tasks[name]
+      : tasks[name].command;
+    assert.deepEqual(flagsOf(line), flagsOf(task), `${name}: same permissions`);
+    assert.match(line, /--cached-only/);
+  }
+  assert.match(script, /\nexec "\$@"\n$/, "the CMD runs as given");
 });
 
 const noBed = gate(
