@@ -21,7 +21,8 @@ import { encodeCursor, type TestListQuery, toStoreQuery } from "./run_list.ts";
 import { readSamplesPage, type SamplesPage } from "./samples.ts";
 import type { TargetReport, TestMeta, TestStatus } from "../../model/run.ts";
 import { validateTestRequest } from "./run_request.ts";
-import { checkAdmission, ppsOf, type RunningTest } from "../policy/limits.ts";
+import { ppsOf, type RunningTest } from "../policy/limits.ts";
+import { admit } from "./admission.ts";
 import { TargetPolicy } from "../policy/target_policy.ts";
 import type { PathRun } from "../../probe/path/path_run.ts";
 import type { PathSummary } from "../../model/path.ts";
@@ -204,42 +205,26 @@ export class Runner {
       stopRequested: false,
       finished: Promise.resolve(),
     };
-    const next = { who, targets: targets.length, settings };
-    const register = async () => {
-      this.#tests.set(meta.id, live);
-      try {
-        await this.#store.saveTest(meta);
-      } catch (e) {
-        this.#tests.delete(meta.id);
-        throw new UnavailableError(
-          `storage: cannot record a new test (${(e as Error).message})`,
-        );
-      }
-    };
-    if (this.#cluster) {
-      // Every replica's running tests, from the shared database, under a lock.
-      await this.#cluster.admit(
-        (load) =>
-          checkAdmission(
-            load.running,
-            next,
-            this.#config.limits,
-            Date.now(),
-            load.monitorsPps,
-          ),
-        register,
-      );
-    } else {
-      // No await between admission and registration: concurrent starts see each other.
-      checkAdmission(
-        this.#runningTests(),
-        next,
-        this.#config.limits,
-        Date.now(),
-        this.monitorsPps?.() ?? 0,
-      );
-      await register();
-    }
+    await admit({
+      next: { who, targets: targets.length, settings },
+      limits: this.#config.limits,
+      local: () => ({
+        running: this.#runningTests(),
+        monitorsPps: this.monitorsPps?.() ?? 0,
+      }),
+      register: async () => {
+        this.#tests.set(meta.id, live);
+        try {
+          await this.#store.saveTest(meta);
+        } catch (e) {
+          this.#tests.delete(meta.id);
+          throw new UnavailableError(
+            `storage: cannot record a new test (${(e as Error).message})`,
+          );
+        }
+      },
+      cluster: this.#cluster,
+    });
     this.#emit(live, "status", { id: meta.id, status: meta.status });
     live.finished = this.#execute(live);
     return structuredClone(meta);
