@@ -124,7 +124,8 @@ async function fillHistory(url: string): Promise<number> {
             'id', tg, 'name', tg, 'host', '127.0.0.1', 'address', '127.0.0.1')))
       from (
         select 'h' || lpad(i::text, 8, '0') as id,
-          to_char((timestamp '2026-01-01' + i * interval '1 second'),
+          -- the last ${HISTORY} seconds: inside the retention the service prunes by
+          to_char((now() at time zone 'utc' - (${HISTORY} + 60 - i) * interval '1 second'),
             'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at,
           (array['completed','stopped','failed','interrupted'])[i % 4 + 1] as st,
           'l' || (i % ${TARGETS}) as tg
