@@ -12,7 +12,7 @@ import { postgresUnavailableReason } from "../../testing/postgres.ts";
 import { pgDatabases } from "../../testing/pg_databases.ts";
 import { openPg, type Sql } from "../store/pg/pg_client.ts";
 import type { AlertEvent } from "../../model/monitor.ts";
-import { type AlertServiceOptions, AlertService } from "./alert_service.ts";
+import { AlertService, type AlertServiceOptions } from "./alert_service.ts";
 import { PgAlertStore, type PgAlertStoreOptions } from "./pg_alert_store.ts";
 import { alertEvent, pendingOf } from "./alert_store_suite.ts";
 import { point, receiver, spec, T0, until } from "./alert_testkit.ts";
