@@ -51,8 +51,8 @@ export class AlertService {
   readonly #states = new Map<string, Map<string, RuleState>>();
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
-  /** Firing rules by monitor as stored (monitors run elsewhere), and when read. */
-  #stored = new Map<string, string[]>();
+  /** Rules by monitor as stored (monitors run elsewhere): firing or not; when read. */
+  #stored = new Map<string, Map<string, boolean>>();
   #storedAt = 0;
   #storedRead: Promise<void> | null = null;
   readonly #storedTtlMs: number;
@@ -95,14 +95,12 @@ export class AlertService {
   #keepStored(
     rows: { monitor: string; rule: string; state: RuleState }[],
   ): void {
-    const stored = new Map<string, string[]>();
+    const stored = new Map<string, Map<string, boolean>>();
     for (const { monitor, rule, state } of rows) {
-      if (state.state !== "firing") continue;
-      const m = stored.get(monitor) ?? [];
-      m.push(rule);
-      stored.set(monitor, m);
+      let m = stored.get(monitor);
+      if (!m) stored.set(monitor, m = new Map());
+      m.set(rule, state.state === "firing");
     }
-    for (const m of stored.values()) m.sort();
     this.#stored = stored;
     this.#storedAt = Date.now();
   }
@@ -228,7 +226,8 @@ export class AlertService {
   firing(monitorId: string, here = true): string[] {
     if (!here) {
       this.#refreshStored();
-      return [...this.#stored.get(monitorId) ?? []];
+      const rules = this.#stored.get(monitorId) ?? [];
+      return [...rules].filter(([, f]) => f).map(([r]) => r).sort();
     }
     const out: string[] = [];
     for (const [name, s] of this.#states.get(monitorId) ?? []) {
@@ -237,12 +236,26 @@ export class AlertService {
     return out.sort();
   }
 
-  /** Every known rule with whether it fires (pla_monitor_alert_firing). */
+  /**
+   * Every known rule with whether it fires (pla_monitor_alert_firing); with
+   * replicas (a store with claims) as stored, a few seconds old at most.
+   */
   firingGauge(): { monitor: string; alert: string; firing: boolean }[] {
     const out = [];
-    for (const [monitor, rules] of this.#states) {
-      for (const [alert, s] of rules) {
-        out.push({ monitor, alert, firing: s.state === "firing" });
+    if (this.store.claims) {
+      // Replicas: the stored states, the same on each (this one's own are
+      // stale for the monitors run elsewhere).
+      this.#refreshStored();
+      for (const [monitor, rules] of this.#stored) {
+        for (const [alert, firing] of rules) {
+          out.push({ monitor, alert, firing });
+        }
+      }
+    } else {
+      for (const [monitor, rules] of this.#states) {
+        for (const [alert, s] of rules) {
+          out.push({ monitor, alert, firing: s.state === "firing" });
+        }
       }
     }
     return out.sort((a, b) =>

@@ -175,6 +175,9 @@ if (!ignore) {
         "b reads the firing state",
       );
       assert.deepEqual(b.svc.firing("gw-watch", false), ["down"]);
+      assert.deepEqual(b.svc.firingGauge(), [
+        { monitor: "gw-watch", alert: "down", firing: true },
+      ]);
       await until(() => rx.hits.length === 1, 5000, "the firing webhook");
 
       // a loses the monitor (its lease moves to b); b takes over.
@@ -195,12 +198,14 @@ if (!ignore) {
       assert.deepEqual(b.events.map((e) => e.state), ["ok"]);
       const page = await a.svc.list({ limit: 10 });
       assert.deepEqual(page.alerts.map((e) => e.state), ["ok", "firing"]);
-      // And a, no longer running it, sees it resolved.
+      // And a, no longer running it, sees it resolved (once read again).
+      const resolved = [{ monitor: "gw-watch", alert: "down", firing: false }];
       await until(
-        () => a.svc.firing("gw-watch", false).length === 0,
+        () => JSON.stringify(a.svc.firingGauge()) === JSON.stringify(resolved),
         2000,
         "a reads the resolved state",
       );
+      assert.deepEqual(a.svc.firing("gw-watch", false), []);
     } finally {
       await a.close();
       await b.close();
