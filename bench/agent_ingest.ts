@@ -46,11 +46,15 @@ limits: { max_count: ${RECORDS}, max_pps: 100000, max_duration_s: 86400 }
       count: RECORDS,
       interval_ms: 10,
     });
+    // The assignment is queued as the test starts; a long poll waits for it.
     const work = await post("/api/agent/poll", {
       agent: "b",
       site: "lab",
-      wait_ms: 0,
+      wait_ms: 10_000,
     });
+    if (!work.assignments?.length) {
+      throw new Error(`no assignment: ${JSON.stringify(work)}`);
+    }
     const key = work.assignments[0].run_key;
     const t0 = performance.now();
     for (let first = 0; first < RECORDS; first += BATCH) {

@@ -3,8 +3,10 @@
 // - Stored while streaming: one service process, a test of 10 loopback
 //   targets at 1 ms (10,000 probes/s offered) for 10 s with an SSE client
 //   following it live; events stored per second (the last event id over the
-//   test's duration, every probe checked present) and the server's CPU per
-//   10,000 events, on PostgreSQL and on KV.
+//   test's span from start to end, every probe checked present in a replay
+//   from the store) and the server's CPU per 10,000 events, on PostgreSQL and
+//   on KV. The engine's offered rate bounds both: this says the store keeps
+//   up; what each store alone can write is the next figure.
 // - The stores alone (bench/store_write_rate.ts): events per second
 //   PgRunStore and KvStore write, fed the same events through the store API.
 // - Replica to replica: a test on replica A at 10 ms; a client on replica B
@@ -54,7 +56,6 @@ async function storeRun(env?: Record<string, string>): Promise<StoreRun> {
   try {
     const count = SECONDS * 1000;
     const cpu0 = await server.cpuSeconds();
-    const t0 = performance.now();
     const id = await postTest(server.base, {
       targets: Array.from({ length: TARGETS }, (_, i) => `l${i}`),
       interval_ms: 1,
@@ -62,8 +63,12 @@ async function storeRun(env?: Record<string, string>): Promise<StoreRun> {
       timeout_ms: 500,
     });
     const live = await readEvents(`${server.base}/api/tests/${id}/events`);
-    const seconds = (performance.now() - t0) / 1000;
     const cpu = await server.cpuSeconds() - cpu0;
+    // The test's own span: from its start to its end (stored, every event
+    // written: the runner flushes before it ends).
+    const meta = await (await fetch(`${server.base}/api/tests/${id}`)).json();
+    const seconds =
+      (Date.parse(meta.finished_at) - Date.parse(meta.created_at)) / 1000;
     // What is stored: a replay from the store after the end.
     const stored = await readEvents(`${server.base}/api/tests/${id}/events`);
     const last = stored.at(-1)?.id ?? 0;
@@ -187,8 +192,8 @@ export async function postgresBench(): Promise<BenchRow[]> {
       num(onPg.eventsPerS, 0),
       `KV ${num(onKv.eventsPerS, 0)}`,
       ratio(onPg.eventsPerS, onKv.eventsPerS),
-      "≥ KV's and ≥ 10,000, every probe stored",
-      onPg.eventsPerS >= Math.min(10_000, onKv.eventsPerS * 0.95) &&
+      "keeps up with 10,000 probes/s as KV does: every probe stored",
+      onPg.eventsPerS >= onKv.eventsPerS * 0.95 &&
         onPg.probes === onPg.expected,
       `${num(onPg.eventsPerS, 0)}/s, ${onPg.probes} of ${onPg.expected}`,
     );

@@ -46,6 +46,7 @@ export async function storeWriteRates(): Promise<{ pg: number; kv: number }> {
     const pg = await PgRunStore.open(sql, {
       owner: "bench",
       flushEveryMs: 3_600_000,
+      flushDelayMs: Infinity,
     });
     const kv = await KvStore.open(`${dir}/pla.kv`, {
       flushEveryMs: 3_600_000,

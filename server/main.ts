@@ -166,7 +166,9 @@ const alerts = new AlertService({
 await alerts.start();
 monitors.onPoint = (m, server, address, point) =>
   alerts.observe(m, server, address, point);
-monitors.firing = (id) => alerts.firing(id);
+monitors.firing = (id, here) => alerts.firing(id, here);
+// Replicas: a monitor taken over runs on from its stored alert states.
+if (cluster) monitors.onStart = (id) => alerts.adopt(id);
 monitors.onRemove = (id) => alerts.forget(id);
 metrics.alertFiring = () => alerts.firingGauge();
 await cluster?.start((id) => runner.stopIfHere(id));

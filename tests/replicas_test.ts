@@ -2,8 +2,9 @@
 // server process on its own port: a test started on one streams live from the
 // other, limits hold across both, a stop asked of one stops the test on the
 // other, and a replica killed with SIGKILL mid-test has its test marked
-// `interrupted` by the survivor, every flushed event replayable. Loopback only,
-// bounded counts.
+// `interrupted` by the survivor, every flushed event replayable; a firing
+// alert stays one firing (one webhook) when its monitor moves to the
+// survivor, and both replicas show it firing. Loopback only, bounded counts.
 import assert from "node:assert/strict";
 import { gate } from "../testing/gate.ts";
 import {
@@ -22,6 +23,7 @@ import {
   stopServer,
   waitForTestEnd,
 } from "../testing/server_process.ts";
+import { receiver } from "../server/alerts/alert_testkit.ts";
 
 const ignore = gate("replicas on PostgreSQL", postgresUnavailableReason());
 
@@ -36,6 +38,7 @@ monitors:
 async function replicas(
   pg: PgCluster,
   db: string,
+  config = CONFIG,
 ): Promise<{ a: Server; b: Server; dirs: string[] }> {
   const url = await pg.createDatabase(db);
   urls.set(db, url);
@@ -43,7 +46,7 @@ async function replicas(
   const [a, b] = await Promise.all(dirs.map((dir, i) =>
     startServer({
       dir,
-      config: CONFIG,
+      config,
       env: { PLA_DATABASE_URL: url, PLA_REPLICA_ID: `replica-${"ab"[i]}` },
     })
   ));
@@ -245,6 +248,77 @@ Deno.test({
           } finally {
             await sql.end();
             await cleanup(survivors, dirs);
+          }
+        },
+      );
+
+      await t.step(
+        "a firing alert stays one firing when its monitor moves to the survivor",
+        async () => {
+          const rx = receiver();
+          // Loopback's median RTT is always above 0.0001 ms: it fires at once.
+          const config = `
+servers:
+  - { id: lo, name: loopback, host: 127.0.0.1 }
+notify:
+  - { id: hook, type: webhook, url: "${rx.url}" }
+monitors:
+  - id: lo-alert
+    server: lo
+    step_s: 1
+    probes: 5
+    alerts:
+      - { name: rtt, median_rtt_ms_above: 0.0001, notify: [hook] }
+`;
+          const { a, b, dirs } = await replicas(pg, "alerts", config);
+          const sql = await connectPg(urls.get("alerts")!);
+          const holder = async () =>
+            (await sql<{ holder: string }[]>`
+              select holder from pla_leases
+              where name = 'monitor:lo-alert' and expires_at > now()`)[0]
+              ?.holder;
+          const firingEvents = async () =>
+            (await sql<{ n: number }[]>`
+              select count(*)::int as n from pla_alert_events
+              where monitor = 'lo-alert' and state = 'firing'`)[0].n;
+          const firingOn = async (s: Server) =>
+            (await getJson(`${s.base}/api/monitors/lo-alert`)).firing;
+          const survivors: Server[] = [a, b];
+          try {
+            for (let i = 0; i < 100 && rx.hits.length === 0; i++) {
+              await sleep(100);
+            }
+            assert.equal(rx.hits.length, 1, "the firing webhook");
+            assert.equal(rx.hits[0].body.state, "firing");
+            const first = await holder();
+            assert.ok(first);
+            const [dead, alive] = first === "replica-a" ? [a, b] : [b, a];
+            // The replica not running it shows it firing too (stored states).
+            let shown: unknown;
+            for (let i = 0; i < 50; i++) {
+              shown = await firingOn(alive);
+              if (JSON.stringify(shown) === '["rtt"]') break;
+              await sleep(100);
+            }
+            assert.deepEqual(shown, ["rtt"]);
+            await stopServer(dead, "SIGKILL");
+            survivors.splice(survivors.indexOf(dead), 1);
+            const killedAt = Date.now();
+            let taken: string | undefined;
+            while (Date.now() - killedAt < 30_000) {
+              taken = await holder();
+              if (taken && taken !== first) break;
+              await sleep(500);
+            }
+            assert.notEqual(taken, first);
+            await sleep(4000); // the survivor steps it, still firing
+            assert.deepEqual(await firingOn(alive), ["rtt"]);
+            assert.equal(await firingEvents(), 1, "no second firing event");
+            assert.equal(rx.hits.length, 1, "no second firing webhook");
+          } finally {
+            await sql.end();
+            await cleanup(survivors, dirs);
+            await rx.close();
           }
         },
       );

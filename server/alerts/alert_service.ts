@@ -4,6 +4,12 @@
 // through `onEvent` and sent to the rule's webhooks (notifier.ts). observe()
 // never waits for storage or the network: the writes run in the background in
 // the order the points came, the webhooks in their own queue.
+//
+// Replicas sharing a store (PostgreSQL): each monitor runs on one replica,
+// whose states are the live ones. A replica that starts running a monitor
+// adopts its stored states first (adopt()); one asked about a monitor run
+// elsewhere answers from the stored states, read again every few seconds
+// (firing(id, false)). The webhooks are claimed per replica (notifier.ts).
 import type {
   AlertEvent,
   MonitorPoint,
@@ -29,6 +35,10 @@ export interface AlertServiceOptions {
   /** Every alert event, as it happens (the monitors' SSE stream). */
   onEvent?: (ev: AlertEvent) => void;
   retry?: Partial<RetryPolicy>;
+  /** Replicas: how often webhook claims are renewed and taken over, ms (5 s). */
+  claimPollMs?: number;
+  /** Replicas: how long the stored states answer firing(id, false), ms (3 s). */
+  storedTtlMs?: number;
 }
 
 export class AlertService {
@@ -41,10 +51,20 @@ export class AlertService {
   readonly #states = new Map<string, Map<string, RuleState>>();
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Rules by monitor as stored (monitors run elsewhere): firing or not; when read. */
+  #stored = new Map<string, Map<string, boolean>>();
+  #storedAt = 0;
+  #storedRead: Promise<void> | null = null;
+  readonly #storedTtlMs: number;
 
   constructor(o: AlertServiceOptions) {
     this.store = o.store;
-    this.notifier = new Notifier({ store: this.store, retry: o.retry });
+    this.notifier = new Notifier({
+      store: this.store,
+      retry: o.retry,
+      pollMs: o.claimPollMs,
+    });
+    this.#storedTtlMs = o.storedTtlMs ?? 3000;
     this.#targets = new Map(o.notify.map((t) => [t.id, t]));
     this.#base = (o.publicBase ?? "").replace(/\/+$/, "");
     this.#onEvent = o.onEvent;
@@ -52,10 +72,47 @@ export class AlertService {
 
   /** Loads the rules' states and resumes the pending webhooks. */
   async start(): Promise<void> {
-    for (const { monitor, rule, state } of await this.store.states()) {
+    const rows = await this.store.states();
+    for (const { monitor, rule, state } of rows) {
       this.#rules(monitor).set(rule, state);
     }
+    this.#keepStored(rows);
     await this.notifier.start();
+  }
+
+  /**
+   * The monitor starts running here (replicas: its lease was just taken):
+   * its rules' states as stored by the replica that ran it replace what this
+   * one knew, so a firing alert neither fires again nor stays unresolved.
+   * Await it before the monitor's first point.
+   */
+  async adopt(monitorId: string): Promise<void> {
+    await this.flush(); // this replica's own earlier writes land first
+    const rows = await this.store.states(monitorId);
+    this.#states.set(monitorId, new Map(rows.map((r) => [r.rule, r.state])));
+  }
+
+  #keepStored(
+    rows: { monitor: string; rule: string; state: RuleState }[],
+  ): void {
+    const stored = new Map<string, Map<string, boolean>>();
+    for (const { monitor, rule, state } of rows) {
+      let m = stored.get(monitor);
+      if (!m) stored.set(monitor, m = new Map());
+      m.set(rule, state.state === "firing");
+    }
+    this.#stored = stored;
+    this.#storedAt = Date.now();
+  }
+
+  /** Reads the stored states again in the background when they are old. */
+  #refreshStored(): void {
+    if (this.#closed || this.#storedRead) return;
+    if (Date.now() - this.#storedAt < this.#storedTtlMs) return;
+    this.#storedRead = this.store.states()
+      .then((rows) => this.#keepStored(rows))
+      .catch((e) => console.error("alerts: reading the states failed:", e))
+      .finally(() => this.#storedRead = null);
   }
 
   #rules(monitor: string): Map<string, RuleState> {
@@ -161,8 +218,17 @@ export class AlertService {
     }
   }
 
-  /** Names of the monitor's rules firing now. */
-  firing(monitorId: string): string[] {
+  /**
+   * Names of the monitor's rules firing now. `here` false: the monitor runs
+   * on another replica, the answer is its stored states (a few seconds old
+   * at most, and read again in the background when older).
+   */
+  firing(monitorId: string, here = true): string[] {
+    if (!here) {
+      this.#refreshStored();
+      const rules = this.#stored.get(monitorId) ?? [];
+      return [...rules].filter(([, f]) => f).map(([r]) => r).sort();
+    }
     const out: string[] = [];
     for (const [name, s] of this.#states.get(monitorId) ?? []) {
       if (s.state === "firing") out.push(name);
@@ -170,12 +236,26 @@ export class AlertService {
     return out.sort();
   }
 
-  /** Every known rule with whether it fires (pla_monitor_alert_firing). */
+  /**
+   * Every known rule with whether it fires (pla_monitor_alert_firing); with
+   * replicas (a store with claims) as stored, a few seconds old at most.
+   */
   firingGauge(): { monitor: string; alert: string; firing: boolean }[] {
     const out = [];
-    for (const [monitor, rules] of this.#states) {
-      for (const [alert, s] of rules) {
-        out.push({ monitor, alert, firing: s.state === "firing" });
+    if (this.store.claims) {
+      // Replicas: the stored states, the same on each (this one's own are
+      // stale for the monitors run elsewhere).
+      this.#refreshStored();
+      for (const [monitor, rules] of this.#stored) {
+        for (const [alert, firing] of rules) {
+          out.push({ monitor, alert, firing });
+        }
+      }
+    } else {
+      for (const [monitor, rules] of this.#states) {
+        for (const [alert, s] of rules) {
+          out.push({ monitor, alert, firing: s.state === "firing" });
+        }
       }
     }
     return out.sort((a, b) =>
@@ -213,6 +293,7 @@ export class AlertService {
   async close(): Promise<void> {
     this.#closed = true;
     await this.flush();
+    await this.#storedRead;
     await this.notifier.close();
   }
 }

@@ -46,8 +46,10 @@ export interface AlertPage {
 export interface AlertStore {
   /** A new event id for time `ms`; sorts in creation order. */
   newId(ms: number): string;
-  /** Every rule's stored state. */
-  states(): Promise<{ monitor: string; rule: string; state: RuleState }[]>;
+  /** Every rule's stored state; only the monitor's with `monitor`. */
+  states(
+    monitor?: string,
+  ): Promise<{ monitor: string; rule: string; state: RuleState }[]>;
   putState(monitor: string, rule: string, s: RuleState): Promise<void>;
   deleteState(monitor: string, rule: string): Promise<void>;
   /** The rule's state, the event and its notifications, all or nothing. */
@@ -74,6 +76,34 @@ export interface AlertStore {
   recordAttempt(rec: DeliveryRecord, next: Pending | null): Promise<void>;
   /** Every attempt for an event, by target then attempt. */
   deliveries(eventId: string): Promise<DeliveryRecord[]>;
+  /**
+   * Replicas sharing the store (PostgreSQL) each send only the pending
+   * notifications they claim; without these (KV) one process sends them all.
+   * A store's claims hold for a while unless renewed (claimPending renews
+   * them): a replica that dies leaves claims that expire.
+   */
+  claims?: PendingClaims;
+}
+
+/** Claims on pending notifications, for one replica (notifier.ts). */
+export interface PendingClaims {
+  /**
+   * Claims every pending notification that is unclaimed, whose claim
+   * expired, or already ours (renewed), and returns them.
+   */
+  claimPending(): Promise<Pending[]>;
+  /**
+   * Renews our claim on one notification before an attempt: its stored
+   * state, and whether an earlier event of its lane (target, monitor, rule)
+   * is still pending (it must go first); null when it is no longer ours
+   * (done, or taken over after our claim expired).
+   */
+  holdClaim(
+    eventId: string,
+    notify: string,
+  ): Promise<{ pending: Pending; blocked: boolean } | null>;
+  /** Gives up our claims (shutdown): another replica takes them at once. */
+  releaseClaims(): Promise<void>;
 }
 
 /** Throws the API's error for a cursor this API did not make. */

@@ -29,13 +29,14 @@ export class KvAlertStore implements AlertStore {
     return this.#ids.next(ms);
   }
 
-  async states(): Promise<
+  async states(monitor?: string): Promise<
     { monitor: string; rule: string; state: RuleState }[]
   > {
     const out = [];
-    for await (
-      const e of this.kv.list<RuleState>({ prefix: ["alert_state"] })
-    ) {
+    const prefix = monitor === undefined
+      ? ["alert_state"]
+      : ["alert_state", monitor];
+    for await (const e of this.kv.list<RuleState>({ prefix })) {
       out.push({
         monitor: e.key[1] as string,
         rule: e.key[2] as string,

@@ -8,6 +8,11 @@
 // an hour after the event was queued. Each attempt has its own timeout (10 s).
 // Events of the same monitor rule reach a target in order: a later one waits
 // while an earlier one is still pending there.
+//
+// Replicas sharing a store (store.claims, PostgreSQL): each sends only what it
+// claims. It claims what it queues, renews its claims and takes over
+// unclaimed or expired ones every `pollMs` (a replica that died leaves claims
+// that expire), and checks its claim before each attempt.
 import type { AlertEvent, DeliveryRecord } from "../../model/monitor.ts";
 import type { AlertStore, Pending } from "./alert_store.ts";
 
@@ -76,6 +81,8 @@ export function alertText(ev: AlertEvent, serverName: string, url: string) {
 export interface NotifierOptions {
   store: AlertStore;
   retry?: Partial<RetryPolicy>;
+  /** With store.claims: how often claims are renewed and taken over, ms (5 s). */
+  pollMs?: number;
   /** Clock, for tests; default Date.now. */
   now?: () => number;
 }
@@ -88,6 +95,10 @@ export class Notifier {
   readonly retry: RetryPolicy;
   readonly #store: AlertStore;
   readonly #now: () => number;
+  readonly #pollMs: number;
+  #poller: ReturnType<typeof setTimeout> | undefined;
+  /** The claim in progress (close waits for it before releasing). */
+  #claiming: Promise<void> = Promise.resolve();
   /** Pending notifications by event id / target id. */
   readonly #pending = new Map<string, Pending>();
   /** Lanes (target, monitor, rule) with an attempt in flight. */
@@ -101,12 +112,42 @@ export class Notifier {
     this.#store = o.store;
     this.retry = { ...DEFAULT_RETRY, ...o.retry };
     this.#now = o.now ?? Date.now;
+    this.#pollMs = o.pollMs ?? 5000;
   }
 
-  /** Loads what was pending when the service stopped, and starts sending. */
+  /**
+   * Loads what was pending when the service stopped (with claims: what this
+   * replica may claim, then again every pollMs), and starts sending.
+   */
   async start(): Promise<void> {
-    for (const p of await this.#store.pending()) this.#pending.set(keyOf(p), p);
+    if (!this.#store.claims) {
+      for (const p of await this.#store.pending()) {
+        this.#pending.set(keyOf(p), p);
+      }
+    } else {
+      await this.#claim();
+      this.#poll();
+    }
     this.#schedule();
+  }
+
+  /** Adds what we claim and do not know yet (what we know is newer here). */
+  async #claim(): Promise<void> {
+    const ps = await this.#store.claims!.claimPending();
+    if (this.#closed) return;
+    for (const p of ps) {
+      if (!this.#pending.has(keyOf(p))) this.#pending.set(keyOf(p), p);
+    }
+    this.#schedule();
+  }
+
+  #poll(): void {
+    if (this.#closed) return;
+    this.#poller = setTimeout(() => {
+      this.#claiming = this.#claim().catch((e) =>
+        console.error("alerts: claiming pending webhooks failed:", e)
+      ).finally(() => this.#poll());
+    }, this.#pollMs);
   }
 
   /** Queues notifications already stored as pending (alert_store.putEvent). */
@@ -154,8 +195,7 @@ export class Notifier {
       if (p.due > now) continue;
       const lane = laneOf(p);
       this.#busy.add(lane);
-      const stale = now - p.queued > this.retry.maxAgeMs;
-      const task = (stale ? this.#giveUp(p) : this.#attempt(p)).catch((e) => {
+      const task = this.#send(p).catch((e) => {
         // Storage failed: try again later rather than at once.
         console.error("alerts: webhook bookkeeping failed:", e);
         const cur = this.#pending.get(keyOf(p));
@@ -168,6 +208,28 @@ export class Notifier {
       this.#inflight.add(task);
     }
     this.#schedule();
+  }
+
+  /** An attempt, or giving up; with claims only while the claim is ours. */
+  async #send(p: Pending): Promise<void> {
+    const claims = this.#store.claims;
+    if (claims) {
+      const held = await claims.holdClaim(p.event.id, p.notify.id);
+      if (!held) {
+        // Done or taken over elsewhere.
+        this.#pending.delete(keyOf(p));
+        return;
+      }
+      p = held.pending;
+      if (held.blocked) {
+        // An earlier event of its lane is pending on another replica.
+        p.due = this.#now() + this.#pollMs;
+      }
+      this.#pending.set(keyOf(p), p);
+      if (p.due > this.#now()) return;
+    }
+    const stale = this.#now() - p.queued > this.retry.maxAgeMs;
+    await (stale ? this.#giveUp(p) : this.#attempt(p));
   }
 
   async #attempt(p: Pending): Promise<void> {
@@ -242,11 +304,20 @@ export class Notifier {
     this.#pending.delete(keyOf(p));
   }
 
-  /** Stops the timers and aborts attempts in flight (they stay pending). */
+  /**
+   * Stops the timers and aborts attempts in flight (they stay pending); with
+   * claims, releases ours so another replica sends them at once.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#poller);
     this.#closing.abort();
-    await Promise.allSettled([...this.#inflight]);
+    await Promise.allSettled([...this.#inflight, this.#claiming]);
+    try {
+      await this.#store.claims?.releaseClaims();
+    } catch (e) {
+      console.error("alerts: releasing webhook claims failed:", e);
+    }
   }
 }

@@ -2,7 +2,9 @@
 // migrations/002_monitors.ts). An event, its rule's state and its pending
 // webhooks are written in one transaction; an attempt and its pending
 // notification's next state likewise. Events list newest first by id (ids
-// sort by time), a page a range read of an index.
+// sort by time), a page a range read of an index. Replicas share the pending
+// webhooks through claims (pg_pending_claims.ts): the ones a store writes are
+// claimed by it, so the replica that queued a webhook sends it.
 import type { AlertEvent, DeliveryRecord } from "../../model/monitor.ts";
 import type { Sql } from "../store/pg/pg_client.ts";
 import type { RuleState } from "./alert_evaluator.ts";
@@ -14,25 +16,43 @@ import {
   checkCursor,
   type Pending,
 } from "./alert_store.ts";
+import { PgPendingClaims } from "./pg_pending_claims.ts";
+
+export interface PgAlertStoreOptions {
+  /** This replica's name on its claims; default a random UUID. */
+  owner?: string;
+  /** How long a claim holds unless renewed, ms; default 30 s. */
+  claimMs?: number;
+}
 
 // deno-lint-ignore no-explicit-any
 const json = (sql: Sql, v: unknown) => sql.json(v as any);
 
 export class PgAlertStore implements AlertStore {
   readonly #ids = new AlertIdClock();
+  readonly claims: PgPendingClaims;
 
-  constructor(readonly sql: Sql) {}
+  constructor(readonly sql: Sql, o: PgAlertStoreOptions = {}) {
+    this.claims = new PgPendingClaims(
+      sql,
+      o.owner ?? crypto.randomUUID(),
+      o.claimMs,
+    );
+  }
 
   newId(ms: number): string {
     return this.#ids.next(ms);
   }
 
-  async states(): Promise<
+  async states(monitor?: string): Promise<
     { monitor: string; rule: string; state: RuleState }[]
   > {
-    const rows = await this.sql<
+    const sql = this.sql;
+    const rows = await sql<
       { monitor: string; rule: string; state: RuleState }[]
-    >`select monitor, rule, state from pla_alert_states order by monitor, rule`;
+    >`select monitor, rule, state from pla_alert_states
+      where ${monitor === undefined ? sql`true` : sql`monitor = ${monitor}`}
+      order by monitor, rule`;
     return rows.map(({ monitor, rule, state }) => ({ monitor, rule, state }));
   }
 
@@ -67,9 +87,13 @@ export class PgAlertStore implements AlertStore {
           state = excluded.state, body = excluded.body`;
       for (const p of pending) {
         await tx`
-          insert into pla_alert_pending (event_id, notify, body)
-          values (${ev.id}, ${p.notify.id}, ${json(this.sql, p)})
-          on conflict (event_id, notify) do update set body = excluded.body`;
+          insert into pla_alert_pending
+            (event_id, notify, body, claimed_by, claimed_until)
+          values (${ev.id}, ${p.notify.id}, ${json(this.sql, p)},
+            ${this.claims.owner}, ${this.claims.until()})
+          on conflict (event_id, notify) do update set body = excluded.body,
+            claimed_by = excluded.claimed_by,
+            claimed_until = excluded.claimed_until`;
       }
     });
   }
@@ -118,10 +142,12 @@ export class PgAlertStore implements AlertStore {
         on conflict (event_id, notify, attempt)
         do update set body = excluded.body`;
       if (next) {
+        // Not over a live claim of another replica (ours expired and it took
+        // the notification over: its attempts count from there).
         await tx`
-          insert into pla_alert_pending (event_id, notify, body)
-          values (${rec.alert_event}, ${rec.notify}, ${json(this.sql, next)})
-          on conflict (event_id, notify) do update set body = excluded.body`;
+          update pla_alert_pending set body = ${json(this.sql, next)}
+          where event_id = ${rec.alert_event} and notify = ${rec.notify}
+            and ${this.claims.free()}`;
       } else {
         await tx`
           delete from pla_alert_pending

@@ -38,8 +38,11 @@ export interface MonitorServiceOptions {
     address: string | null,
     point: MonitorPoint,
   ) => void;
-  /** Names of the rules firing now (the alerts part); default none. */
-  firing?: (monitorId: string) => string[];
+  /**
+   * Names of the rules firing now (the alerts part); default none. `here`:
+   * the monitor runs in this process (always without mayRun).
+   */
+  firing?: (monitorId: string, here: boolean) => string[];
   /** Probes per second of the running tests (the runner), for admissions. */
   testsPps?: () => number;
   /** An API monitor was deleted (the alerts forget its rules' state). */
@@ -52,6 +55,13 @@ export interface MonitorServiceOptions {
    * nothing (a monitor not started yet stays stopped).
    */
   mayRun?: (monitorId: string) => boolean | Promise<boolean>;
+  /**
+   * Awaited each time a monitor starts running here, before its loop starts
+   * (AlertService.adopt: a monitor taken over from another replica). When it
+   * throws the monitor does not start; with mayRun it is tried again at the
+   * next check.
+   */
+  onStart?: (monitorId: string) => Promise<void>;
   /** How often mayRun is asked again, ms; default 5000. */
   mayRunEveryMs?: number;
   /** Probe agents: a monitor of a server at another site runs there. */
@@ -97,8 +107,12 @@ export class MonitorService {
     return run;
   }
 
-  set firing(f: (monitorId: string) => string[]) {
+  set firing(f: (monitorId: string, here: boolean) => string[]) {
     this.#o.firing = f;
+  }
+
+  set onStart(f: (monitorId: string) => Promise<void>) {
+    this.#o.onStart = f;
   }
 
   set onPoint(f: MonitorServiceOptions["onPoint"]) {
@@ -149,10 +163,23 @@ export class MonitorService {
   async #launch(spec: MonitorSpec, source: MonitorSource): Promise<void> {
     const e: Entry = { loop: this.#newLoop(spec), source, running: false };
     this.#m.set(spec.id, e);
-    if (await this.#ask(spec.id)) {
-      e.running = true;
-      await e.loop.start();
-    } else await this.#refresh(e);
+    if (!(await this.#ask(spec.id)) || !(await this.#begin(e))) {
+      await this.#refresh(e);
+    }
+  }
+
+  /** Runs onStart, then the entry's loop; false when onStart failed. */
+  async #begin(e: Entry): Promise<boolean> {
+    const id = e.loop.spec.id;
+    try {
+      await this.#o.onStart?.(id);
+    } catch (err) {
+      console.error(`monitor ${id}: onStart failed, not started:`, err);
+      return false;
+    }
+    e.running = true;
+    await e.loop.start();
+    return true;
   }
 
   /** mayRun's answer; null when it failed. */
@@ -199,8 +226,7 @@ export class MonitorService {
       if (may === true && !e.running) {
         // A loop runs once: a monitor started again gets a new one.
         e.loop = this.#newLoop(e.loop.spec);
-        e.running = true;
-        await e.loop.start();
+        await this.#begin(e);
       } else if (may === false && e.running) {
         e.running = false;
         await e.loop.stop();
@@ -357,7 +383,8 @@ export class MonitorService {
     if (!e) return undefined;
     const { loop } = e;
     const s = loop.spec;
-    const firing = this.#o.firing?.(s.id) ?? [];
+    const here = !this.#o.mayRun || e.running;
+    const firing = this.#o.firing?.(s.id, here) ?? [];
     const latest = loop.latest;
     const fresh = latest !== null &&
       Date.now() - (latest.t + latest.span_s * 1000) <=

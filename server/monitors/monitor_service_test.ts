@@ -304,3 +304,54 @@ monitors:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("onStart: awaited before a monitor's first point; when it throws the monitor stays stopped until the next check; firing() learns where it runs", async () => {
+  const dir = await Deno.makeTempDir();
+  const engine = Engine.create();
+  const kv = await Deno.openKv(`${dir}/start.kv`);
+  const config = parseConfig(`auth: { mode: open }
+servers:
+  - { id: lo4, name: Loopback 4, host: 127.0.0.1 }
+monitors:
+  - { id: m-a, server: lo4, step_s: 1, probes: 2, timeout_ms: 300 }
+`);
+  const log: string[] = [];
+  let may = false;
+  let calls = 0;
+  const here: boolean[] = [];
+  const svc = new MonitorService({
+    engine,
+    config,
+    store: new KvMonitorStore(kv),
+    hub: new MonitorHub(),
+    onPoint: (m) => log.push(`point ${m.id}`),
+    firing: (_id, h) => {
+      here.push(h);
+      return [];
+    },
+    mayRun: () => may,
+    mayRunEveryMs: 100,
+  });
+  svc.onStart = async (id) => {
+    if (++calls === 1) throw new Error("the store is away");
+    await sleep(50); // e.g. reading the alert states
+    log.push(`adopted ${id}`);
+  };
+  try {
+    await svc.start();
+    svc.status("m-a");
+    may = true; // the lease is ours: the first onStart fails, the next check retries
+    for (let i = 0; i < 50 && !log.includes("point m-a"); i++) await sleep(100);
+    svc.status("m-a");
+    assert.ok(calls >= 2);
+    assert.equal(log[0], "adopted m-a");
+    assert.ok(log.includes("point m-a"), "it runs");
+    assert.equal(log.filter((l) => l.startsWith("adopted")).length, 1);
+    assert.deepEqual(here, [false, true]);
+  } finally {
+    await svc.close();
+    await engine.close();
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -66,7 +66,11 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
         runs,
         audit: new PgAuditLog(sql),
         monitors: new PgMonitorStore(sql, options.monitorRetention),
-        alerts: new PgAlertStore(sql),
+        // Claims name the replica, and this process: a restart under the
+        // same id does not take over what a process still alive holds.
+        alerts: new PgAlertStore(sql, {
+          owner: `${options.replicaId}/${crypto.randomUUID().slice(0, 8)}`,
+        }),
         sessions: (lifetimeMs) => new PgSessionStore(sql, lifetimeMs),
         sql,
         async close() {

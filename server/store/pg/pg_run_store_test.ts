@@ -21,6 +21,7 @@ runStoreSuite("PgRunStore", async () => {
   let store = await PgRunStore.open(sql, {
     owner: "r1",
     flushEveryMs: 60_000,
+    flushDelayMs: Infinity,
   });
   return {
     get store() {
@@ -28,7 +29,11 @@ runStoreSuite("PgRunStore", async () => {
     },
     async reopen() {
       await store.close();
-      store = await PgRunStore.open(sql, { owner: "r1", flushEveryMs: 60_000 });
+      store = await PgRunStore.open(sql, {
+        owner: "r1",
+        flushEveryMs: 60_000,
+        flushDelayMs: Infinity,
+      });
       return store;
     },
     async breakWrites() {
@@ -70,10 +75,12 @@ Deno.test({
       const a = await PgRunStore.open(sql, {
         owner: "alive",
         flushEveryMs: 60_000,
+        flushDelayMs: Infinity,
       });
       const b = await PgRunStore.open(sql, {
         owner: "stale",
         flushEveryMs: 60_000,
+        flushDelayMs: Infinity,
       });
       await a.saveTest(running(1, "ta"));
       await b.saveTest(running(2, "tb"));
@@ -89,6 +96,7 @@ Deno.test({
       const c = await PgRunStore.open(sql, {
         owner: "c",
         flushEveryMs: 60_000,
+        flushDelayMs: Infinity,
       });
       assert.equal((await c.getTest("ta"))?.status, "running");
       // ...the sweeper does, once it finds the replica dead.
@@ -111,6 +119,7 @@ Deno.test({
       const store = await PgRunStore.open(sql, {
         owner: "r",
         flushEveryMs: 60_000,
+        flushDelayMs: Infinity,
       });
       for (const id of ["a", "b"]) await store.saveTest(storedMeta(1, { id }));
       const got: string[] = [];
@@ -157,6 +166,7 @@ Deno.test({
       const store = await PgRunStore.open(sql, {
         owner: "r",
         flushEveryMs: 60_000,
+        flushDelayMs: Infinity,
       });
       await store.saveTest(storedMeta(1, { id: "kept" }));
       const ev = (test: string, id: number) => ({

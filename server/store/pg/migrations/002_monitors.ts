@@ -55,10 +55,14 @@ create table pla_alert_events (
 create index pla_alert_events_by_monitor on pla_alert_events (monitor, id);
 create index pla_alert_events_by_state on pla_alert_events (state, id);
 create index pla_alert_events_by_monitor_state on pla_alert_events (monitor, state, id);
+-- A pending webhook is sent by the replica claiming it (claimed_by, until
+-- claimed_until, database time); unclaimed or expired ones are taken over.
 create table pla_alert_pending (
   event_id text collate "C" not null,
   notify text collate "C" not null,
   body json not null,
+  claimed_by text,
+  claimed_until timestamptz,
   primary key (event_id, notify)
 );
 create table pla_alert_deliveries (
