@@ -1,9 +1,9 @@
 // Tests and their event logs in PostgreSQL (schema: migrations/001_runs.ts),
 // shared by every replica on the database. Events are one row each, their
 // body the JSON text the live stream sent; appended events are buffered and
-// written `flushDelayMs` after the first of them arrives (group commit: what
-// arrives while a write is in flight goes in the next one, so the batches
-// grow with the load and other replicas' readers get them within a few ms),
+// written shortly after the first of them arrives (group commit: what arrives
+// while a write is in flight goes in the next one; the wait grows with the
+// load, MAX_DELAY_MS), so other replicas' readers get them within a few ms,
 // by one multi-row insert for all tests, which
 // notifies `pla_events` with `<testId>:<lastEventId>` per test in the same
 // statement (so a replica woken by it finds the rows). A failed write keeps
@@ -36,13 +36,22 @@ export const EVENT_ROWS = 1000;
 export interface PgRunStoreOptions {
   /** This replica's id: the owner of the tests it runs. */
   owner: string;
-  /** How long after the first buffered event a write starts; default 2 ms (Infinity: only flush() and the timer write). */
+  /** How long after the first buffered event a write starts, at least; default 2 ms (Infinity: only flush() and the timer write). */
   flushDelayMs?: number;
   /** How often a write is retried while the database fails; default 1000 ms. */
   flushEveryMs?: number;
 }
 
 const FOREIGN_KEY_VIOLATION = "23503";
+
+/**
+ * The longest wait before a write. The wait is the base delay plus a fifth
+ * of a millisecond per event of the last write: at a few hundred events a
+ * second writes follow the first event by about the base delay (readers on
+ * other replicas get them within a few ms); from about 5,000 a second the
+ * wait grows to this cap, and the batches with it (CPU per event near KV's).
+ */
+const MAX_DELAY_MS = 25;
 
 /**
  * Writes a test's record, status columns and per-target listing rows in one
@@ -90,6 +99,8 @@ export class PgRunStore implements RunStore {
   readonly #timer: ReturnType<typeof setInterval>;
   #flushing: Promise<void> = Promise.resolve();
   readonly #delayMs: number;
+  /** Events in the last write: a busy store waits longer and writes bigger batches. */
+  #lastBatch = 0;
   #scheduled = false;
   #closed = false;
   readonly #writeErrorListeners: WriteErrorListener[] = [];
@@ -197,7 +208,7 @@ export class PgRunStore implements RunStore {
       setTimeout(() => {
         this.#scheduled = false;
         void this.flush();
-      }, this.#delayMs);
+      }, Math.min(MAX_DELAY_MS, this.#delayMs + this.#lastBatch / 5));
     }
   }
 
@@ -213,6 +224,7 @@ export class PgRunStore implements RunStore {
   async #flushNow(): Promise<void> {
     if (this.#closed || !this.#pending.size) return;
     const batches = [...this.#pending];
+    this.#lastBatch = batches.reduce((n, [, evs]) => n + evs.length, 0);
     this.#writing = new Map(batches);
     this.#pending.clear();
     try {
