@@ -111,26 +111,26 @@ const metrics = new Metrics();
 // Replicas on one PostgreSQL database: global limits, live events of tests
 // running on another replica, stops across replicas, dead replicas' tests
 // interrupted, each monitor run by the replica holding its lease.
-const cluster = stores.sql
+const cluster: Cluster | undefined = stores.sql
   ? new Cluster({
     sql: stores.sql,
     store: store as PgRunStore,
     replicaId,
+    monitorsPps: (): number => monitors.pps(),
   })
   : undefined;
 // Probe agents at other sites: tests on their servers run there; with
 // PostgreSQL every replica shares the agents' state.
 const agentBus = await openAgentBus(config, stores.sql);
 const agents = agentBus.bus;
+const agentExecutor = (site: string) =>
+  new AgentExecutor(agents, site, config.agents.grace_s * 1000);
 const runner = new Runner({
   engine,
   config,
   store,
   observe: (id, ev) => metrics.observe(id, ev),
-  executor: new SiteExecutor(
-    engine,
-    (site) => new AgentExecutor(agents, site, config.agents.grace_s * 1000),
-  ),
+  executor: new SiteExecutor(engine, agentExecutor),
   siteOnline: (site) => agents.siteOnline(site),
   cluster,
 });
@@ -149,12 +149,10 @@ const monitors = new MonitorService({
     : {}),
   remote: {
     online: (site) => agents.siteOnline(site),
-    executor: (site) =>
-      new AgentExecutor(agents, site, config.agents.grace_s * 1000),
+    executor: agentExecutor,
   },
 });
 runner.monitorsPps = () => monitors.pps();
-if (cluster) cluster.options.monitorsPps = () => monitors.pps();
 metrics.monitors = () => monitors.list();
 // Alerts read every stored step; their changes go out on the monitors' stream.
 const alerts = new AlertService({

@@ -30,7 +30,7 @@ export interface ClusterOptions {
     markInterruptedOwnedBy(owners: string[]): Promise<string[]>;
   };
   replicaId: string;
-  /** Probes per second of the monitors this replica runs (settable once they exist). */
+  /** Probes per second of the monitors this replica runs. */
   monitorsPps?: () => number;
   heartbeatMs?: number;
   deadAfterMs?: number;
