@@ -2,7 +2,12 @@
 // that asks and stopped by the file's last test (`stopTestCluster`), with a
 // fresh migrated database per test. When that last test does not run (a
 // --filter), the process's unload stops the cluster instead.
-import { type PgCluster, postgresBin, startPostgres } from "./postgres.ts";
+import {
+  asClusterUser,
+  type PgCluster,
+  postgresBin,
+  startPostgres,
+} from "./postgres.ts";
 import { openPg, type Sql } from "../server/store/pg/pg_client.ts";
 
 let cluster: Promise<PgCluster> | null = null;
@@ -20,15 +25,7 @@ function stopNow(c: PgCluster): void {
     "-w",
     "stop",
   ];
-  const argv = Deno.uid() === 0
-    ? [
-      "/usr/bin/setpriv",
-      "--reuid=nobody",
-      "--regid=nogroup",
-      "--clear-groups",
-      ...pgCtl,
-    ]
-    : pgCtl;
+  const argv = asClusterUser(pgCtl);
   try {
     new Deno.Command(argv[0], {
       args: argv.slice(1),
@@ -60,11 +57,14 @@ export function stopTestCluster(ignore: boolean): void {
   Deno.test({
     name: "stop the test cluster",
     ignore,
-    async fn() {
-      const c = started;
-      cluster = null;
-      started = null;
-      if (c) await c.stop();
-    },
+    fn: stopCluster,
   });
+}
+
+/** Stops the file's cluster now (once its tests are done). */
+export async function stopCluster(): Promise<void> {
+  const c = started;
+  cluster = null;
+  started = null;
+  if (c) await c.stop();
 }

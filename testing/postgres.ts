@@ -4,6 +4,8 @@
 // as `nobody` through setpriv), listening on 127.0.0.1 on a free port and on a
 // socket in the directory; never a system service. `stop()` removes it all.
 
+import { freePort } from "./server_process.ts";
+
 const BIN_ROOT = "/usr/lib/postgresql";
 
 /** The newest installed PostgreSQL's bin directory, else null. */
@@ -50,16 +52,9 @@ export interface PgCluster {
   stop(): Promise<void>;
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function run(argv: string[], what: string): Promise<string> {
-  const asRoot = Deno.uid() === 0;
-  const cmd = asRoot
+/** A command line run as the clusters' user: `nobody` when this is root (PostgreSQL refuses root). */
+export function asClusterUser(argv: string[]): string[] {
+  return Deno.uid() === 0
     ? [
       "/usr/bin/setpriv",
       "--reuid=nobody",
@@ -68,6 +63,10 @@ async function run(argv: string[], what: string): Promise<string> {
       ...argv,
     ]
     : argv;
+}
+
+async function run(argv: string[], what: string): Promise<string> {
+  const cmd = asClusterUser(argv);
   const out = await new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     stdout: "piped",
