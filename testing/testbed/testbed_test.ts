@@ -216,9 +216,15 @@ Deno.test({
         d.max.toFixed(2)
       } min ${d.min.toFixed(2)}`,
     );
+    // Both ends are kernel stamps: the transit is a few µs, never negative.
+    // A busy core can hold one reply a few hundred µs (241 seen in CI), so
+    // the accuracy is checked at the median and the 95th percentile.
     for (const x of diff) {
-      assert.ok(x >= 0 && x <= 200, `RTT − held = ${x} µs out of [0, 200]`);
+      assert.ok(x >= 0 && x <= 2000, `RTT − held = ${x} µs out of [0, 2000]`);
     }
+    assert.ok(d.median <= 20, `median RTT − held ${d.median} µs (≤ 20)`);
+    const p95 = [...diff].sort((a, b) => a - b)[Math.floor(diff.length * 0.95)];
+    assert.ok(p95 <= 200, `95th percentile RTT − held ${p95} µs (≤ 200)`);
 
     // Scheduling accuracy (held − planned): informative, loosely bounded.
     const lateness = truth.map((r) => r.held_us[0] - r.planned_delay_us);
