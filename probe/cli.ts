@@ -47,6 +47,15 @@ export async function main(argv: string[]): Promise<number> {
     return 3;
   }
   if (opts.path) return await pathMain(engine, opts);
+  if (opts.caFile !== undefined) {
+    try {
+      engine.kinds.trustCa(await Deno.readTextFile(opts.caFile));
+    } catch (e) {
+      console.error(`probe: --ca-file: cannot read ${opts.caFile}: ${e}`);
+      await engine.close();
+      return 2;
+    }
+  }
   const json = opts.output === "json";
   const onProbe = json
     ? (opts.perProbe
@@ -66,9 +75,12 @@ export async function main(argv: string[]): Promise<number> {
     return startFailure(e);
   }
   if (!json) {
+    const kind = opts.settings.probe;
     for (const t of run.targets) {
       out(
-        `PING ${t.target} (${t.address}) ${opts.settings.size} bytes of data, every ${opts.settings.interval_ms} ms`,
+        kind
+          ? `${kind.kind.toUpperCase()} ${t.target} (${t.address}) port ${kind.port}, every ${opts.settings.interval_ms} ms`
+          : `PING ${t.target} (${t.address}) ${opts.settings.size} bytes of data, every ${opts.settings.interval_ms} ms`,
       );
     }
   }
