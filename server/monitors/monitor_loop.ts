@@ -136,11 +136,13 @@ export class MonitorLoop {
   async #step(t: number): Promise<void> {
     const { engine, store } = this.deps;
     const s = this.spec;
+    const probe = s.probe ?? this.server.probe;
     const settings = {
       interval_ms: this.stepMs / s.probes,
       count: s.probes,
       timeout_ms: s.timeout_ms,
       size: s.size,
+      ...(probe && probe.kind !== "icmp" && s.mode !== "path" ? { probe } : {}),
     };
     let point: MonitorPoint;
     let hops: HopRow[] | undefined;

@@ -303,6 +303,16 @@ export class MonitorService {
         "server",
       );
     }
+    const ports = this.#o.config.targets.allow_ports;
+    const port = spec.probe?.port;
+    if (ports && port !== undefined && !ports.includes(port)) {
+      throw new InvalidRequestError(
+        `probe.port: port ${port} is not allowed (targets.allow_ports: ${
+          ports.join(", ")
+        })`,
+        "probe.port",
+      );
+    }
     const max = this.#o.config.limits.max_pps;
     const want = monitorPps(spec);
     const monitors = this.pps(except);
