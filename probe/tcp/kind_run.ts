@@ -58,6 +58,8 @@ const SWEEP_SLACK_MS = 1;
 const GIVE_UP_TIMEOUTS = 2;
 /** Sends due this soon go now (timers fire about 1 ms late anyway). */
 const AHEAD_MS = 0.5;
+/** Sends overdue by more than this are not made up for (see #serve). */
+const LATE_MS = 5;
 
 class KindTarget {
   readonly slots: KindSlot[] = [];
@@ -192,12 +194,14 @@ export class KindRun implements ProbeRun {
     let next = Infinity;
     if (s.sending && s.slots.length >= s.total) s.sending = false;
     if (s.sending) {
-      if (s.nextDue <= now + AHEAD_MS) {
+      const interval = this.settings.interval_ms;
+      // As the ICMP engine's schedule clock: what fell due in the last
+      // LATE_MS goes now (timers wake a millisecond or so late); a loop
+      // further behind moves the schedule later instead of sending a burst.
+      if (s.nextDue < now - LATE_MS) s.nextDue = now;
+      while (s.sending && s.nextDue <= now + AHEAD_MS) {
         this.#send(s);
-        const interval = this.settings.interval_ms;
-        // One probe per due time; a loop that fell behind resumes the
-        // cadence from now instead of sending a burst.
-        s.nextDue = Math.max(s.nextDue + interval, now + interval / 2);
+        s.nextDue += interval;
         if (s.slots.length >= s.total) s.sending = false;
       }
       if (s.sending) next = s.nextDue;

@@ -24,13 +24,21 @@ interface Pending {
 }
 
 /** Reserved ports kept for reuse; more are released. */
-const SPARE_PORTS = 1024;
+const SPARE_PORTS = 4096;
+/**
+ * A port rests this long before its next probe, so a straggler of its last
+ * exchange (a retransmitted SYN-ACK, a far side still holding the half-open
+ * connection) cannot meet the next SYN from it.
+ */
+const PORT_REST_MS = 1000;
 
 export class SynProber implements KindProber {
   readonly kind = "tcp-syn" as const;
   readonly #sock = new SynSocket();
   readonly #pending = new Map<number, Pending>();
-  readonly #spare: number[] = [];
+  /** Freed ports, oldest first, with when they were freed (performance.now()). */
+  readonly #spare: { port: number; at: number }[] = [];
+  #spareHead = 0;
   readonly #addrs = new Map<string, ParsedAddress>();
   readonly #sources = new Map<string, Uint8Array>();
   readonly #isn = new Uint32Array(1);
@@ -72,7 +80,7 @@ export class SynProber implements KindProber {
       }
       this.#sources.set(target.address, src = s);
     }
-    const sport = this.#spare.pop() ?? this.#sock.reserve();
+    const sport = this.#takePort();
     crypto.getRandomValues(this.#isn);
     const isn = this.#isn[0];
     const r = this.#sock.send(
@@ -86,8 +94,8 @@ export class SynProber implements KindProber {
     );
     const free = () => {
       this.#pending.delete(sport);
-      if (this.#spare.length < SPARE_PORTS && !this.#closed) {
-        this.#spare.push(sport);
+      if (this.#spare.length - this.#spareHead < SPARE_PORTS && !this.#closed) {
+        this.#spare.push({ port: sport, at: performance.now() });
       } else this.#sock.release(sport);
     };
     if (typeof r === "number") {
@@ -108,6 +116,20 @@ export class SynProber implements KindProber {
     });
     this.#ensureLoop();
     return free;
+  }
+
+  /** A rested spare port, else a newly reserved one. */
+  #takePort(): number {
+    const head = this.#spare[this.#spareHead];
+    if (head && performance.now() - head.at >= PORT_REST_MS) {
+      this.#spareHead++;
+      if (this.#spareHead > 1024 && this.#spareHead * 2 > this.#spare.length) {
+        this.#spare.splice(0, this.#spareHead);
+        this.#spareHead = 0;
+      }
+      return head.port;
+    }
+    return this.#sock.reserve();
   }
 
   #ensureLoop(): void {
