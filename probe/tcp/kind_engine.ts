@@ -20,9 +20,12 @@ export class KindEngine {
   readonly #tls = new TlsProber();
   #syn: SynProber | null = null;
 
-  /** Trusts these CAs (PEM text) for tls probes, besides the system's roots. */
+  /**
+   * Trusts the CAs (or pinned certificates) in this PEM text for tls probes,
+   * besides Deno's default roots; throws when it holds no certificate.
+   */
   trustCa(pem: string): void {
-    this.#tls.ca.push(pem);
+    this.#tls.trust.add(pem);
   }
 
   /** Opens the tcp-syn socket now; throws TcpSynPermissionError without CAP_NET_RAW. */

@@ -6,6 +6,8 @@ import { Engine } from "../engine.ts";
 import { computeStats } from "../statistics.ts";
 import type { ProbeRecord, ProbeSettings } from "../../model/probe.ts";
 import { gate } from "../../testing/gate.ts";
+import { runCommand } from "../../testing/run_command.ts";
+import { taskPermissions } from "../../testing/deno_flags.ts";
 import {
   makeTestCerts,
   opensslMissing,
@@ -168,9 +170,74 @@ Deno.test({
           assert.ok(bad.records[0].tls!.days_left! < 0);
         }
       }
+      // A self-signed certificate given as trusted is pinned: it passes.
+      engine.kinds.trustCa(certs.selfSigned.cert);
+      const pinned = await probe(
+        engine,
+        "localhost",
+        settings("tls", servers.self.port, 2),
+      );
+      assert.equal(pinned.stats.received, 2);
+      assert.throws(() => engine.kinds.trustCa("not a PEM"), /no PEM/);
     } finally {
       await engine.close();
       for (const s of Object.values(servers)) s.close();
+      await Deno.remove(certs.dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "CLI --tls with --ca-file under the probe task's permissions: JSON records with kind, port and handshake",
+  ignore: noOpenssl !== null,
+  async fn() {
+    const certs = await makeTestCerts();
+    const server = serveTls(certs.valid);
+    try {
+      const cli = new URL("../cli.ts", import.meta.url).pathname;
+      const r = await runCommand(Deno.execPath(), [
+        "run",
+        ...taskPermissions("probe", { read: [certs.dir] }),
+        cli,
+        "--host",
+        "localhost",
+        "--tls",
+        String(server.port),
+        "--ca-file",
+        certs.caFile,
+        "--count",
+        "2",
+        "--interval",
+        "50ms",
+        "--output",
+        "json",
+        "--per-probe",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      const probes = lines.filter((l) => l.type === "probe");
+      assert.equal(probes.length, 2);
+      for (const p of probes) {
+        assert.equal(p.status, "ok", JSON.stringify(p));
+        assert.equal(p.kind, "tls");
+        assert.equal(p.port, server.port);
+        assert.equal(p.tls.authorized, true);
+        assert.ok(p.tls.handshake_ms > 0);
+      }
+      const bad = await runCommand(Deno.execPath(), [
+        "run",
+        ...taskPermissions("probe"),
+        cli,
+        "--host",
+        "localhost",
+        "--tls",
+        "0",
+      ]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--tls: port must be from 1 to 65535/);
+    } finally {
+      server.close();
       await Deno.remove(certs.dir, { recursive: true });
     }
   },

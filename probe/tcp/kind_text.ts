@@ -21,8 +21,9 @@ function tlsText(t: TlsInfo): string {
 
 /** One line per probe record of a TCP or TLS kind, like tcping's. */
 export function kindLine(r: ProbeRecord, s: ProbeSettings): string {
+  const addr = r.address.includes(":") ? `[${r.address}]` : r.address;
   const who = r.target === r.address
-    ? `${r.address}:${r.port}`
+    ? `${addr}:${r.port}`
     : `${r.target} (${r.address}):${r.port}`;
   const head = `${r.kind} ${who}: seq=${r.index}`;
   const answer = r.tcp === "rst"

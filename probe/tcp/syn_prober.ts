@@ -43,6 +43,7 @@ export class SynProber implements KindProber {
   readonly #sources = new Map<string, Uint8Array>();
   readonly #isn = new Uint32Array(1);
   #loop: Promise<void> | null = null;
+  #receiving = false;
   #closed = false;
 
   /** Opens the family's raw socket; TcpSynPermissionError without CAP_NET_RAW. */
@@ -133,17 +134,25 @@ export class SynProber implements KindProber {
   }
 
   #ensureLoop(): void {
-    if (this.#loop) return;
-    this.#loop = this.#receive().finally(() => this.#loop = null);
+    if (this.#receiving) return;
+    this.#receiving = true;
+    this.#loop = this.#receive();
   }
 
   /** The one receive loop: one blocking wait at a time, while probes are in flight. */
   async #receive(): Promise<void> {
     const onEvent = (ev: SynEvent) => this.#onEvent(ev);
-    while (this.#pending.size > 0 && !this.#closed) {
-      this.#sock.drain(onEvent);
-      if (this.#pending.size === 0) break;
-      await this.#sock.wait(200_000);
+    try {
+      while (this.#pending.size > 0 && !this.#closed) {
+        this.#sock.drain(onEvent);
+        if (this.#pending.size === 0) break;
+        await this.#sock.wait(200_000);
+      }
+    } finally {
+      // Cleared in the same turn the loop decides to end: a probe sent
+      // after this starts a new loop (a .finally() callback would run a
+      // turn later and strand it).
+      this.#receiving = false;
     }
   }
 

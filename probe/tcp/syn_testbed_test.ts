@@ -109,3 +109,33 @@ Deno.test({
     assert.match(r.stderr, /--tcp-connect/);
   },
 });
+
+Deno.test({
+  name:
+    "tcp-syn over IPv6 loopback: SYN-ACK from a listening port, RST from a closed one",
+  ignore: noBed,
+  async fn() {
+    const l = Deno.listen({ hostname: "::1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    (async () => {
+      try {
+        for await (const c of l) c.close();
+      } catch { /* closed */ }
+    })();
+    const engine = Engine.create();
+    try {
+      const open = await probe(engine, "::1", syn(port, 5));
+      assert.equal(open.stats.received, 5);
+      assert.ok(open.records.every((r) => r.tcp === "syn-ack"));
+      l.close();
+      const closed = await probe(engine, "::1", syn(port, 3));
+      assert.equal(closed.stats.received, 3);
+      assert.ok(closed.records.every((r) => r.tcp === "rst"));
+    } finally {
+      await engine.close();
+      try {
+        l.close();
+      } catch { /* closed above */ }
+    }
+  },
+});

@@ -11,6 +11,7 @@ import type { ResolvedTarget } from "../target.ts";
 import { timedConnect } from "./connect_prober.ts";
 import { isIpLiteral } from "./host_name.ts";
 import type { TlsInfo } from "../../model/probe.ts";
+import { ExtraTrust } from "./tls_trust.ts";
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const DAY_MS = 86_400_000;
@@ -26,8 +27,8 @@ function nameText(n: Record<string, unknown> | undefined): string | undefined {
 
 export class TlsProber implements KindProber {
   readonly kind = "tls" as const;
-  /** Extra CAs (PEM) trusted besides the system's roots. */
-  ca: string[] = [];
+  /** CAs (or pinned certificates) trusted besides Deno's default roots. */
+  readonly trust = new ExtraTrust();
 
   start(
     target: ResolvedTarget,
@@ -53,9 +54,6 @@ export class TlsProber implements KindProber {
           servername: isIpLiteral(host) ? undefined : host,
           host,
           rejectUnauthorized: false,
-          ca: this.ca.length
-            ? [...tls.rootCertificates, ...this.ca]
-            : undefined,
         });
       } catch (e) {
         socket.destroy();
@@ -87,10 +85,15 @@ export class TlsProber implements KindProber {
             info.days_left = Math.floor((validTo - Date.now()) / DAY_MS);
           }
         }
-        info.authorized = s.authorized;
+        let reason: string | null = s.authorized
+          ? null
+          : String(s.authorizationError ?? "UNAUTHORIZED");
+        if (reason !== null && cert?.raw) {
+          reason = this.trust.recheck(reason, cert.raw, host);
+        }
+        info.authorized = reason === null;
         s.destroy();
-        if (!s.authorized) {
-          const reason = String(s.authorizationError ?? "UNAUTHORIZED");
+        if (reason !== null) {
           info.cert_error = reason;
           answer({
             rttMs: null,
