@@ -11,6 +11,8 @@ import { KvMonitorStore } from "./kv_monitor_store.ts";
 import { MonitorHub } from "./monitor_hub.ts";
 import { MonitorService } from "./monitor_service.ts";
 import { evaluate, initialState } from "../alerts/alert_evaluator.ts";
+import { monitorSpec } from "../../model/monitor.ts";
+import { InvalidRequestError } from "../errors.ts";
 import { gate } from "../../testing/gate.ts";
 import {
   makeTestCerts,
@@ -89,4 +91,38 @@ monitors:
     });
     assert.equal(resolved.state.state, "ok");
   },
+});
+
+Deno.test("a monitor created through the service with a port outside targets.allow_ports is refused, naming the port", async () => {
+  const config = parseConfig(`auth: { mode: open }
+servers: [{ id: lo, name: Lo, host: 127.0.0.1 }]
+targets: { allow_ports: [443] }
+`);
+  const engine = Engine.create();
+  const kv = await Deno.openKv(":memory:");
+  const svc = new MonitorService({
+    engine,
+    config,
+    store: new KvMonitorStore(kv),
+    hub: new MonitorHub(),
+  });
+  try {
+    await svc.start();
+    await assert.rejects(
+      () =>
+        svc.create(monitorSpec.parse({
+          id: "web",
+          server: "lo",
+          probe: { kind: "tcp-connect", port: 8080 },
+        })),
+      (e: unknown) =>
+        e instanceof InvalidRequestError &&
+        /probe\.port: port 8080 is not allowed/.test(e.message),
+    );
+    assert.deepEqual(svc.list().map((m) => m.id), []);
+  } finally {
+    await svc.close();
+    await engine.close();
+    kv.close();
+  }
 });
