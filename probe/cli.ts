@@ -13,12 +13,18 @@ function reportIntervals(
   stats: TargetStats[] = run.targets.map((_, i) => run.stats(i)),
 ): void {
   const now = Date.now();
+  // TCP and TLS runs: every report names the kind and port too.
+  const probe = run.settings.probe;
+  const kind = probe && probe.kind !== "icmp"
+    ? { kind: probe.kind, port: probe.port }
+    : {};
   run.targets.forEach((t, i) => {
     out(JSON.stringify({
       type,
       timestamp: iso(now),
       target: t.target,
       address: t.address,
+      ...kind,
       ...stats[i],
     }));
   });

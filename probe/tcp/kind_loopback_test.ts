@@ -225,6 +225,10 @@ Deno.test({
         assert.equal(p.tls.authorized, true);
         assert.ok(p.tls.handshake_ms > 0);
       }
+      const summary = lines.find((l) => l.type === "summary");
+      assert.equal(summary.kind, "tls");
+      assert.equal(summary.port, server.port);
+      assert.equal(summary.received, 2);
       const bad = await runCommand(Deno.execPath(), [
         "run",
         ...taskPermissions("probe"),
