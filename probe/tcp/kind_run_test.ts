@@ -58,14 +58,15 @@ const target: ResolvedTarget = {
 };
 
 Deno.test("kind run: ok, late, error and lost as the ICMP engine counts them; stats equal the reference", async () => {
-  // Probe 1 answers after its 200 ms timeout (late, within the 2× give-up),
-  // probe 3 never, probe 4 fails at once.
+  // Probe 1 (sent at 50 ms) answers after its 200 ms timeout, at 350 ms:
+  // late, within its 2× give-up (450 ms) and before the run ends (the last
+  // probe's timeout, 450 ms); probe 3 never answers, probe 4 fails at once.
   const prober = new ScriptedProber([1, 300, 2, null, "fail", 1]);
   const records: ProbeRecord[] = [];
   const run = new KindRun(
     [target],
     {
-      interval_ms: 10,
+      interval_ms: 50,
       timeout_ms: 200,
       size: 56,
       count: 6,
