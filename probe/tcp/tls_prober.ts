@@ -39,7 +39,7 @@ export class TlsProber implements KindProber {
     let secure: tls.TLSSocket | undefined;
     const raw = timedConnect(target, port, slot, (socket, connectMs) => {
       const t1 = performance.now();
-      const host = target.host;
+      const host = target.name ?? target.host;
       const fail = (code: string) =>
         answer({
           rttMs: null,

@@ -164,7 +164,7 @@ export class MonitorLoop {
           throw new Error(`site ${site}: no agent online`);
         }
         const r = await remote.executor(site).run(
-          [{ target: s.id, host }],
+          [{ target: s.id, host, name: this.server.host }],
           settings,
           {
             runId: `monitor-${s.id}`,
@@ -190,7 +190,10 @@ export class MonitorLoop {
         index = (dest ?? all.length) - 1;
         hops = all.map((h) => [h.hop, h.hop_address, h.loss_pct, h.avg_rtt_ms]);
       } else {
-        run = await engine.run([{ target: s.id, host }], settings);
+        run = await engine.run(
+          [{ target: s.id, host, name: this.server.host }],
+          settings,
+        );
         this.#runs.add(run);
         await run.done;
         this.#runs.delete(run);

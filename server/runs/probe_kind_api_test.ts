@@ -9,6 +9,12 @@ import {
   withApiKit,
 } from "../../testing/api_testkit.ts";
 import { parseConfig } from "../config/config.ts";
+import { gate } from "../../testing/gate.ts";
+import {
+  makeTestCerts,
+  opensslMissing,
+  serveTls,
+} from "../../testing/tls_certs.ts";
 
 function listen(): { port: number; close(): void } {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -142,4 +148,48 @@ monitors:
   );
   assert.equal(c.monitors[0].alerts[0].cert_days_left_below, 14);
   assert.equal(c.tls?.ca_file, "./ca.pem");
+});
+
+Deno.test({
+  name:
+    "a tls test of a server configured by name: the name reaches the handshake (SNI, certificate check) though the engine probes the resolved address",
+  ignore: gate("tls API test", await opensslMissing()),
+  async fn() {
+    const certs = await makeTestCerts();
+    // The certificate names localhost only, no address.
+    const server = serveTls(certs.valid);
+    try {
+      await withApiKit(async ({ app, runner }) => {
+        const res = await postJson(app, "/api/tests", {
+          targets: ["portal"],
+          count: 2,
+          interval_ms: 20,
+          timeout_ms: 2000,
+        });
+        assert.equal(res.status, 201, await res.clone().text());
+        const { id } = await res.json();
+        await runner.finished(id);
+        const exp = await (await app.request(
+          `/api/tests/${id}/export?format=json`,
+        )).json();
+        assert.equal(exp.probes.length, 2);
+        for (const p of exp.probes) {
+          assert.equal(p.address, "127.0.0.1");
+          assert.equal(p.status, "ok", JSON.stringify(p));
+          assert.equal(p.kind, "tls");
+          assert.equal(p.cert_subject, "CN=localhost");
+          assert.ok(p.tls_handshake_ms > 0);
+        }
+      }, {
+        configYaml: `auth: { mode: open }
+servers:
+  - { id: portal, name: Portal, host: localhost, probe: { kind: tls, port: ${server.port} } }
+`,
+        engineSetup: (engine) => engine.kinds.trustCa(certs.caPem),
+      });
+    } finally {
+      server.close();
+      await Deno.remove(certs.dir, { recursive: true });
+    }
+  },
 });
