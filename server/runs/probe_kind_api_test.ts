@@ -117,6 +117,21 @@ Deno.test("POST /api/tests: a bad probe spec or a port outside allow_ports is a 
       assert.match(body.detail, detail, JSON.stringify(change));
     }
     assert.deepEqual(await runner.list(), []);
+    // A path test of a server with its own tcp probe probes with ICMP.
+    const path = await postJson(app, "/api/tests", {
+      targets: ["web"],
+      mode: "path",
+      max_hops: 2,
+      count: 1,
+      interval_ms: 10,
+      timeout_ms: 200,
+    });
+    assert.equal(path.status, 201, await path.clone().text());
+    const { id } = await path.json();
+    await runner.finished(id);
+    const meta = await (await app.request(`/api/tests/${id}`)).json();
+    assert.equal(meta.settings.probe, undefined);
+    assert.equal(meta.settings.mode, "path");
   }, { configYaml: yaml(1234) });
 });
 

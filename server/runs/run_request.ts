@@ -102,8 +102,9 @@ export function validateTestRequest(
     );
   }
   // The request's probe, else the one the servers share (config), else icmp.
+  // Path tests probe with ICMP: the servers' own kinds do not apply to them.
   let probe = req.probe;
-  if (probe === undefined) {
+  if (probe === undefined && !path) {
     const own = targets.map((t) => JSON.stringify(t.probe ?? null));
     if (new Set(own).size > 1) {
       throw new InvalidRequestError(
