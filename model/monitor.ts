@@ -220,6 +220,8 @@ export const monitorStatus = z.object({
   /** The resolved address probed, null until resolved. */
   address: z.string().nullable(),
   mode: probeMode,
+  /** TCP/TLS monitors: the kind and port probed (the monitor's, else its server's). */
+  probe: probeSpec.optional(),
   step_s: z.number(),
   probes: z.number(),
   /** ok; alerting (a rule firing); no_data (no point in the last 2 steps). */

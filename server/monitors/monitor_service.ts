@@ -396,6 +396,7 @@ export class MonitorService {
     const here = !this.#o.mayRun || e.running;
     const firing = this.#o.firing?.(s.id, here) ?? [];
     const latest = loop.latest;
+    const probe = s.probe ?? loop.server.probe;
     const fresh = latest !== null &&
       Date.now() - (latest.t + latest.span_s * 1000) <=
         2 * s.step_s * 1000 + s.timeout_ms;
@@ -406,6 +407,7 @@ export class MonitorService {
       group: loop.server.group,
       address: loop.address,
       mode: s.mode,
+      ...(probe && probe.kind !== "icmp" && s.mode !== "path" ? { probe } : {}),
       step_s: s.step_s,
       probes: s.probes,
       state: !fresh ? "no_data" : firing.length ? "alerting" : "ok",

@@ -64,6 +64,9 @@ monitors:
       for (let i = 0; i < 100 && (seen.get("m-old")?.length ?? 0) < 1; i++) {
         await sleep(100);
       }
+      // The status names the kind and port (the server's own probe).
+      const st = svc.list().find((m) => m.id === "m-old")!;
+      assert.deepEqual(st.probe, { kind: "tls", port: expired.port });
     } finally {
       await svc.close();
       await engine.close();
