@@ -133,6 +133,22 @@ export async function makeTestCerts(): Promise<TestCerts> {
   };
 }
 
+/**
+ * A certificate for an IP address (a test bed host), issued by the CA of
+ * `certs`, as PEM files in its directory.
+ */
+export async function issueForAddress(
+  certs: TestCerts,
+  address: string,
+): Promise<{ dir: string; cert: string; key: string }> {
+  await issue(certs.dir, "bedhost", address, `IP:${address}`, 30);
+  return {
+    dir: certs.dir,
+    cert: `${certs.dir}/bedhost.pem`,
+    key: `${certs.dir}/bedhost.key`,
+  };
+}
+
 /** A TLS server on 127.0.0.1 (or `hostname`) that completes handshakes and closes. */
 export function serveTls(
   pair: { cert: string; key: string },

@@ -15,7 +15,13 @@ import {
   FILTERED_PORT,
   LISTEN_PORT,
   tcpBedUnavailableReason,
+  TLS_PORT,
 } from "../../testing/testbed/tcp_bed.ts";
+import {
+  issueForAddress,
+  makeTestCerts,
+  opensslMissing,
+} from "../../testing/tls_certs.ts";
 
 const noBed = gate("tcp-syn test-bed tests", await tcpBedUnavailableReason());
 
@@ -136,6 +142,68 @@ Deno.test({
       try {
         l.close();
       } catch { /* closed above */ }
+    }
+  },
+});
+
+const noTlsBed = gate(
+  "tls and tcp-connect test-bed tests",
+  (await tcpBedUnavailableReason()) ?? (await opensslMissing()),
+);
+
+Deno.test({
+  name:
+    "tls and tcp-connect over the bed's link: a TLS server in the namespace; a filtered port is loss for tcp-connect too",
+  ignore: noTlsBed,
+  async fn() {
+    const certs = await makeTestCerts();
+    try {
+      await using tb = await createTcpBed({
+        tls: (address) => issueForAddress(certs, address),
+      });
+      const engine = Engine.create();
+      engine.kinds.trustCa(certs.caPem);
+      try {
+        const tls = await probe(engine, tb.target, {
+          interval_ms: 20,
+          timeout_ms: 2000,
+          size: 56,
+          count: 5,
+          probe: { kind: "tls", port: TLS_PORT },
+        });
+        assert.equal(tls.stats.received, 5);
+        for (const r of tls.records) {
+          assert.equal(r.status, "ok", JSON.stringify(r));
+          assert.equal(r.tls?.authorized, true);
+          assert.equal(r.tls?.subject, `CN=${tb.target}`);
+          assert.ok(r.tls!.connect_ms > 0 && r.tls!.handshake_ms! > 0);
+        }
+        const connect = await probe(engine, tb.target, {
+          interval_ms: 5,
+          timeout_ms: 300,
+          size: 56,
+          count: 10,
+          probe: { kind: "tcp-connect", port: LISTEN_PORT },
+        });
+        assert.equal(connect.stats.received, 10);
+        const before = (await tb.counters()).filtered;
+        const filtered = await probe(engine, tb.target, {
+          interval_ms: 5,
+          timeout_ms: 300,
+          size: 56,
+          count: 8,
+          probe: { kind: "tcp-connect", port: FILTERED_PORT },
+        });
+        assert.equal(filtered.stats.lost, 8);
+        assert.equal(filtered.stats.received, 0);
+        // connect() may retransmit a SYN before the probe gives up: at
+        // least one SYN per probe reached the drop rule.
+        assert.ok((await tb.counters()).filtered - before >= 8);
+      } finally {
+        await engine.close();
+      }
+    } finally {
+      await Deno.remove(certs.dir, { recursive: true });
     }
   },
 });

@@ -10,6 +10,8 @@ import { testbedUnavailableReason } from "./testbed.ts";
 export const LISTEN_PORT = 8443;
 export const CLOSED_PORT = 8444;
 export const FILTERED_PORT = 8445;
+/** Served with TLS when createTcpBed is given a certificate. */
+export const TLS_PORT = 8446;
 
 export interface TcpBed {
   readonly bed: Testbed;
@@ -55,10 +57,21 @@ export async function tcpBedUnavailableReason(): Promise<string | null> {
   }
 }
 
-export async function createTcpBed(): Promise<TcpBed> {
+export interface TcpBedOptions {
+  /**
+   * Also serve TLS on TLS_PORT with the certificate that `tls` makes for the
+   * target's address (PEM files, in a directory the listener may read).
+   */
+  tls?: (
+    address: string,
+  ) => Promise<{ dir: string; cert: string; key: string }>;
+}
+
+export async function createTcpBed(opts: TcpBedOptions = {}): Promise<TcpBed> {
   const bed = await createTestbed({ kernelEcho: true });
   const target = bed.targetAddress;
   const script = new URL("tcp_listener.ts", import.meta.url).pathname;
+  const tls = opts.tls ? await opts.tls(target) : null;
   const child = new Deno.Command("ip", {
     args: [
       "netns",
@@ -67,9 +80,11 @@ export async function createTcpBed(): Promise<TcpBed> {
       Deno.execPath(),
       "run",
       "--allow-net",
+      ...(tls ? [`--allow-read=${tls.dir}`] : []),
       script,
       target,
       String(LISTEN_PORT),
+      ...(tls ? [`tls:${TLS_PORT}:${tls.cert}:${tls.key}`] : []),
     ],
     stdin: "piped",
     stdout: "piped",
