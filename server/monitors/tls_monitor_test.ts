@@ -13,6 +13,7 @@ import { MonitorService } from "./monitor_service.ts";
 import { evaluate, initialState } from "../alerts/alert_evaluator.ts";
 import { monitorSpec } from "../../model/monitor.ts";
 import { InvalidRequestError } from "../errors.ts";
+import { alertText } from "../alerts/notifier.ts";
 import { gate } from "../../testing/gate.ts";
 import {
   makeTestCerts,
@@ -93,6 +94,25 @@ monitors:
       t: old.t + 1000,
     });
     assert.equal(resolved.state.state, "ok");
+    // What a webhook says: a "below" rule reads as one.
+    const text = alertText(
+      {
+        id: "e1",
+        monitor: "m-old",
+        server: "old",
+        address: "127.0.0.1",
+        alert: "expiry",
+        state: "firing",
+        metric: "cert_days_left",
+        value: -2,
+        threshold: 14,
+        since: "2026-11-30T10:00:00.000Z",
+        at: "2026-11-30T10:00:01.000Z",
+      },
+      "Old",
+      "/monitors/m-old",
+    );
+    assert.match(text, /certificate days left -2 days < 14 days on Old/);
   },
 });
 
