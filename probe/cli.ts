@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   if (opts.path) return await pathMain(engine, opts);
   if (opts.caFile !== undefined) {
     try {
-      engine.kinds.trustCa(await Deno.readTextFile(opts.caFile));
+      await engine.kinds.trustCa(await Deno.readTextFile(opts.caFile));
     } catch (e) {
       console.error(`probe: --ca-file: cannot read ${opts.caFile}: ${e}`);
       await engine.close();

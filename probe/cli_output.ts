@@ -1,8 +1,7 @@
 // What both CLI modes (ping and path) share: buffered stdout, and the exit
 // status of a run that could not start.
 import { HostResolveError } from "./resolve_target.ts";
-import { IcmpPermissionError } from "./icmp_errors.ts";
-import { TcpSynPermissionError } from "./tcp/syn_socket.ts";
+import { IcmpPermissionError, TcpSynPermissionError } from "./icmp_errors.ts";
 
 // Output is collected and written once per turn of the event loop: the
 // engine reports many probes in one pass (a thousand targets: ~20 a pass),

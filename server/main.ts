@@ -70,7 +70,7 @@ try {
 }
 if (config.tls?.ca_file) {
   try {
-    engine.kinds.trustCa(await Deno.readTextFile(config.tls.ca_file));
+    await engine.kinds.trustCa(await Deno.readTextFile(config.tls.ca_file));
   } catch (e) {
     console.error(
       `pla: tls.ca_file: cannot read ${config.tls.ca_file}: ${

@@ -1,14 +1,16 @@
 // Starts runs of the TCP and TLS probe kinds; the ICMP engine hands them
 // here (Engine.run with settings.probe). Owns what the kinds share across
 // runs: the TLS trust and the one tcp-syn socket (one receive loop for all).
+// The probers load on first use: an ICMP run never pays for node:net,
+// node:tls and node:crypto at start-up (about 20 ms of CPU).
 import type { ProbeSettings } from "../../model/probe.ts";
 import type { Family } from "../ip_address.ts";
 import { resolveTarget } from "../resolve_target.ts";
 import type { TargetSpec } from "../target.ts";
 import { type KindProber, KindRun, type KindRunOptions } from "./kind_run.ts";
-import { ConnectProber } from "./connect_prober.ts";
-import { TlsProber } from "./tls_prober.ts";
-import { SynProber } from "./syn_prober.ts";
+import type { ConnectProber } from "./connect_prober.ts";
+import type { TlsProber } from "./tls_prober.ts";
+import type { SynProber } from "./syn_prober.ts";
 
 export interface KindStartOptions extends KindRunOptions {
   family?: Family;
@@ -16,25 +18,40 @@ export interface KindStartOptions extends KindRunOptions {
 
 export class KindEngine {
   readonly #runs = new Set<KindRun>();
-  readonly #connect = new ConnectProber();
-  readonly #tls = new TlsProber();
+  #connect: ConnectProber | null = null;
+  #tls: TlsProber | null = null;
   #syn: SynProber | null = null;
 
   /**
    * Trusts the CAs (or pinned certificates) in this PEM text for tls probes,
-   * besides Deno's default roots; throws when it holds no certificate.
+   * besides Deno's default roots; rejects when it holds no certificate.
    */
-  trustCa(pem: string): void {
-    this.#tls.trust.add(pem);
+  async trustCa(pem: string): Promise<void> {
+    (await this.#tlsProber()).trust.add(pem);
   }
 
-  /** Opens the tcp-syn socket now; throws TcpSynPermissionError without CAP_NET_RAW. */
-  openSyn(family: Family): void {
-    this.#synProber().open(family);
+  async #tlsProber(): Promise<TlsProber> {
+    if (!this.#tls) {
+      const { TlsProber } = await import("./tls_prober.ts");
+      this.#tls ??= new TlsProber();
+    }
+    return this.#tls;
   }
 
-  #synProber(): SynProber {
-    return this.#syn ??= new SynProber();
+  async #connectProber(): Promise<ConnectProber> {
+    if (!this.#connect) {
+      const { ConnectProber } = await import("./connect_prober.ts");
+      this.#connect ??= new ConnectProber();
+    }
+    return this.#connect;
+  }
+
+  async #synProber(): Promise<SynProber> {
+    if (!this.#syn) {
+      const { SynProber } = await import("./syn_prober.ts");
+      this.#syn ??= new SynProber();
+    }
+    return this.#syn;
   }
 
   async run(
@@ -55,10 +72,10 @@ export class KindEngine {
       family: r.family,
     }));
     let prober: KindProber;
-    if (kind === "tcp-connect") prober = this.#connect;
-    else if (kind === "tls") prober = this.#tls;
+    if (kind === "tcp-connect") prober = await this.#connectProber();
+    else if (kind === "tls") prober = await this.#tlsProber();
     else if (kind === "tcp-syn") {
-      const syn = this.#synProber();
+      const syn = await this.#synProber();
       for (const t of targets) syn.open(t.family);
       prober = syn;
     } else throw new RangeError(`not a TCP or TLS probe kind: ${kind}`);

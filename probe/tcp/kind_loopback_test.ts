@@ -127,7 +127,7 @@ Deno.test({
         untrusted.records[0].error,
         "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
       );
-      engine.kinds.trustCa(certs.caPem);
+      await engine.kinds.trustCa(certs.caPem);
       const ok = await probe(
         engine,
         "localhost",
@@ -171,14 +171,14 @@ Deno.test({
         }
       }
       // A self-signed certificate given as trusted is pinned: it passes.
-      engine.kinds.trustCa(certs.selfSigned.cert);
+      await engine.kinds.trustCa(certs.selfSigned.cert);
       const pinned = await probe(
         engine,
         "localhost",
         settings("tls", servers.self.port, 2),
       );
       assert.equal(pinned.stats.received, 2);
-      assert.throws(() => engine.kinds.trustCa("not a PEM"), /no PEM/);
+      await assert.rejects(() => engine.kinds.trustCa("not a PEM"), /no PEM/);
     } finally {
       await engine.close();
       for (const s of Object.values(servers)) s.close();

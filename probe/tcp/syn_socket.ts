@@ -3,25 +3,13 @@
 // pla_tcp_wait at a time, pla_tcp_destroy only once no wait is pending.
 import { loadShim, type ShimLib } from "../icmp_socket.ts";
 import { PLA, PLA_SENT, PLA_TCP_EVENT } from "../native/shim_layout.ts";
-import { ERRNO, ShimError } from "../icmp_errors.ts";
+import { ERRNO, ShimError, TcpSynPermissionError } from "../icmp_errors.ts";
 import type { Family } from "../ip_address.ts";
+
+export { TcpSynPermissionError } from "../icmp_errors.ts";
 
 const EV = PLA_TCP_EVENT.fields;
 const BATCH = 256;
-
-/** Opening a raw TCP socket needs CAP_NET_RAW; tcp-connect needs nothing. */
-export class TcpSynPermissionError extends Error {
-  constructor(family: Family) {
-    super(
-      `no permission to open a raw TCP socket for IPv${family} (tcp-syn probes need CAP_NET_RAW).\n` +
-        "Grant it with one of:\n" +
-        '  - sudo setcap cap_net_raw+ep "$(command -v deno)"\n' +
-        "  - or run as root;\n" +
-        'or probe with tcp-connect instead (--tcp-connect PORT, kind "tcp-connect"), which needs no privilege.',
-    );
-    this.name = "TcpSynPermissionError";
-  }
-}
 
 /** One SYN-ACK or RST; the object is reused for every event read. */
 export class SynEvent {

@@ -162,7 +162,7 @@ Deno.test({
         tls: (address) => issueForAddress(certs, address),
       });
       const engine = Engine.create();
-      engine.kinds.trustCa(certs.caPem);
+      await engine.kinds.trustCa(certs.caPem);
       try {
         const tls = await probe(engine, tb.target, {
           interval_ms: 20,

@@ -45,7 +45,7 @@ monitors:
   - { id: m-new, server: new, step_s: 1, probes: 2, timeout_ms: 500 }
 `);
     const engine = Engine.create();
-    engine.kinds.trustCa(certs.caPem);
+    await engine.kinds.trustCa(certs.caPem);
     const kv = await Deno.openKv(":memory:");
     const seen = new Map<string, MonitorPoint[]>();
     const svc = new MonitorService({
