@@ -228,6 +228,11 @@ export default function Dashboard(
                         <span class="server-name">{s.name}</span>
                         <small class="muted">
                           {s.host}
+                          {s.probe && s.probe.kind !== "icmp" && (
+                            <span class="tag" data-testid="probe-kind">
+                              {s.probe.kind}:{s.probe.port}
+                            </span>
+                          )}
                           {s.tags.map((t) => (
                             <span class="tag" key={t}>{t}</span>
                           ))}

@@ -200,7 +200,9 @@ export default function MonitorList({ monitors }: MonitorListProps) {
                         {m.server_name}
                       </a>
                       <small class="muted">
-                        {m.id} · {m.mode} · every {m.step_s} s × {m.probes}
+                        {m.id} · {m.mode}
+                        {m.probe && ` · ${m.probe.kind}:${m.probe.port}`}{" "}
+                        · every {m.step_s} s × {m.probes}
                       </small>
                     </th>
                     <td data-label="State">

@@ -36,6 +36,8 @@ export const agentTarget = z.object({
   target: z.string(),
   /** The address to probe (resolved by the service). */
   host: z.string(),
+  /** The host name it was resolved from (tls probes: SNI and certificate name). */
+  name: z.string().max(253).optional(),
 });
 
 export const agentAssignment = z.object({

@@ -4,6 +4,7 @@
 // store, the SSE stream and the page.
 import { z } from "zod";
 import { probeMode } from "./path.ts";
+import { probeSpec } from "./probe.ts";
 
 const ident = (what: string) =>
   z.string(`${what} must be text`).regex(
@@ -24,6 +25,12 @@ export const alertRule = z.object({
     .positive("median_rtt_ms_above must be positive").optional(),
   jitter_ms_above: z.number("jitter_ms_above must be a number")
     .positive("jitter_ms_above must be positive").optional(),
+  /** TLS monitors: fires while the certificate expires in fewer days than this. */
+  cert_days_left_below: z.number("cert_days_left_below must be a whole number")
+    .int("cert_days_left_below must be a whole number")
+    .min(-36_500, "cert_days_left_below must be from -36500 to 36500")
+    .max(36_500, "cert_days_left_below must be from -36500 to 36500")
+    .optional(),
   /** Consecutive bad steps to fire, and good steps to resolve (hysteresis). */
   for_steps: z.number("for_steps must be a whole number")
     .int("for_steps must be a whole number")
@@ -33,11 +40,16 @@ export const alertRule = z.object({
   notify: z.array(notifyId).max(20).default([]),
 }).strict().refine(
   (r) =>
-    [r.loss_pct_above, r.median_rtt_ms_above, r.jitter_ms_above]
+    [
+      r.loss_pct_above,
+      r.median_rtt_ms_above,
+      r.jitter_ms_above,
+      r.cert_days_left_below,
+    ]
       .filter((x) => x !== undefined).length === 1,
   {
     message:
-      "an alert needs exactly one of loss_pct_above, median_rtt_ms_above, jitter_ms_above",
+      "an alert needs exactly one of loss_pct_above, median_rtt_ms_above, jitter_ms_above, cert_days_left_below",
   },
 );
 export type AlertRule = z.infer<typeof alertRule>;
@@ -45,7 +57,13 @@ export type AlertRule = z.infer<typeof alertRule>;
 /** The metric and threshold of a rule. */
 export function ruleMetric(
   r: AlertRule,
-): { metric: "loss_pct" | "median_rtt_ms" | "jitter_ms"; threshold: number } {
+): {
+  metric: "loss_pct" | "median_rtt_ms" | "jitter_ms" | "cert_days_left";
+  threshold: number;
+} {
+  if (r.cert_days_left_below !== undefined) {
+    return { metric: "cert_days_left", threshold: r.cert_days_left_below };
+  }
   if (r.loss_pct_above !== undefined) {
     return { metric: "loss_pct", threshold: r.loss_pct_above };
   }
@@ -78,12 +96,17 @@ export const monitorSpec = z.object({
     .min(18, "size must be at least 18 bytes")
     .max(65_000, "size must be at most 65000 bytes").default(56),
   alerts: z.array(alertRule).max(50).default([]),
+  /** The probe kind and port; absent: the server's own (`probe` in its config), else icmp. */
+  probe: probeSpec.optional(),
 }).strict().refine((m) => m.step_s * 1000 / m.probes >= 1, {
   message: "probes per step must leave at least 1 ms between probes",
   path: ["probes"],
 }).refine(
   (m) => new Set(m.alerts.map((a) => a.name)).size === m.alerts.length,
   { message: "alert names must be unique within a monitor", path: ["alerts"] },
+).refine(
+  (m) => m.mode !== "path" || !m.probe || m.probe.kind === "icmp",
+  { message: "path monitors probe with icmp only", path: ["probe"] },
 );
 export type MonitorSpec = z.infer<typeof monitorSpec>;
 
@@ -142,6 +165,8 @@ export const monitorPoint = z.object({
   jitter_pairs: z.number().int().nonnegative().optional(),
   /** Sparse histogram: [bucket index, count] pairs (see monitor_histogram.ts). */
   hist: z.array(z.tuple([z.number().int(), z.number().int().positive()])),
+  /** TLS monitors: the fewest days until expiry among the step's certificates (live points and alerts; not kept in storage). */
+  cert_days_left: z.number().int().nullable().optional(),
 });
 export type MonitorPoint = z.infer<typeof monitorPoint>;
 
@@ -160,7 +185,7 @@ export const alertEvent = z.object({
   address: z.string().nullable(),
   alert: z.string(),
   state: alertState,
-  metric: z.enum(["loss_pct", "median_rtt_ms", "jitter_ms"]),
+  metric: z.enum(["loss_pct", "median_rtt_ms", "jitter_ms", "cert_days_left"]),
   /** The value of the step that made the change. */
   value: z.number().nullable(),
   threshold: z.number(),
@@ -195,6 +220,8 @@ export const monitorStatus = z.object({
   /** The resolved address probed, null until resolved. */
   address: z.string().nullable(),
   mode: probeMode,
+  /** TCP/TLS monitors: the kind and port probed (the monitor's, else its server's). */
+  probe: probeSpec.optional(),
   step_s: z.number(),
   probes: z.number(),
   /** ok; alerting (a rule firing); no_data (no point in the last 2 steps). */

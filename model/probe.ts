@@ -22,6 +22,55 @@ export const icmpErrorInfo = z.object({
 });
 export type IcmpErrorInfo = z.infer<typeof icmpErrorInfo>;
 
+/** What one probe is: an ICMP echo (the default), a TCP SYN, a TCP connect, or a TLS handshake. */
+export const probeKind = z.enum(["icmp", "tcp-syn", "tcp-connect", "tls"], {
+  error: "kind must be one of icmp, tcp-syn, tcp-connect, tls",
+});
+export type ProbeKind = z.infer<typeof probeKind>;
+
+export const tcpPort = z.number("port must be a whole number from 1 to 65535")
+  .int("port must be a whole number from 1 to 65535")
+  .min(1, "port must be from 1 to 65535")
+  .max(65535, "port must be from 1 to 65535");
+
+/** A probe kind and, for the TCP kinds, the port; absent everywhere = icmp. */
+export const probeSpec = z.object({
+  kind: probeKind,
+  port: tcpPort.optional(),
+}).refine((p) => p.kind === "icmp" || p.port !== undefined, {
+  message: "port is required for tcp-syn, tcp-connect and tls",
+  path: ["port"],
+}).refine((p) => p.kind !== "icmp" || p.port === undefined, {
+  message: "port does not go with kind icmp",
+  path: ["port"],
+});
+export type ProbeSpec = z.infer<typeof probeSpec>;
+
+/** How a TCP probe was answered: SYN-ACK (the port listens) or RST (the host is there, the port closed). */
+export const tcpAnswer = z.enum(["syn-ack", "rst"]);
+export type TcpAnswer = z.infer<typeof tcpAnswer>;
+
+/** A TLS probe's handshake: phases and what the server presented. */
+export const tlsInfo = z.object({
+  /** TCP connect, ms. */
+  connect_ms: z.number(),
+  /** TLS handshake after the connect, ms (null when it failed). */
+  handshake_ms: z.number().nullable(),
+  protocol: z.string().optional(),
+  cipher: z.string().optional(),
+  subject: z.string().optional(),
+  issuer: z.string().optional(),
+  /** Certificate expiry, ISO 8601. */
+  valid_to: z.string().optional(),
+  /** Whole days until the certificate expires (negative: expired). */
+  days_left: z.number().int().optional(),
+  /** Certificate verification: true when the chain and name check out. */
+  authorized: z.boolean().optional(),
+  /** Why verification failed, e.g. CERT_HAS_EXPIRED, DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID. */
+  cert_error: z.string().optional(),
+});
+export type TlsInfo = z.infer<typeof tlsInfo>;
+
 /** One probe as reported: on the CLI (`type: "probe"`), over SSE and in storage. */
 export const probeRecord = z.object({
   target: z.string(),
@@ -43,6 +92,14 @@ export const probeRecord = z.object({
   hop: z.number().int().min(1).optional(),
   /** Path mode: the router that answered ("time exceeded"), when not the destination. */
   from: z.string().optional(),
+  /** Probe kind, for kinds other than icmp. */
+  kind: probeKind.optional(),
+  /** TCP kinds: the destination port. */
+  port: tcpPort.optional(),
+  /** tcp-syn: what answered the SYN. */
+  tcp: tcpAnswer.optional(),
+  /** tls: the handshake phases and certificate. */
+  tls: tlsInfo.optional(),
 });
 export type ProbeRecord = z.infer<typeof probeRecord>;
 
@@ -121,5 +178,7 @@ export const probeSettings = z.object({
   mode: probeMode.optional(),
   /** Path mode: the highest TTL probed (default 30). */
   max_hops: maxHops.optional(),
+  /** The probe kind and port; absent = icmp. */
+  probe: probeSpec.optional(),
 });
 export type ProbeSettings = z.infer<typeof probeSettings>;

@@ -13,12 +13,18 @@ function reportIntervals(
   stats: TargetStats[] = run.targets.map((_, i) => run.stats(i)),
 ): void {
   const now = Date.now();
+  // TCP and TLS runs: every report names the kind and port too.
+  const probe = run.settings.probe;
+  const kind = probe && probe.kind !== "icmp"
+    ? { kind: probe.kind, port: probe.port }
+    : {};
   run.targets.forEach((t, i) => {
     out(JSON.stringify({
       type,
       timestamp: iso(now),
       target: t.target,
       address: t.address,
+      ...kind,
       ...stats[i],
     }));
   });
@@ -47,6 +53,15 @@ export async function main(argv: string[]): Promise<number> {
     return 3;
   }
   if (opts.path) return await pathMain(engine, opts);
+  if (opts.caFile !== undefined) {
+    try {
+      await engine.kinds.trustCa(await Deno.readTextFile(opts.caFile));
+    } catch (e) {
+      console.error(`probe: --ca-file: cannot read ${opts.caFile}: ${e}`);
+      await engine.close();
+      return 2;
+    }
+  }
   const json = opts.output === "json";
   const onProbe = json
     ? (opts.perProbe
@@ -66,9 +81,12 @@ export async function main(argv: string[]): Promise<number> {
     return startFailure(e);
   }
   if (!json) {
+    const kind = opts.settings.probe;
     for (const t of run.targets) {
       out(
-        `PING ${t.target} (${t.address}) ${opts.settings.size} bytes of data, every ${opts.settings.interval_ms} ms`,
+        kind
+          ? `${kind.kind.toUpperCase()} ${t.target} (${t.address}) port ${kind.port}, every ${opts.settings.interval_ms} ms`
+          : `PING ${t.target} (${t.address}) ${opts.settings.size} bytes of data, every ${opts.settings.interval_ms} ms`,
       );
     }
   }

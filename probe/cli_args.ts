@@ -18,6 +18,8 @@ export interface CliOptions {
   path: boolean;
   /** Path mode: reverse DNS names for hop addresses (off with -n / --no-dns). */
   names: boolean;
+  /** --ca-file: PEM CAs trusted by tls probes besides the system's. */
+  caFile?: string;
 }
 
 export const USAGE =
@@ -48,6 +50,14 @@ Path analysis (mtr-like), one path per --host:
                      records as they happen, one path record per host at the end
   --max-hops N       highest hop probed (default ${DEFAULT_MAX_HOPS}, at most ${MAX_HOPS_LIMIT})
   -n, --no-dns       no reverse DNS names for hop addresses (like mtr -n)
+
+Probe kinds (default: ICMP echo), one of:
+  --tcp PORT         tcp-syn: a SYN, timed to the SYN-ACK or RST (needs CAP_NET_RAW)
+  --tcp-connect PORT a full TCP connect(), closed at once (no privilege needed)
+  --tls PORT         a TCP connect then a TLS handshake, timed in phases, with
+                     the certificate checked (expired, untrusted or wrong name:
+                     the probe is an error naming why)
+  --ca-file FILE     with --tls: also trust the CAs in this PEM file
 
 Durations: 500ms, 1s, 1.5m, 1h, or a bare number of seconds.
 Exit status: 0 every target answered (--path: every destination reached),
@@ -111,6 +121,10 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
         path: { type: "boolean" },
         "max-hops": { type: "string" },
         "no-dns": { type: "boolean", short: "n" },
+        tcp: { type: "string" },
+        "tcp-connect": { type: "string" },
+        tls: { type: "string" },
+        "ca-file": { type: "string" },
       },
     });
   } catch (e) {
@@ -162,13 +176,36 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     }
     if (v["no-dns"]) throw new UsageError("-n / --no-dns needs --path");
   }
+  const kinds = (["tcp", "tcp-connect", "tls"] as const).filter((k) =>
+    v[k] !== undefined
+  );
+  if (kinds.length > 1) {
+    throw new UsageError(
+      `--${kinds[0]} and --${
+        kinds[1]
+      } exclude each other (one probe kind a run)`,
+    );
+  }
+  if (kinds.length === 1) {
+    const flag = kinds[0];
+    if (path) throw new UsageError(`--${flag} does not go with --path`);
+    raw.probe = {
+      kind: flag === "tcp" ? "tcp-syn" : flag,
+      port: int(v[flag]!, `--${flag}`),
+    };
+  }
+  if (v["ca-file"] !== undefined && v.tls === undefined) {
+    throw new UsageError("--ca-file needs --tls");
+  }
   if (raw.count !== undefined && raw.duration_s !== undefined) {
     throw new UsageError("--count and --duration exclude each other");
   }
   const checked = probeSettings.safeParse(raw);
   if (!checked.success) {
     const issue = checked.error.issues[0];
-    const flag = FLAG_OF[String(issue.path[0])] ?? String(issue.path[0]);
+    const flag = issue.path[0] === "probe" && kinds.length
+      ? `--${kinds[0]}`
+      : FLAG_OF[String(issue.path[0])] ?? String(issue.path[0]);
     throw new UsageError(`${flag}: ${issue.message}`);
   }
   const reportEveryMs = duration(v["report-every"] ?? "1s", "--report-every");
@@ -187,6 +224,7 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     family: v["4"] ? 4 : v["6"] ? 6 : undefined,
     path,
     names: path && !v["no-dns"],
+    caFile: v["ca-file"],
   };
 }
 
@@ -198,4 +236,5 @@ const FLAG_OF: Record<string, string> = {
   duration_s: "--duration",
   ttl: "--ttl",
   max_hops: "--max-hops",
+  probe: "--tcp/--tcp-connect/--tls",
 };

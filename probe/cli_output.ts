@@ -1,7 +1,7 @@
 // What both CLI modes (ping and path) share: buffered stdout, and the exit
 // status of a run that could not start.
 import { HostResolveError } from "./resolve_target.ts";
-import { IcmpPermissionError } from "./icmp_errors.ts";
+import { IcmpPermissionError, TcpSynPermissionError } from "./icmp_errors.ts";
 
 // Output is collected and written once per turn of the event loop: the
 // engine reports many probes in one pass (a thousand targets: ~20 a pass),
@@ -40,7 +40,7 @@ export const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * A run that failed to start: an unresolvable host is bad usage (2), no
- * ICMP privilege makes probing impossible (3); the message goes to stderr.
+ * ICMP (or tcp-syn raw socket) privilege makes probing impossible (3); the message goes to stderr.
  * Anything else is a bug and is thrown again.
  */
 export function startFailure(e: unknown): number {
@@ -48,7 +48,7 @@ export function startFailure(e: unknown): number {
     console.error(`probe: ${e.message}`);
     return 2;
   }
-  if (e instanceof IcmpPermissionError) {
+  if (e instanceof IcmpPermissionError || e instanceof TcpSynPermissionError) {
     console.error(`probe: ${e.message}`);
     return 3;
   }

@@ -29,8 +29,11 @@ import type {
   TargetStats,
 } from "../model/probe.ts";
 import type { ResolvedTarget, TargetSpec } from "./target.ts";
+import type { ProbeRun } from "./probe_run.ts";
+import { KindEngine } from "./tcp/kind_engine.ts";
 
 export type { ResolvedTarget, TargetSpec } from "./target.ts";
+export type { ProbeRun } from "./probe_run.ts";
 
 export interface RunOptions {
   /** Called for every probe record as it becomes final, and again for a late or duplicate reply. */
@@ -140,7 +143,7 @@ class TargetState {
   kernelTs = true;
   constructor(
     readonly id: number,
-    readonly run: ProbeRun,
+    readonly run: IcmpRun,
     readonly spec: ResolvedTarget,
     readonly bytes: Uint8Array,
     readonly scopeId: number,
@@ -149,8 +152,8 @@ class TargetState {
   ) {}
 }
 
-/** One started probing run over several targets. */
-export class ProbeRun {
+/** One started ICMP probing run over several targets. */
+export class IcmpRun implements ProbeRun {
   readonly targets: ResolvedTarget[];
   readonly settings: ProbeSettings;
   /** RunOptions.lingerMs: undefined listens until the last probe's timeout. */
@@ -252,7 +255,9 @@ export class Engine {
   readonly #sock: IcmpSocket;
   readonly #byId = new Map<number, TargetState>();
   readonly #lanes = new Map<string, AddressLane>();
-  readonly #runs = new Set<ProbeRun>();
+  readonly #runs = new Set<IcmpRun>();
+  /** The TCP and TLS probe kinds (settings.probe). */
+  readonly kinds = new KindEngine();
   readonly #heap = new DueHeap<TargetState>();
   /** Targets taken off the heap in one pass (reused, no per-pass garbage). */
   readonly #batch: TargetState[] = [];
@@ -278,7 +283,7 @@ export class Engine {
   }
 
   get activeRuns(): number {
-    return this.#runs.size;
+    return this.#runs.size + this.kinds.activeRuns;
   }
 
   /** Resolves every host, then starts probing all of them at once. */
@@ -288,6 +293,10 @@ export class Engine {
     options: RunOptions = {},
   ): Promise<ProbeRun> {
     if (this.#closed) throw new Error("engine is closed");
+    const kind = settings.probe?.kind;
+    if (kind !== undefined && kind !== "icmp") {
+      return this.kinds.run(specs, settings, options);
+    }
     const linger = options.lingerMs;
     if (linger !== undefined && !(linger >= 0 && linger < Infinity)) {
       throw new RangeError(`lingerMs must be a finite number >= 0: ${linger}`);
@@ -301,7 +310,7 @@ export class Engine {
       family: r.family,
     }));
     for (const r of resolved) this.#sock.open(r.family);
-    const run = new ProbeRun(this, targets, settings, options);
+    const run = new IcmpRun(this, targets, settings, options);
     const total = settings.count ??
       (settings.duration_s !== undefined
         ? Math.ceil(settings.duration_s * 1000 / settings.interval_ms)
@@ -360,6 +369,7 @@ export class Engine {
     this.poke();
     await this.#loop;
     await this.#sock.close();
+    await this.kinds.close();
   }
 
   #sizeWindow(): void {

@@ -4,7 +4,7 @@
 // Packets go only to the bed's own 198.18.0.0/15 target; every run is bounded
 // by --count.
 import assert from "node:assert/strict";
-import { Engine, type ProbeRun } from "./engine.ts";
+import { Engine, type IcmpRun, type ProbeRun } from "./engine.ts";
 import { computeStats } from "./statistics.ts";
 import { runCommand } from "../testing/run_command.ts";
 import { taskPermissions } from "../testing/deno_flags.ts";
@@ -132,7 +132,10 @@ async function engineRun(bed: Testbed, s: ProbeSettings) {
     sameAsReference(run);
     // Every slot change went through the accumulator: no fallback to a full
     // recomputation was needed.
-    assert.ok(run.states[0].stats.incremental, "statistics stayed incremental");
+    assert.ok(
+      (run as IcmpRun).states[0].stats.incremental,
+      "statistics stayed incremental",
+    );
     return { stats: run.stats(0), outcomes: [...run.outcomes(0)], records };
   } finally {
     await engine.close();

@@ -109,3 +109,17 @@ export class ShimLayoutError extends ShimLoadError {
     this.mismatches = mismatches;
   }
 }
+
+/** Opening a raw TCP socket needs CAP_NET_RAW; tcp-connect needs nothing. */
+export class TcpSynPermissionError extends Error {
+  constructor(family: 4 | 6) {
+    super(
+      `no permission to open a raw TCP socket for IPv${family} (tcp-syn probes need CAP_NET_RAW).\n` +
+        "Grant it with one of:\n" +
+        '  - sudo setcap cap_net_raw+ep "$(command -v deno)"\n' +
+        "  - or run as root;\n" +
+        'or probe with tcp-connect instead (--tcp-connect PORT, kind "tcp-connect"), which needs no privilege.',
+    );
+    this.name = "TcpSynPermissionError";
+  }
+}

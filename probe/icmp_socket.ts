@@ -34,7 +34,7 @@ const BATCH = 256;
 /** Room for pla_layout's text (about 1.1 kB today). */
 const LAYOUT_TEXT_MAX = 16384;
 
-type ShimLib = Deno.DynamicLibrary<typeof shimSymbols>;
+export type ShimLib = Deno.DynamicLibrary<typeof shimSymbols>;
 let shared: ShimLib | null = null;
 
 /** The shim as this process found it: loaded, with its ABI version, or why not. */
@@ -87,7 +87,8 @@ function openShim(path: string): ShimLib {
   return lib;
 }
 
-function loadShim(): ShimLib {
+/** The shim, loaded and checked once per process (probe/tcp/syn_socket.ts shares it). */
+export function loadShim(): ShimLib {
   return shared ??= openShim(shimLibraryPath());
 }
 

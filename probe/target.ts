@@ -8,6 +8,12 @@ export interface TargetSpec {
   host: string;
   /** Path mode: this target probes one hop; its TTL / hop limit (overrides the settings' ttl). */
   hop?: number;
+  /**
+   * The host name the target was asked by, when `host` is its address
+   * resolved beforehand (the service does that): tls probes send it as SNI
+   * and check the certificate against it.
+   */
+  name?: string;
 }
 
 /** A target once its host is resolved. */

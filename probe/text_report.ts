@@ -1,4 +1,5 @@
 // The CLI's human output: live lines like ping, then one table.
+import { kindLine } from "./tcp/kind_text.ts";
 import type {
   ProbeRecord,
   ProbeSettings,
@@ -8,6 +9,7 @@ import type { ResolvedTarget } from "./target.ts";
 
 /** One live line per probe record. */
 export function probeLine(r: ProbeRecord, s: ProbeSettings): string {
+  if (r.kind !== undefined && r.kind !== "icmp") return kindLine(r, s);
   const who = r.target === r.address ? r.address : `${r.target} (${r.address})`;
   const seq = `icmp_seq=${r.seq}`;
   switch (r.status) {

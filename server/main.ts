@@ -68,6 +68,18 @@ try {
   console.error(`pla: ${what}`);
   Deno.exit(2);
 }
+if (config.tls?.ca_file) {
+  try {
+    await engine.kinds.trustCa(await Deno.readTextFile(config.tls.ca_file));
+  } catch (e) {
+    console.error(
+      `pla: tls.ca_file: cannot read ${config.tls.ca_file}: ${
+        (e as Error).message
+      }`,
+    );
+    Deno.exit(2);
+  }
+}
 const modeOf = (family: Family) => {
   try {
     return engine.socketMode(family);

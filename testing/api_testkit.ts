@@ -49,6 +49,8 @@ export interface ApiKitOptions {
   monitorPages?: MonitorPages;
   /** Probe agents: their routes, and tests at other sites run through them. */
   agents?: AgentBus;
+  /** Prepares the engine (e.g. trusts a test CA for tls probes). */
+  engineSetup?: (engine: Engine) => void | Promise<void>;
 }
 
 export async function withApiKit(
@@ -56,6 +58,7 @@ export async function withApiKit(
   options: ApiKitOptions = {},
 ) {
   const engine = Engine.create();
+  await options.engineSetup?.(engine);
   const store = await KvStore.open(":memory:");
   const kv = await Deno.openKv(":memory:");
   const audit = new AuditLog(kv);

@@ -33,6 +33,18 @@ export const PROBE_COLUMNS = [
   "icmp_from",
   "icmp_text",
   "error",
+  "kind",
+  "port",
+  "tcp",
+  "tls_connect_ms",
+  "tls_handshake_ms",
+  "tls_protocol",
+  "tls_cipher",
+  "cert_subject",
+  "cert_issuer",
+  "cert_valid_to",
+  "cert_days_left",
+  "cert_error",
 ];
 export const STAT_COLUMNS = [
   "sent",

@@ -2,7 +2,7 @@
 // signals, and the chart series as plain arrays with a version signal that
 // the charts watch (they redraw at most once per animation frame).
 import { type Signal, signal } from "@preact/signals";
-import type { ProbeRecord } from "../../model/probe.ts";
+import type { ProbeRecord, TlsInfo } from "../../model/probe.ts";
 import type { TargetReport, TestMeta } from "../../model/run.ts";
 import type { RunEventBody } from "../../model/events.ts";
 import {
@@ -32,6 +32,8 @@ export class LiveStore {
   readonly #quality: QualitySeries[];
   /** Path mode: each target's hops, in the order of meta.targets; null for ping. */
   readonly paths: PathState[] | null;
+  /** TLS tests: each target's latest handshake (probe index, phases, certificate, error). */
+  readonly tls: Signal<LatestTls | null>[];
   /** Id of the last event applied; the stream resumes after it. */
   lastId = 0;
   readonly #slot: Map<string, number>;
@@ -50,6 +52,7 @@ export class LiveStore {
       lost: [],
       lostCount: 0,
     }));
+    this.tls = meta.targets.map(() => signal<LatestTls | null>(null));
     this.bucket = bucketSeconds(meta.settings.interval_ms);
     this.#quality = meta.targets.map(newQualitySeries);
     this.paths = meta.settings.mode === "path"
@@ -92,6 +95,10 @@ export class LiveStore {
   #probe(p: ProbeRecord): void {
     const slot = this.#slot.get(p.target);
     if (slot === undefined || p.status === "duplicate") return;
+    const tls = this.tls[slot];
+    if (p.tls && (tls.value?.index ?? -1) < p.index) {
+      tls.value = { index: p.index, tls: p.tls, error: p.error ?? null };
+    }
     const s = this.probes[slot];
     // Replies arrive out of order (a loss is known only at its timeout).
     let at = s.index.length;
@@ -111,4 +118,12 @@ export class LiveStore {
     const slot = this.#slot.get(r.target);
     if (slot !== undefined) this.reports[slot].value = r;
   }
+}
+
+/** A target's latest TLS handshake, for the TLS phases panel. */
+export interface LatestTls {
+  index: number;
+  tls: TlsInfo;
+  /** The probe's error (e.g. CERT_HAS_EXPIRED), null when it passed. */
+  error: string | null;
 }

@@ -4,7 +4,12 @@ import type { AlertEvent } from "../../model/monitor.ts";
 import { alertIntervals, alertNames, clipToView } from "./alert_timeline.ts";
 import { fmtNum, fmtTime } from "./format.ts";
 
-const UNIT = { loss_pct: "%", median_rtt_ms: "ms", jitter_ms: "ms" } as const;
+const UNIT = {
+  loss_pct: "%",
+  median_rtt_ms: "ms",
+  jitter_ms: "ms",
+  cert_days_left: "days",
+} as const;
 const ROW = 18;
 
 export function AlertTimeline(

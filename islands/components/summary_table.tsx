@@ -1,7 +1,9 @@
 // The figures of a test, one row per target: the text alternative of the charts,
 // rendered on the server for a finished test and updated live by the islands.
 import type { TargetReport, TestTarget } from "../../model/run.ts";
+import type { ProbeSpec } from "../../model/probe.ts";
 import { fmtMs, fmtNum, fmtPct } from "./format.ts";
+import { probeKindText } from "./tls_phases.tsx";
 
 /** A target's link quality in one word, from what has been measured so far. */
 export function targetVerdict(r: TargetReport | null | undefined): string {
@@ -25,10 +27,12 @@ const COLUMNS: [string, string, (r: TargetReport) => string][] = [
 ];
 
 export function SummaryTable(
-  { targets, reports }: {
+  { targets, reports, probe }: {
     targets: TestTarget[];
     /** Per target (same order), the latest statistics or null before any. */
     reports: (TargetReport | null | undefined)[];
+    /** TCP and TLS tests: a Probe column (kind:port). */
+    probe?: ProbeSpec;
   },
 ) {
   return (
@@ -38,6 +42,7 @@ export function SummaryTable(
         <thead>
           <tr>
             <th scope="col">Target</th>
+            {probe && <th scope="col" data-col="probe">Probe</th>}
             {COLUMNS.map(([col, label]) => (
               <th scope="col" class="num" data-col={col}>{label}</th>
             ))}
@@ -54,6 +59,11 @@ export function SummaryTable(
                   {t.name}
                   <small>{t.address ?? t.host}</small>
                 </th>
+                {probe && (
+                  <td data-col="probe" data-label="Probe">
+                    {probeKindText(probe)}
+                  </td>
+                )}
                 {COLUMNS.map(([col, label, cell]) => (
                   <td class="num" data-col={col} data-label={label}>
                     {r ? cell(r) : "–"}

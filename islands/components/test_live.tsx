@@ -8,6 +8,7 @@ import { fmtPlan, fmtTime } from "./format.ts";
 import { LiveChart } from "./live_chart.tsx";
 import { SummaryTable } from "./summary_table.tsx";
 import { PathView } from "./path_view.tsx";
+import { probeKindText, TlsPhases } from "./tls_phases.tsx";
 
 /** A store for the test that follows its event stream while mounted. */
 export function useLiveStore(
@@ -52,6 +53,11 @@ export function TestLive(
           </h2>
           <p class="muted">
             Started {fmtTime(meta.created_at)} ·{" "}
+            {meta.settings.probe && (
+              <span data-testid="probe-kind">
+                {probeKindText(meta.settings.probe)},{" "}
+              </span>
+            )}
             {meta.settings.mode === "path" &&
               `path, up to ${meta.settings.max_hops ?? 30} hops, `}
             {fmtPlan(meta.settings)}
@@ -109,6 +115,9 @@ function Cards({ store }: { store: LiveStore }) {
             Top: round-trip time of each probe, lost probes as red marks.
             Bottom: loss (red) and jitter (purple) per {store.bucket} s.
           </p>
+          {meta.settings.probe?.kind === "tls" && (
+            <TlsPhases latest={store.tls[slot].value} />
+          )}
         </article>
       ))}
     </div>
@@ -121,6 +130,7 @@ function LiveSummary({ store }: { store: LiveStore }) {
     <SummaryTable
       targets={store.meta.targets}
       reports={store.reports.map((r) => r.value)}
+      probe={store.meta.settings.probe}
     />
   );
 }

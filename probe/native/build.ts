@@ -7,6 +7,8 @@ import {
   shimHeader,
   shimLibraryPath,
   shimSource,
+  tcpHeader,
+  tcpSource,
   wireHeader,
 } from "./library_path.ts";
 
@@ -126,7 +128,7 @@ async function compile(
 export function buildShim(): Promise<boolean> {
   return compileIfStale(
     shimLibraryPath(),
-    [shimSource, shimHeader, wireHeader],
+    [shimSource, shimHeader, wireHeader, tcpSource, tcpHeader],
     SHIM_CFLAGS,
   );
 }

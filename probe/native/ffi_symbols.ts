@@ -66,4 +66,57 @@ export const shimSymbols = {
   },
   // void pla_destroy(struct pla_ctx *ctx)
   pla_destroy: { parameters: ["pointer"], result: "void" },
+  // ---- tcp-syn (pla_tcp.h); the one caller: probe/tcp/syn_socket.ts ----
+  // struct pla_tcp_ctx *pla_tcp_create(int32_t *err)
+  pla_tcp_create: { parameters: ["buffer"], result: "pointer" },
+  // int64_t pla_tcp_base_ms(struct pla_tcp_ctx *ctx)
+  pla_tcp_base_ms: { parameters: ["pointer"], result: "i64" },
+  // int32_t pla_tcp_open(struct pla_tcp_ctx *ctx, int32_t family)
+  pla_tcp_open: { parameters: ["pointer", "i32"], result: "i32" },
+  // int32_t pla_tcp_reserve(struct pla_tcp_ctx *ctx): a source port
+  pla_tcp_reserve: { parameters: ["pointer"], result: "i32" },
+  // int32_t pla_tcp_release(struct pla_tcp_ctx *ctx, int32_t port)
+  pla_tcp_release: { parameters: ["pointer", "i32"], result: "i32" },
+  // int32_t pla_tcp_source(struct pla_tcp_ctx *ctx, int32_t family,
+  //   const uint8_t *addr, uint32_t addr_len, uint32_t scope_id,
+  //   uint8_t *src, uint32_t src_len /* >= 16 */)
+  pla_tcp_source: {
+    parameters: ["pointer", "i32", "buffer", "u32", "u32", "buffer", "u32"],
+    result: "i32",
+  },
+  // int32_t pla_tcp_send(struct pla_tcp_ctx *ctx, int32_t family,
+  //   const uint8_t *addr, uint32_t addr_len, uint32_t scope_id,
+  //   const uint8_t *src, uint32_t src_len, uint16_t sport, uint16_t dport,
+  //   uint32_t isn, uint8_t *out, uint32_t out_len /* struct pla_sent */)
+  pla_tcp_send: {
+    parameters: [
+      "pointer",
+      "i32",
+      "buffer",
+      "u32",
+      "u32",
+      "buffer",
+      "u32",
+      "u16",
+      "u16",
+      "u32",
+      "buffer",
+      "u32",
+    ],
+    result: "i32",
+  },
+  // int32_t pla_tcp_wait(struct pla_tcp_ctx *ctx, int32_t timeout_us): the
+  // tcp-syn socket's one blocking call (at most one at a time)
+  pla_tcp_wait: {
+    parameters: ["pointer", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  // int32_t pla_tcp_wake(struct pla_tcp_ctx *ctx)
+  pla_tcp_wake: { parameters: ["pointer"], result: "i32" },
+  // int32_t pla_tcp_recv(struct pla_tcp_ctx *ctx, uint8_t *events,
+  //   uint32_t events_len /* whole struct pla_tcp_event records */)
+  pla_tcp_recv: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  // void pla_tcp_destroy(struct pla_tcp_ctx *ctx)
+  pla_tcp_destroy: { parameters: ["pointer"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;

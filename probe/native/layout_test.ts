@@ -93,7 +93,7 @@ int32_t pla_layout(uint8_t *buf, uint32_t len) {
 `,
       );
       const lib = `${dir}/libwrong.so`;
-      await compileIfStale(lib, [src], [
+      await compileIfStale(lib, [src, `${nativeDir}/pla_tcp.c`], [
         "-shared",
         "-fPIC",
         "-I",

@@ -21,3 +21,6 @@ export function shimLibraryPath(): string {
   }
   return override || pathOf(new URL("libpla_icmp.so", here));
 }
+/** Absolute paths of the tcp-syn half of the shim (built into the same library). */
+export const tcpSource = pathOf(new URL("pla_tcp.c", here));
+export const tcpHeader = pathOf(new URL("pla_tcp.h", here));

@@ -4,6 +4,7 @@
  * kernel timestamps with a user-space fallback that is always reported. */
 #define _GNU_SOURCE
 #include "pla_icmp.h"
+#include "pla_tcp.h"
 #include "pla_wire.h"
 
 #include <errno.h>
@@ -107,6 +108,11 @@ static const struct layout_line LAYOUT[] = {
     L_FIELD(pla_event, length), L_FIELD(pla_event, from), L_FIELD(pla_event, dst),
     L_SIZE(pla_sent), L_FIELD(pla_sent, tx_ns), L_FIELD(pla_sent, ts_source),
     L_FIELD(pla_sent, reserved),
+    L_NUM(PLA_TCP_SYN), L_NUM(PLA_TCP_RST), L_NUM(PLA_TCP_ACK),
+    L_SIZE(pla_tcp_event), L_FIELD(pla_tcp_event, rx_ns), L_FIELD(pla_tcp_event, ack),
+    L_FIELD(pla_tcp_event, sport), L_FIELD(pla_tcp_event, dport), L_FIELD(pla_tcp_event, flags),
+    L_FIELD(pla_tcp_event, family), L_FIELD(pla_tcp_event, ts_source), L_FIELD(pla_tcp_event, ttl),
+    L_FIELD(pla_tcp_event, from),
     L_ERRNO(EPERM), L_ERRNO(EINTR), L_ERRNO(EBADF), L_ERRNO(EAGAIN), L_ERRNO(ENOMEM),
     L_ERRNO(EACCES), L_ERRNO(EFAULT), L_ERRNO(ENODEV), L_ERRNO(EINVAL), L_ERRNO(ENFILE),
     L_ERRNO(EMFILE), L_ERRNO(ERANGE), L_ERRNO(ENOSYS), L_ERRNO(EPROTO), L_ERRNO(EMSGSIZE),

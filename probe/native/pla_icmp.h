@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PLA_ABI_VERSION 4
+#define PLA_ABI_VERSION 5
 #define PLA_COOKIE_LEN 8
 /* Payload bytes the engine owns: the cookie, the 64-bit probe token
  * (little-endian), then the 16-bit flow word that keeps every echo request of

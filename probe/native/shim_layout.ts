@@ -60,9 +60,25 @@ export const PLA_SENT = {
   },
 } as const satisfies Struct;
 
+/** struct pla_tcp_event: one SYN-ACK or RST answering a tcp-syn probe (pla_tcp.h). */
+export const PLA_TCP_EVENT = {
+  size: 40,
+  fields: {
+    rx_ns: { at: 0, size: 8, type: "i64" },
+    ack: { at: 8, size: 4, type: "u32" },
+    sport: { at: 12, size: 2, type: "u16" },
+    dport: { at: 14, size: 2, type: "u16" },
+    flags: { at: 16, size: 1, type: "u8" },
+    family: { at: 17, size: 1, type: "u8" },
+    ts_source: { at: 18, size: 1, type: "u8" },
+    ttl: { at: 20, size: 2, type: "i16" },
+    from: { at: 24, size: 16, type: "u8" },
+  },
+} as const satisfies Struct;
+
 /** The shim's constants and enum values, under their C names. */
 export const PLA = {
-  ABI_VERSION: 4,
+  ABI_VERSION: 5,
   /** The structs are in host byte order; this module reads little-endian. */
   LITTLE_ENDIAN: 1,
   COOKIE_LEN: 8,
@@ -74,6 +90,9 @@ export const PLA = {
   EV_ERROR: 2,
   TS_KERNEL: 0,
   TS_USER: 1,
+  TCP_SYN: 0x02,
+  TCP_RST: 0x04,
+  TCP_ACK: 0x10,
 } as const;
 
 /** The table pla_layout() should produce, as key → value. */
@@ -85,6 +104,7 @@ export function expectedLayout(): Map<string, string> {
   const structs: [string, Struct][] = [
     ["pla_event", PLA_EVENT],
     ["pla_sent", PLA_SENT],
+    ["pla_tcp_event", PLA_TCP_EVENT],
   ];
   for (const [name, s] of structs) {
     out.set(name, String(s.size));

@@ -95,7 +95,10 @@ export function evaluate(
     next.streak_since = null;
     return { state: next, transition: null, taken: true };
   }
-  const bad = value > threshold;
+  // cert_days_left is a "below" rule; every other metric an "above" one.
+  const bad = metric === "cert_days_left"
+    ? value < threshold
+    : value > threshold;
   // Counting bad steps while ok, good steps while firing.
   const counts = next.state === "ok" ? bad : !bad;
   if (!counts) {

@@ -61,6 +61,7 @@ const METRIC_TEXT = {
   loss_pct: { name: "loss", unit: "%" },
   median_rtt_ms: { name: "median RTT", unit: " ms" },
   jitter_ms: { name: "jitter", unit: " ms" },
+  cert_days_left: { name: "certificate days left", unit: " days" },
 } as const;
 
 const num = (v: number) => String(Math.round(v * 100) / 100);
@@ -69,7 +70,11 @@ const num = (v: number) => String(Math.round(v * 100) / 100);
 export function alertText(ev: AlertEvent, serverName: string, url: string) {
   const m = METRIC_TEXT[ev.metric];
   const value = ev.value === null ? "no data" : `${num(ev.value)}${m.unit}`;
-  const cmp = ev.state === "firing" ? ">" : "<=";
+  // cert_days_left fires below its threshold, the others above.
+  const below = ev.metric === "cert_days_left";
+  const cmp = ev.state === "firing"
+    ? (below ? "<" : ">")
+    : (below ? ">=" : "<=");
   const where = ev.address ? `${serverName} (${ev.address})` : serverName;
   const head = ev.state === "firing" ? "[FIRING]" : "[RESOLVED]";
   const since = ev.state === "firing" ? "since" : "firing since";

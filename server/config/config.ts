@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { parseAddress } from "../../probe/ip_address.ts";
-import { probeSettings } from "../../model/probe.ts";
+import { probeSettings, probeSpec } from "../../model/probe.ts";
 import { authSchema } from "../auth/auth_config.ts";
 import {
   monitorRetention,
@@ -47,6 +47,8 @@ export const serverEntry = z.object({
   description: z.string().max(2000).default(""),
   /** The site whose agent probes it (`deno task agent --site ...`); default: the service itself. */
   site: siteName.optional(),
+  /** How it is probed: `{kind: tcp-syn, port: 443}`; absent: icmp. Tests and monitors may choose another. */
+  probe: probeSpec.optional(),
 }).strict(); // a misspelt field (`tag:`, `grup:`) must not vanish silently
 export type ServerEntry = z.infer<typeof serverEntry>;
 
@@ -100,7 +102,29 @@ export const configSchema = z.object({
     const why = databaseUrlProblem(url);
     if (why) ctx.addIssue({ code: "custom", message: why });
   }).optional(),
+  /** TLS probes: `ca_file`, a PEM file of CAs trusted besides the system's (an internal CA). */
+  tls: z.object({ ca_file: z.string().min(1).max(4096) }).strict().optional(),
 }).strict().superRefine((c, ctx) => {
+  // Configured servers' and monitors' ports must be allowed too.
+  const ports = c.targets.allow_ports;
+  if (ports) {
+    const check = (port: number | undefined, path: (string | number)[]) => {
+      if (port !== undefined && !ports.includes(port)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `port ${port} is not in targets.allow_ports`,
+          path,
+        });
+      }
+    };
+    c.servers.forEach((s, i) =>
+      check(s.probe?.port, ["servers", i, "probe", "port"])
+    );
+    c.monitors.forEach((m, i) =>
+      check(m.probe?.port, ["monitors", i, "probe", "port"])
+    );
+  }
+}).superRefine((c, ctx) => {
   // Cross-checks: monitors name configured servers and notify targets; ids
   // are unique; the monitors alone fit in limits.max_pps.
   const servers = new Set(c.servers.map((s) => s.id));

@@ -1,7 +1,13 @@
 // The API's named schemas (OpenAPI components) and response bodies, built
 // from the model's zod schemas; used by api_routes.ts.
 import { z } from "@hono/zod-openapi";
-import { probeRecord, probeStatus, targetStats } from "../../model/probe.ts";
+import {
+  probeKind,
+  probeRecord,
+  probeStatus,
+  targetStats,
+  tcpAnswer,
+} from "../../model/probe.ts";
 import { problemBody } from "../../model/problem.ts";
 import { hopRecord, pathSummary, routeChange } from "../../model/path.ts";
 import { targetReport, testMeta, testStatus } from "../../model/run.ts";
@@ -141,6 +147,18 @@ const exportProbe = z.object({
   icmp_from: z.string().nullable(),
   icmp_text: z.string().nullable(),
   error: z.string().nullable(),
+  kind: probeKind,
+  port: z.number().int().nullable(),
+  tcp: tcpAnswer.nullable(),
+  tls_connect_ms: z.number().nullable(),
+  tls_handshake_ms: z.number().nullable(),
+  tls_protocol: z.string().nullable(),
+  tls_cipher: z.string().nullable(),
+  cert_subject: z.string().nullable(),
+  cert_issuer: z.string().nullable(),
+  cert_valid_to: z.string().nullable(),
+  cert_days_left: z.number().int().nullable(),
+  cert_error: z.string().nullable(),
 });
 
 export const exportJson = z.object({

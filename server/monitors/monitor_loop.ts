@@ -136,11 +136,13 @@ export class MonitorLoop {
   async #step(t: number): Promise<void> {
     const { engine, store } = this.deps;
     const s = this.spec;
+    const probe = s.probe ?? this.server.probe;
     const settings = {
       interval_ms: this.stepMs / s.probes,
       count: s.probes,
       timeout_ms: s.timeout_ms,
       size: s.size,
+      ...(probe && probe.kind !== "icmp" && s.mode !== "path" ? { probe } : {}),
     };
     let point: MonitorPoint;
     let hops: HopRow[] | undefined;
@@ -162,7 +164,7 @@ export class MonitorLoop {
           throw new Error(`site ${site}: no agent online`);
         }
         const r = await remote.executor(site).run(
-          [{ target: s.id, host }],
+          [{ target: s.id, host, name: this.server.host }],
           settings,
           {
             runId: `monitor-${s.id}`,
@@ -188,7 +190,10 @@ export class MonitorLoop {
         index = (dest ?? all.length) - 1;
         hops = all.map((h) => [h.hop, h.hop_address, h.loss_pct, h.avg_rtt_ms]);
       } else {
-        run = await engine.run([{ target: s.id, host }], settings);
+        run = await engine.run(
+          [{ target: s.id, host, name: this.server.host }],
+          settings,
+        );
         this.#runs.add(run);
         await run.done;
         this.#runs.delete(run);

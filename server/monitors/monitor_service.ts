@@ -303,6 +303,16 @@ export class MonitorService {
         "server",
       );
     }
+    const ports = this.#o.config.targets.allow_ports;
+    const port = spec.probe?.port;
+    if (ports && port !== undefined && !ports.includes(port)) {
+      throw new InvalidRequestError(
+        `probe.port: port ${port} is not allowed (targets.allow_ports: ${
+          ports.join(", ")
+        })`,
+        "probe.port",
+      );
+    }
     const max = this.#o.config.limits.max_pps;
     const want = monitorPps(spec);
     const monitors = this.pps(except);
@@ -386,6 +396,7 @@ export class MonitorService {
     const here = !this.#o.mayRun || e.running;
     const firing = this.#o.firing?.(s.id, here) ?? [];
     const latest = loop.latest;
+    const probe = s.probe ?? loop.server.probe;
     const fresh = latest !== null &&
       Date.now() - (latest.t + latest.span_s * 1000) <=
         2 * s.step_s * 1000 + s.timeout_ms;
@@ -396,6 +407,7 @@ export class MonitorService {
       group: loop.server.group,
       address: loop.address,
       mode: s.mode,
+      ...(probe && probe.kind !== "icmp" && s.mode !== "path" ? { probe } : {}),
       step_s: s.step_s,
       probes: s.probes,
       state: !fresh ? "no_data" : firing.length ? "alerting" : "ok",

@@ -21,6 +21,14 @@ export function stepPoint(
   const hist = new Histogram();
   for (const r of rtts) hist.add(r);
   rtts.sort((a, b) => a - b);
+  // TLS probes: the certificate closest to expiry seen in the step.
+  let certDays: number | undefined;
+  for (const o of outcomes) {
+    const d = (o as { tls?: { days_left?: number } }).tls?.days_left;
+    if (d !== undefined && (certDays === undefined || d < certDays)) {
+      certDays = d;
+    }
+  }
   return {
     t,
     span_s: spanS,
@@ -39,6 +47,7 @@ export function stepPoint(
     jitter_ms: stats.jitter_ms,
     jitter_pairs: Math.max(0, rtts.length - 1),
     hist: hist.sparse(),
+    ...(certDays !== undefined ? { cert_days_left: certDays } : {}),
   };
 }
 

@@ -17,6 +17,9 @@ export class Metrics {
   readonly #done = new Map<string, Counts>();
   /** Cumulative counts of running tests: test id -> target -> counts. */
   readonly #live = new Map<string, Map<string, Counts>>();
+  /** TCP/TLS targets: the kind and port of their latest probe, and certificate days left (tls). */
+  readonly #kind = new Map<string, { kind: string; port: number }>();
+  readonly #certDays = new Map<string, number>();
   #sseClients = 0;
   #testsStarted = 0;
   /** Every monitor alert rule and whether it fires (AlertService.firingGauge). */
@@ -26,6 +29,22 @@ export class Metrics {
 
   /** Called by the runner for every event it publishes. */
   observe(testId: string, ev: RunEventBody): void {
+    if (ev.type === "probe") {
+      const p = ev.data;
+      if (p.kind !== undefined && p.port !== undefined) {
+        const k = this.#kind.get(p.target);
+        if (!k || k.kind !== p.kind || k.port !== p.port) {
+          this.#kind.set(p.target, { kind: p.kind, port: p.port });
+        }
+        if (p.tls?.days_left !== undefined) {
+          this.#certDays.set(p.target, p.tls.days_left);
+        }
+      } else if (this.#kind.has(p.target)) {
+        this.#kind.delete(p.target);
+        this.#certDays.delete(p.target);
+      }
+      return;
+    }
     if (ev.type === "interval" || ev.type === "summary") {
       const r = ev.data;
       this.#last.set(r.target, r);
@@ -89,9 +108,18 @@ export class Metrics {
     const last = [...this.#last.values()].sort((a, b) =>
       a.target.localeCompare(b.target)
     );
+    // TCP and TLS targets carry their kind and port as labels (ICMP: none).
+    const labelsOf = (target: string, address?: string) => {
+      const k = this.#kind.get(target);
+      return {
+        target,
+        ...(address !== undefined ? { address } : {}),
+        ...(k ? { kind: k.kind, port: String(k.port) } : {}),
+      };
+    };
     const per = (f: (r: TargetReport) => number | null) =>
       last.map((r) =>
-        [{ target: r.target, address: r.address }, f(r)] as [
+        [labelsOf(r.target, r.address), f(r)] as [
           Record<string, string>,
           number | null,
         ]
@@ -117,6 +145,14 @@ export class Metrics {
       "gauge",
       "Jitter (mean absolute difference of consecutive RTTs) in the latest report.",
       per((r) => seconds(r.jitter_ms)),
+    );
+    family(
+      "pla_target_cert_days_left",
+      "gauge",
+      "TLS targets: days until the certificate seen by the latest probe expires.",
+      [...this.#certDays].sort(([a], [b]) => a.localeCompare(b)).map((
+        [target, days],
+      ) => [labelsOf(target), days]),
     );
     const totals = [...this.#totals()].sort(([a], [b]) => a.localeCompare(b));
     family(
@@ -183,6 +219,12 @@ export class Metrics {
       "gauge",
       "Jitter of the monitor's latest step, ms.",
       monitors.map((m) => [mon(m), m.latest!.jitter_ms]),
+    );
+    family(
+      "pla_monitor_cert_days_left",
+      "gauge",
+      "TLS monitors: fewest days until certificate expiry in the latest step.",
+      monitors.map((m) => [mon(m), m.latest!.cert_days_left ?? null]),
     );
     if (agents) {
       family(

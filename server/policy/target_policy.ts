@@ -13,6 +13,7 @@ import {
   unmapped,
 } from "./cidr.ts";
 import { InvalidRequestError } from "../errors.ts";
+import { type ProbeSpec, tcpPort } from "../../model/probe.ts";
 
 const HOST_NAME =
   /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?)*\.?$/;
@@ -39,6 +40,8 @@ export const targetPolicySchema = z.object({
       'not a host name pattern (e.g. "db.lan" or "*.lan")',
     ),
   ).max(1000).default([]),
+  /** Ports the TCP and TLS probes may use; absent: any port. */
+  allow_ports: z.array(tcpPort).max(1000).optional(),
 }).strict().superRefine((p, ctx) => {
   if (p.allow_arbitrary && p.allow_cidrs.length === 0) {
     ctx.addIssue({
@@ -88,6 +91,8 @@ export interface PolicyTarget {
   id: string;
   name: string;
   host: string;
+  /** A configured server's own probe kind and port. */
+  probe?: ProbeSpec;
 }
 
 export class TargetPolicy {
@@ -142,6 +147,20 @@ export class TargetPolicy {
       );
     }
     return { id: name, name, host: name };
+  }
+
+  /** Refuses a TCP/TLS port outside targets.allow_ports (422 naming the port). */
+  checkPort(spec: ProbeSpec | undefined, field: string): void {
+    const ports = this.config.allow_ports;
+    if (!ports || spec?.port === undefined) return;
+    if (!ports.includes(spec.port)) {
+      throw new InvalidRequestError(
+        `${field}: port ${spec.port} is not allowed (targets.allow_ports: ${
+          ports.join(", ")
+        })`,
+        field,
+      );
+    }
   }
 
   #nameAllowed(name: string): boolean {

@@ -49,6 +49,18 @@ export const PROBE_COLUMNS = [
   "icmp_from",
   "icmp_text",
   "error",
+  "kind",
+  "port",
+  "tcp",
+  "tls_connect_ms",
+  "tls_handshake_ms",
+  "tls_protocol",
+  "tls_cipher",
+  "cert_subject",
+  "cert_issuer",
+  "cert_valid_to",
+  "cert_days_left",
+  "cert_error",
 ] as const;
 
 /** Summary columns (every statistic) of a CSV export. */
@@ -96,6 +108,18 @@ function exportProbe(p: StoredProbe): Record<string, unknown> {
     icmp_from: p.icmp?.from ?? null,
     icmp_text: p.icmp?.text ?? null,
     error: p.error ?? null,
+    kind: p.kind ?? "icmp",
+    port: p.port ?? null,
+    tcp: p.tcp ?? null,
+    tls_connect_ms: p.tls?.connect_ms ?? null,
+    tls_handshake_ms: p.tls?.handshake_ms ?? null,
+    tls_protocol: p.tls?.protocol ?? null,
+    tls_cipher: p.tls?.cipher ?? null,
+    cert_subject: p.tls?.subject ?? null,
+    cert_issuer: p.tls?.issuer ?? null,
+    cert_valid_to: p.tls?.valid_to ?? null,
+    cert_days_left: p.tls?.days_left ?? null,
+    cert_error: p.tls?.cert_error ?? null,
   };
 }
 

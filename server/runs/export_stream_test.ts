@@ -48,6 +48,40 @@ const probe = (i: number): StoredProbe => {
       error: "ENETUNREACH",
     };
   }
+  if (i === 3) {
+    // A TLS probe: its kind, port and handshake are exported too.
+    return {
+      ...base,
+      rtt_ms: 1.5,
+      status: "ok",
+      ttl: null,
+      ts_source: "user" as const,
+      kind: "tls" as const,
+      port: 443,
+      tls: {
+        connect_ms: 0.5,
+        handshake_ms: 1,
+        protocol: "TLSv1.3",
+        cipher: "TLS_AES_256_GCM_SHA384",
+        subject: "CN=web, O=Example, Inc.",
+        issuer: "CN=CA",
+        valid_to: "2027-01-01T00:00:00.000Z",
+        days_left: 31,
+        authorized: true,
+      },
+    };
+  }
+  if (i === 9) {
+    return {
+      ...base,
+      rtt_ms: 0.2,
+      status: "ok",
+      ttl: 64,
+      kind: "tcp-syn" as const,
+      port: 22,
+      tcp: "rst" as const,
+    };
+  }
   return { ...base, rtt_ms: 0.05 * i, status: "ok", ttl: 64 };
 };
 
@@ -74,6 +108,19 @@ function expectedCsv(p: StoredProbe): Record<string, string> {
     row.icmp_text = p.icmp.text;
   }
   if (p.error) row.error = p.error;
+  row.kind = p.kind ?? "icmp";
+  if (p.port !== undefined) row.port = `${p.port}`;
+  if (p.tcp) row.tcp = p.tcp;
+  if (p.tls) {
+    row.tls_connect_ms = `${p.tls.connect_ms}`;
+    row.tls_handshake_ms = `${p.tls.handshake_ms}`;
+    row.tls_protocol = p.tls.protocol!;
+    row.tls_cipher = p.tls.cipher!;
+    row.cert_subject = p.tls.subject!;
+    row.cert_issuer = p.tls.issuer!;
+    row.cert_valid_to = p.tls.valid_to!;
+    row.cert_days_left = `${p.tls.days_left}`;
+  }
   return row;
 }
 
@@ -94,6 +141,18 @@ const expectedJson = (p: StoredProbe) => ({
   icmp_from: p.icmp?.from ?? null,
   icmp_text: p.icmp?.text ?? null,
   error: p.error ?? null,
+  kind: p.kind ?? "icmp",
+  port: p.port ?? null,
+  tcp: p.tcp ?? null,
+  tls_connect_ms: p.tls?.connect_ms ?? null,
+  tls_handshake_ms: p.tls?.handshake_ms ?? null,
+  tls_protocol: p.tls?.protocol ?? null,
+  tls_cipher: p.tls?.cipher ?? null,
+  cert_subject: p.tls?.subject ?? null,
+  cert_issuer: p.tls?.issuer ?? null,
+  cert_valid_to: p.tls?.valid_to ?? null,
+  cert_days_left: p.tls?.days_left ?? null,
+  cert_error: p.tls?.cert_error ?? null,
 });
 
 async function* chunks(events: RunEvent[], size: number) {

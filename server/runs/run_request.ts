@@ -26,6 +26,8 @@ export const testRequest = z.object({
   mode: s.mode,
   /** Path mode: the highest TTL probed, 1..64 (default 30). */
   max_hops: s.max_hops,
+  /** Probe kind and port, e.g. {"kind": "tls", "port": 443}; default: the servers' own (config), else icmp. */
+  probe: s.probe,
   /** Probe every target from each of these sites ("local": the service); default: each server's own site. */
   sites: z.array(siteName).min(1, "sites must name at least one site").max(
     16,
@@ -99,6 +101,27 @@ export function validateTestRequest(
       "ttl",
     );
   }
+  // The request's probe, else the one the servers share (config), else icmp.
+  // Path tests probe with ICMP: the servers' own kinds do not apply to them.
+  let probe = req.probe;
+  if (probe === undefined && !path) {
+    const own = targets.map((t) => JSON.stringify(t.probe ?? null));
+    if (new Set(own).size > 1) {
+      throw new InvalidRequestError(
+        "probe: the servers are configured with different probe kinds; give probe or test them apart",
+        "probe",
+      );
+    }
+    probe = targets[0]?.probe;
+  }
+  if (probe?.kind === "icmp") probe = undefined;
+  if (probe && path) {
+    throw new InvalidRequestError(
+      `probe: "mode": "path" probes with icmp only`,
+      "probe",
+    );
+  }
+  policy.checkPort(probe, "probe.port");
   const settings: ProbeSettings = {
     interval_ms: req.interval_ms ?? defaults.interval_ms,
     timeout_ms: req.timeout_ms ?? defaults.timeout_ms,
@@ -110,6 +133,7 @@ export function validateTestRequest(
     ...(path
       ? { mode: "path" as const, max_hops: req.max_hops ?? DEFAULT_MAX_HOPS }
       : {}),
+    ...(probe ? { probe } : {}),
   };
   if (req.sites && new Set(req.sites).size !== req.sites.length) {
     throw new InvalidRequestError("sites: a site is listed twice", "sites");

@@ -314,6 +314,7 @@ export class Runner {
         meta.targets.map((t, i) => ({
           target: t.id,
           host: live.addresses[i],
+          name: t.host,
           site: t.site,
         })),
         meta.settings,
