@@ -137,3 +137,19 @@ export async function storeBigTest(
   ]);
   return plan;
 }
+
+/** Stores planned tests into the KV file at `path` (a browser test's seed). */
+export async function seedBigTests(
+  path: string,
+  tests: BigTestOptions[],
+): Promise<BigTest[]> {
+  const { KvStore } = await import("../server/store/kv_store.ts");
+  const store = await KvStore.open(path);
+  try {
+    const out: BigTest[] = [];
+    for (const o of tests) out.push(await storeBigTest(store, o));
+    return out;
+  } finally {
+    await store.close();
+  }
+}

@@ -5,10 +5,10 @@ import { cssVar } from "./theme.ts";
 export type ChartKind = "rtt" | "quality";
 
 // uPlot's default tick labels round 0.0005 to "0.001" twice on small scales.
-const ticks: uPlot.Axis["values"] = (_u, splits) =>
+export const ticks: uPlot.Axis["values"] = (_u, splits) =>
   splits.map((v) => String(+v.toPrecision(4)));
 
-const axis = (o: uPlot.Axis = {}): uPlot.Axis => ({
+export const axis = (o: uPlot.Axis = {}): uPlot.Axis => ({
   stroke: cssVar("--muted"),
   grid: { stroke: cssVar("--grid"), width: 1 },
   ticks: { stroke: cssVar("--grid"), width: 1 },
@@ -16,7 +16,7 @@ const axis = (o: uPlot.Axis = {}): uPlot.Axis => ({
 });
 
 /** Lost probes: a marker at the top edge, no line. */
-const markers = (label: string, color: string): uPlot.Series => ({
+export const markers = (label: string, color: string): uPlot.Series => ({
   label,
   scale: "mark",
   stroke: color,
@@ -24,7 +24,7 @@ const markers = (label: string, color: string): uPlot.Series => ({
   points: { show: true, size: 7, width: 0, fill: color, stroke: color },
 });
 
-const fromZero: uPlot.Scale["range"] = (
+export const fromZero: uPlot.Scale["range"] = (
   _u,
   _min,
   max,
