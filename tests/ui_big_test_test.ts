@@ -133,3 +133,48 @@ Deno.test({
     }, { seed: (kv) => seedBigTests(kv, [DAY]).then(() => {}) });
   },
 });
+
+Deno.test({
+  name:
+    "compare: pick two tests in the history, see both distributions, loss and tables; the URL reopens it",
+  ignore: noBrowser,
+  async fn() {
+    const a = { id: "mon", probes: 3600, t0: T, lost: [100, 1800] };
+    const b = { id: "tue", probes: 7200, t0: T + 86_400_000, spikeMs: 40 };
+    await withBrowser("big-test-compare", async ({ page }) => {
+      await page.goto("/tests");
+      await page.check('input[data-testid=compare-pick][value="mon"]');
+      await page.check('input[data-testid=compare-pick][value="tue"]');
+      await page.click("[data-testid=compare]");
+      await page.waitForURL("**/compare?tests=*");
+      const url = new URL(page.url());
+      // One shareable list, newest first as the history lists them.
+      assert.equal(url.searchParams.get("tests"), "tue,mon");
+      const check = async () => {
+        for (const chart of ["compare-cdf", "compare-loss"]) {
+          await page.waitForFunction(
+            (sel) =>
+              document.querySelector(sel)?.getAttribute("data-series") === "2",
+            `[data-testid=${chart}]`,
+          );
+        }
+        const sent = async (id: string) =>
+          (await page.textContent(
+            `[data-testid=compare-test][data-test-id=${id}] td[data-col=sent]`,
+          ))!.trim();
+        assert.equal(await sent("mon"), "3600");
+        assert.equal(await sent("tue"), "7200");
+        assert.equal(
+          await page.locator(
+            "[data-testid=compare-test] table[data-testid=summary]",
+          ).count(),
+          2,
+        );
+      };
+      await check();
+      await page.goto("about:blank");
+      await page.goto(url.pathname + url.search);
+      await check();
+    }, { seed: (kv) => seedBigTests(kv, [a, b]).then(() => {}) });
+  },
+});

@@ -112,7 +112,8 @@ export async function buildProbeIndex(
       if (ev.type !== "probe") continue;
       const p = ev.data;
       const code = CODES[p.status] ?? (p.status === "error" ? ERROR : -1);
-      if (code < 0) continue; // duplicate
+      // Duplicates add nothing; path probes (to a hop) are the hop view's.
+      if (code < 0 || p.hop !== undefined) continue;
       let b = builders.get(p.target);
       if (!b) builders.set(p.target, b = new Builder());
       b.set(
