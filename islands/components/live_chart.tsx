@@ -4,6 +4,8 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import { type ChartKind, chartOptions } from "../client/chart_options.ts";
+import { bandOptions } from "../client/band_options.ts";
+import { liveBandData } from "../client/fold_series.ts";
 import type { LiveStore } from "../client/live_store.ts";
 
 const HEIGHT = { rtt: 220, quality: 150 };
@@ -14,8 +16,10 @@ function dataOf(
   slot: number,
 ): uPlot.AlignedData {
   if (kind === "rtt") {
-    const s = store.probes[slot];
-    return [s.x, s.rtt, s.lost];
+    return liveBandData(
+      store.folded[slot],
+      store.probes[slot],
+    ) as uPlot.AlignedData;
   }
   const q = store.quality(slot);
   return [q.x, q.loss, q.jitter];
@@ -41,8 +45,9 @@ export function LiveChart(
       plot!.setData(data);
       // The quality chart spans the same time as the RTT chart above it.
       const x = store.probes[slot].x;
+      const first = store.folded[slot].x[0] ?? x[0];
       if (kind === "quality" && x.length > 1) {
-        plot!.setScale("x", { min: x[0], max: x[x.length - 1] });
+        plot!.setScale("x", { min: first, max: x[x.length - 1] });
       }
       el.dataset.points = String(data[0].length);
       if (kind === "rtt") {
@@ -52,7 +57,9 @@ export function LiveChart(
     // Colours are fixed at creation: a new theme or print means a new chart.
     const create = () => {
       plot?.destroy();
-      const opts = chartOptions(kind, width(), HEIGHT[kind]);
+      const opts = kind === "rtt"
+        ? bandOptions(width(), HEIGHT.rtt)
+        : chartOptions(kind, width(), HEIGHT[kind]);
       plot = new uPlot(opts, dataOf(store, kind, slot), el);
       draw();
     };
