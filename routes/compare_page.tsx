@@ -14,6 +14,7 @@ export function comparePage(
   return {
     title: `Compare ${tests.map((t) => t.meta.id).join(", ")}`,
     nav: "history",
+    script: "tests.js",
     body: (
       <>
         <div class="page-title">

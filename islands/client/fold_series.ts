@@ -14,148 +14,103 @@ export const MAX_BUCKETS = 1500;
 const SLACK = 2000;
 const SLACK_S = 60;
 
+/** A folded bucket: start (s since the epoch), RTT min/max/median of its replies, counts. */
+export interface Bucket {
+  x: number;
+  min: number | null;
+  max: number | null;
+  /** Exact median when folded; merged buckets keep a count-weighted mean of their medians. */
+  med: number | null;
+  /** Replies. */
+  n: number;
+  lost: number;
+}
+
 export interface FoldedSeries {
   /** Bucket width, s. */
   width: number;
-  /** Bucket start, s since the epoch, ascending. */
-  x: number[];
-  min: (number | null)[];
-  max: (number | null)[];
-  /** Exact median of the bucket's replies when folded; merged buckets keep a count-weighted mean of their medians. */
-  median: (number | null)[];
-  received: number[];
-  lost: number[];
+  /** Ascending by start. */
+  b: Bucket[];
   /** Highest probe number folded (-1: none). */
   lastIndex: number;
 }
 
 export const newFolded = (width: number): FoldedSeries => ({
   width,
-  x: [],
-  min: [],
-  max: [],
-  median: [],
-  received: [],
-  lost: [],
+  b: [],
   lastIndex: -1,
 });
 
 /** Probes of `s` to fold now: how many from its start (0: none yet). */
 export function dueToFold(s: ProbeSeries): number {
   const n = s.x.length;
-  if (!n) return 0;
-  const newest = s.x[n - 1];
-  const byCount = n > DETAIL_MAX + SLACK ? n - DETAIL_MAX : 0;
-  let byTime = 0;
-  if (s.x[0] < newest - DETAIL_S - SLACK_S) {
-    const keepFrom = newest - DETAIL_S;
-    while (byTime < n && s.x[byTime] < keepFrom) byTime++;
-  }
-  return Math.max(byCount, byTime);
+  const keepFrom = s.x[n - 1] - DETAIL_S;
+  let k = n > DETAIL_MAX + SLACK ? n - DETAIL_MAX : 0;
+  if (s.x[0] < keepFrom - SLACK_S) { while (s.x[k] < keepFrom) k++; }
+  return k;
+}
+
+const pick = (
+  a: number | null,
+  b: number | null,
+  f: (a: number, b: number) => number,
+) => a === null ? b : b === null ? a : f(a, b);
+
+/** Appends `a`, or merges it into the last bucket when that starts where it does. */
+function add(f: FoldedSeries, a: Bucket): void {
+  const l = f.b[f.b.length - 1];
+  if (l?.x !== a.x) return void f.b.push(a);
+  const n = l.n + a.n;
+  l.med = n ? ((l.med ?? 0) * l.n + (a.med ?? 0) * a.n) / n : null;
+  l.min = pick(l.min, a.min, Math.min);
+  l.max = pick(l.max, a.max, Math.max);
+  l.n = n;
+  l.lost += a.lost;
 }
 
 /** Moves the first `k` probes of `s` into `f` (s keeps its lostCount). */
 export function foldFirst(s: ProbeSeries, f: FoldedSeries, k: number): void {
-  let i = 0;
-  while (i < k) {
-    const key = Math.floor(s.x[i] / f.width) * f.width;
-    const rtts: number[] = [];
+  const key = (i: number) => Math.floor(s.x[i] / f.width) * f.width;
+  for (let i = 0; i < k;) {
+    const x = key(i);
+    const r: number[] = [];
     let lost = 0;
-    for (; i < k && Math.floor(s.x[i] / f.width) * f.width === key; i++) {
-      const r = s.rtt[i];
-      if (r === null) lost++;
-      else rtts.push(r);
+    for (; i < k && key(i) === x; i++) {
+      f.lastIndex = Math.max(f.lastIndex, s.index[i]);
+      if (s.rtt[i] === null) lost++;
+      else r.push(s.rtt[i]!);
     }
-    rtts.sort((a, b) => a - b);
-    const mid = rtts.length >> 1;
-    const median = rtts.length
-      ? rtts.length % 2 ? rtts[mid] : (rtts[mid - 1] + rtts[mid]) / 2
-      : null;
-    addBucket(f, key, {
-      min: rtts.length ? rtts[0] : null,
-      max: rtts.length ? rtts[rtts.length - 1] : null,
-      median,
-      received: rtts.length,
+    r.sort((a, b) => a - b);
+    const n = r.length, m = n >> 1;
+    add(f, {
+      x,
+      min: n ? r[0] : null,
+      max: n ? r[n - 1] : null,
+      med: n ? (r[m] + r[(n - 1) >> 1]) / 2 : null,
+      n,
       lost,
     });
   }
-  for (let j = 0; j < k; j++) f.lastIndex = Math.max(f.lastIndex, s.index[j]);
   for (const a of [s.index, s.x, s.rtt, s.lost]) a.splice(0, k);
-  if (f.x.length > MAX_BUCKETS) coarsen(f);
-}
-
-interface Bucket {
-  min: number | null;
-  max: number | null;
-  median: number | null;
-  received: number;
-  lost: number;
-}
-
-const lower = (a: number | null, b: number | null) =>
-  a === null ? b : b === null ? a : Math.min(a, b);
-const upper = (a: number | null, b: number | null) =>
-  a === null ? b : b === null ? a : Math.max(a, b);
-
-function merge(a: Bucket, b: Bucket): Bucket {
-  const n = a.received + b.received;
-  return {
-    min: lower(a.min, b.min),
-    max: upper(a.max, b.max),
-    median: n
-      ? ((a.median ?? 0) * a.received + (b.median ?? 0) * b.received) / n
-      : null,
-    received: n,
-    lost: a.lost + b.lost,
-  };
-}
-
-const bucketAt = (f: FoldedSeries, i: number): Bucket => ({
-  min: f.min[i],
-  max: f.max[i],
-  median: f.median[i],
-  received: f.received[i],
-  lost: f.lost[i],
-});
-
-function setBucket(f: FoldedSeries, i: number, key: number, b: Bucket): void {
-  f.x[i] = key;
-  f.min[i] = b.min;
-  f.max[i] = b.max;
-  f.median[i] = b.median;
-  f.received[i] = b.received;
-  f.lost[i] = b.lost;
-}
-
-/** Adds (or merges into the last bucket when it has the same start). */
-function addBucket(f: FoldedSeries, key: number, b: Bucket): void {
-  const last = f.x.length - 1;
-  if (last >= 0 && f.x[last] === key) {
-    setBucket(f, last, key, merge(bucketAt(f, last), b));
-  } else setBucket(f, last + 1, key, b);
+  if (f.b.length > MAX_BUCKETS) coarsen(f);
 }
 
 /** Doubles the bucket width, merging neighbours that now share a bucket. */
 export function coarsen(f: FoldedSeries): void {
-  const old = { ...f, x: [...f.x] };
-  const buckets = f.x.map((_, i) => bucketAt(old as FoldedSeries, i));
+  const old = f.b;
+  f.b = [];
   f.width *= 2;
-  for (const a of [f.x, f.min, f.max, f.median, f.received, f.lost]) {
-    a.length = 0;
-  }
-  buckets.forEach((b, i) =>
-    addBucket(f, Math.floor(old.x[i] / f.width) * f.width, b)
-  );
+  for (const a of old) add(f, { ...a, x: Math.floor(a.x / f.width) * f.width });
 }
 
 /** The RTT chart's data: folded buckets (at their middle), then every probe. */
 export function liveBandData(f: FoldedSeries, s: ProbeSeries): BandData {
-  const half = f.width / 2;
+  const h = f.width / 2;
   return [
-    [...f.x.map((x) => x + half), ...s.x],
-    [...f.min, ...s.rtt],
-    [...f.max, ...s.rtt],
-    [...f.median, ...s.rtt],
-    [...f.lost.map((l) => l > 0 ? 1 : null), ...s.lost],
+    [...f.b.map((a) => a.x + h), ...s.x],
+    [...f.b.map((a) => a.min), ...s.rtt],
+    [...f.b.map((a) => a.max), ...s.rtt],
+    [...f.b.map((a) => a.med), ...s.rtt],
+    [...f.b.map((a) => a.lost ? 1 : null), ...s.lost],
   ];
 }

@@ -62,22 +62,21 @@ Deno.test("8 hours at 10 probes/s: bounded detail and buckets, every loss and th
   );
   assert.ok(newest - s.x[0] >= DETAIL_S - 1, "and all of them");
   assert.ok(
-    f.x.length <= MAX_BUCKETS && f.x.length > 100,
-    `${f.x.length} buckets`,
+    f.b.length <= MAX_BUCKETS && f.b.length > 100,
+    `${f.b.length} buckets`,
   );
-  const folded = f.received.reduce((a, b) => a + b, 0) +
-    f.lost.reduce((a, b) => a + b, 0);
+  const folded = f.b.reduce((a, b) => a + b.n + b.lost, 0);
   assert.equal(folded + s.x.length, N, "every probe counted once");
   assert.equal(s.lostCount, 4);
   const detailLost = s.lost.filter((l) => l !== null).length;
-  assert.equal(f.lost.reduce((a, b) => a + b, 0) + detailLost, 4);
+  assert.equal(f.b.reduce((a, b) => a + b.lost, 0) + detailLost, 4);
   assert.equal(
-    Math.max(...f.max.map(Number)),
+    Math.max(...f.b.map((b) => b.max ?? 0)),
     900,
     "the spike is a bucket max",
   );
   const band = liveBandData(f, s);
-  assert.equal(band[0].length, f.x.length + s.x.length);
+  assert.equal(band[0].length, f.b.length + s.x.length);
   assert.equal(band[4].filter((m) => m === 1).length, 4, "four loss marks");
   for (let i = 1; i < band[0].length; i++) {
     assert.ok(band[0][i] > band[0][i - 1], "x ascending");
@@ -86,18 +85,21 @@ Deno.test("8 hours at 10 probes/s: bounded detail and buckets, every loss and th
 
 Deno.test("coarsening merges neighbours: min, max, counts kept", () => {
   const f = newFolded(1);
-  f.x.push(0, 1, 2, 3);
-  f.min.push(1, 2, null, 4);
-  f.max.push(5, 6, null, 8);
-  f.median.push(2, 4, null, 6);
-  f.received.push(1, 3, 0, 2);
-  f.lost.push(0, 0, 2, 1);
+  const b = (
+    x: number,
+    min: number | null,
+    max: number | null,
+    med: number | null,
+    n: number,
+    lost: number,
+  ) => ({ x, min, max, med, n, lost });
+  f.b.push(
+    b(0, 1, 5, 2, 1, 0),
+    b(1, 2, 6, 4, 3, 0),
+    b(2, null, null, null, 0, 2),
+    b(3, 4, 8, 6, 2, 1),
+  );
   coarsen(f);
   assert.equal(f.width, 2);
-  assert.deepEqual(f.x, [0, 2]);
-  assert.deepEqual(f.min, [1, 4]);
-  assert.deepEqual(f.max, [6, 8]);
-  assert.deepEqual(f.median, [3.5, 6]);
-  assert.deepEqual(f.received, [4, 2]);
-  assert.deepEqual(f.lost, [0, 3]);
+  assert.deepEqual(f.b, [b(0, 1, 6, 3.5, 4, 0), b(2, 4, 8, 6, 2, 3)]);
 });

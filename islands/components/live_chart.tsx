@@ -4,7 +4,6 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import { type ChartKind, chartOptions } from "../client/chart_options.ts";
-import { bandOptions } from "../client/band_options.ts";
 import { liveBandData } from "../client/fold_series.ts";
 import type { LiveStore } from "../client/live_store.ts";
 
@@ -45,7 +44,7 @@ export function LiveChart(
       plot!.setData(data);
       // The quality chart spans the same time as the RTT chart above it.
       const x = store.probes[slot].x;
-      const first = store.folded[slot].x[0] ?? x[0];
+      const first = store.folded[slot].b[0]?.x ?? x[0];
       if (kind === "quality" && x.length > 1) {
         plot!.setScale("x", { min: first, max: x[x.length - 1] });
       }
@@ -57,9 +56,7 @@ export function LiveChart(
     // Colours are fixed at creation: a new theme or print means a new chart.
     const create = () => {
       plot?.destroy();
-      const opts = kind === "rtt"
-        ? bandOptions(width(), HEIGHT.rtt)
-        : chartOptions(kind, width(), HEIGHT[kind]);
+      const opts = chartOptions(kind, width(), HEIGHT[kind]);
       plot = new uPlot(opts, dataOf(store, kind, slot), el);
       draw();
     };

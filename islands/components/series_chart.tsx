@@ -3,7 +3,7 @@
 // theme or print); new data is set at most once per animation frame.
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
-import { bandOptions } from "../client/band_options.ts";
+import { withDragZoom } from "../client/band_options.ts";
 import { chartOptions } from "../client/chart_options.ts";
 import { bandData, qualityData, seriesFacts } from "../client/series_data.ts";
 import type { SeriesStore } from "../client/series_store.ts";
@@ -58,9 +58,8 @@ export function SeriesChart(
     const create = () => {
       plot?.destroy();
       const opts = kind === "rtt"
-        ? bandOptions(
-          width(),
-          HEIGHT.rtt,
+        ? withDragZoom(
+          chartOptions("rtt", width(), HEIGHT.rtt),
           (from, to) => store.zoom({ from, to }),
         )
         : chartOptions("quality", width(), HEIGHT.quality);
