@@ -66,7 +66,6 @@ export function chartOptions(
   width: number,
   height: number,
 ): uPlot.Options {
-  const accent = cssVar("--accent");
   const danger = cssVar("--danger");
   if (kind === "rtt") return bandOptions(width, height);
   return {
