@@ -22,7 +22,7 @@ function ZoomBar({ store }: { store: SeriesStore }) {
   const zoomed = store.range.value !== null;
   return (
     <div
-      class="zoom-bar"
+      class="zoom-bar no-print"
       data-testid="zoom-bar"
       data-zoomed={String(zoomed)}
       aria-live="polite"

@@ -95,6 +95,11 @@ Deno.test("series: overview, zoom to single probes, documented, cached", async (
     assert.equal(d.cdf.p.length, 101);
     assert.equal(d.cdf.rtt_ms[100], 250);
     assert.ok(d.cdf.rtt_ms[0] >= 0.2 && d.cdf.rtt_ms[50] < 0.31);
+
+    // Deleted: a 404, not the answer remembered from before.
+    await runner.delete("day");
+    assert.equal((await app.request("/api/tests/day/series")).status, 404);
+    await assert.rejects(service.series("day", { points: 500 }), /no test/);
   }, { keepFinished: 0 });
 });
 

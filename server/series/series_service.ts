@@ -25,25 +25,51 @@ export interface SeriesSource {
   eventChunks(id: string): AsyncGenerator<RunEvent[]>;
 }
 
+/** Answers kept per finished test range (the overview is asked at every open). */
+const MEMO = 64;
+
 export class SeriesService {
+  readonly #memo = new Map<string, SeriesResponse>();
+
   constructor(
     readonly source: SeriesSource,
     readonly cache = new SeriesCache(),
   ) {}
 
-  async #index(id: string): Promise<{ meta: TestMeta; index: ProbeIndex }> {
+  async #meta(id: string): Promise<TestMeta> {
     const meta = await this.source.get(id);
     if (!meta) throw new NotFoundError(`no test with id "${id}"`, "id");
+    return meta;
+  }
+
+  async #index(meta: TestMeta): Promise<ProbeIndex> {
+    const id = meta.id;
     const order = meta.targets.map((t) => t.id);
     const build = () => buildProbeIndex(this.source.eventChunks(id), order);
-    const index = meta.status === "running"
+    return meta.status === "running"
       ? await build()
       : await this.cache.get(id, build);
-    return { meta, index };
   }
 
   async series(id: string, q: SeriesRange): Promise<SeriesResponse> {
-    const { meta, index } = await this.#index(id);
+    // Asked every time: a deleted test is a 404, not a memoised answer.
+    const meta = await this.#meta(id);
+    const key = `${id}|${q.from ?? ""}|${q.to ?? ""}|${q.points}`;
+    const memo = this.#memo.get(key);
+    if (memo && meta.status !== "running") return memo;
+    const out = await this.#series(meta, q);
+    if (out.status !== "running") {
+      this.#memo.set(key, out);
+      if (this.#memo.size > MEMO) {
+        this.#memo.delete(this.#memo.keys().next().value!);
+      }
+    }
+    return out;
+  }
+
+  async #series(meta: TestMeta, q: SeriesRange): Promise<SeriesResponse> {
+    const id = meta.id;
+    const index = await this.#index(meta);
     const ends = wholeRange(meta, index);
     const from = q.from ?? ends[0];
     const to = Math.max(from, q.to ?? ends[1]);
@@ -71,7 +97,8 @@ export class SeriesService {
   }
 
   async distribution(id: string): Promise<DistributionResponse> {
-    const { meta, index } = await this.#index(id);
+    const meta = await this.#meta(id);
+    const index = await this.#index(meta);
     return {
       id,
       status: meta.status,
