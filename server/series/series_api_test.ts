@@ -155,5 +155,11 @@ Deno.test("series of a running test is read fresh, not cached", async () => {
     assert.equal(done.probes, 40);
     assert.equal(done.raw, true);
     assert.ok(service.cache.has(id));
+    // What the service does when a test ends (server/main.ts): build ahead.
+    const warmed = new SeriesService(kit.runner);
+    await warmed.warm(id);
+    assert.ok(warmed.cache.has(id));
+    await warmed.series(id, { points: 10 });
+    assert.equal(warmed.cache.builds, 1);
   });
 });

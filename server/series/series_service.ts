@@ -96,6 +96,19 @@ export class SeriesService {
     };
   }
 
+  /** Builds and caches a finished test's index ahead of its first view. */
+  async warm(id: string): Promise<void> {
+    try {
+      const meta = await this.#meta(id);
+      // Path tests keep their hop view: nothing to build for them.
+      if (meta.status !== "running" && meta.settings.mode !== "path") {
+        await this.#index(meta);
+      }
+    } catch (e) {
+      console.error(`series: warm ${id}:`, e);
+    }
+  }
+
   async distribution(id: string): Promise<DistributionResponse> {
     const meta = await this.#meta(id);
     const index = await this.#index(meta);
