@@ -30,11 +30,16 @@ function lineChart(
   xLabel: string,
   yLabel: string,
   yRange?: [number, number],
+  logX = false,
 ): uPlot {
   const opts: uPlot.Options = {
     width: Math.max(300, el.clientWidth),
     height: 260,
-    scales: { x: { time: false }, y: yRange ? { range: yRange } : {} },
+    // RTTs span decades (a 0.2 ms LAN and a 250 ms spike): a log axis.
+    scales: {
+      x: logX ? { time: false, distr: 3, log: 10 } : { time: false },
+      y: yRange ? { range: yRange } : {},
+    },
     series: [
       { label: xLabel },
       ...lines.map((l, i) => ({
@@ -54,8 +59,9 @@ function lineChart(
 }
 
 function CompareChart(
-  { lines, testid, xLabel, yLabel, yRange, label }: {
+  { lines, testid, xLabel, yLabel, yRange, label, logX }: {
     lines: Line[] | null;
+    logX?: boolean;
     testid: string;
     xLabel: string;
     yLabel: string;
@@ -67,11 +73,11 @@ function CompareChart(
   useEffect(() => {
     if (!lines) return;
     const el = box.current!;
-    let plot = lineChart(el, lines, xLabel, yLabel, yRange);
+    let plot = lineChart(el, lines, xLabel, yLabel, yRange, logX);
     el.dataset.series = String(lines.length);
     const create = () => {
       plot.destroy();
-      plot = lineChart(el, lines, xLabel, yLabel, yRange);
+      plot = lineChart(el, lines, xLabel, yLabel, yRange, logX);
     };
     document.addEventListener("pla-theme", create);
     return () => {
@@ -114,9 +120,10 @@ export default function Compare({ tests }: CompareProps) {
           <CompareChart
             lines={cdf.value}
             testid="compare-cdf"
-            xLabel="RTT (ms)"
+            xLabel="RTT (ms, log scale)"
             yLabel="replies ≤ RTT (%)"
             yRange={[0, 100]}
+            logX
             label="Cumulative distribution of the round-trip times of each test; the tables below have the figures."
           />
           <p class="chart-note muted">

@@ -6,7 +6,8 @@ export type ChartKind = "rtt" | "quality";
 
 // uPlot's default tick labels round 0.0005 to "0.001" twice on small scales.
 export const ticks: uPlot.Axis["values"] = (_u, splits) =>
-  splits.map((v) => String(+v.toPrecision(4)));
+  // A log axis leaves some splits unlabelled (null).
+  splits.map((v) => v == null ? "" : String(+v.toPrecision(4)));
 
 export const axis = (o: uPlot.Axis = {}): uPlot.Axis => ({
   stroke: cssVar("--muted"),

@@ -19,7 +19,8 @@ export function cdfLines(
   return dists.flatMap(({ name, dist }) =>
     dist.targets.map((t) => ({
       label: dist.targets.length > 1 ? `${name} · ${t.target}` : name,
-      x: t.cdf.rtt_ms,
+      // A log axis has no 0: a reply under a microsecond sits at 1 µs.
+      x: t.cdf.rtt_ms.map((v) => Math.max(v, 0.001)),
       y: t.cdf.p,
     }))
   );
