@@ -15,6 +15,7 @@ import { monitorsBench } from "./monitors.ts";
 import { postgresBench } from "./postgres.ts";
 import { agentsBench } from "./agent_ingest.ts";
 import { tcpProbesBench } from "./tcp_probes.ts";
+import { bigTestsBench } from "./big_tests.ts";
 import { type BenchRow, markdownTable, skippedRows } from "./report.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 import { describeMachine } from "./machine.ts";
@@ -34,7 +35,8 @@ const BENCHES: [string, string, () => Promise<BenchRow[]>][] = [
   ["monitors", "11 Monitors", monitorsBench],
   ["postgres", "12 PostgreSQL", postgresBench],
   ["agents", "13 Agents", agentsBench],
-  ["tcp", "14 TCP probes", tcpProbesBench],
+  ["tcp", "15 TCP probes", tcpProbesBench],
+  ["big", "16 Big tests", bigTestsBench],
 ];
 
 const USAGE = `Usage: deno task bench [--write] [--only=${

@@ -16,7 +16,7 @@ import { runTimed } from "./run_timed.ts";
 import { runCommand } from "../testing/run_command.ts";
 import { taskPermissions } from "../testing/deno_flags.ts";
 
-const BENCH = "14 TCP probes";
+const BENCH = "15 TCP probes";
 const REPO = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const RTT_PROBES = 500;
 const RATE_PROBES = 5000;

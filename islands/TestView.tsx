@@ -3,6 +3,7 @@ import { useSignal } from "@preact/signals";
 import type { TargetReport, TestMeta } from "../model/run.ts";
 import { TestLive, useLiveStore } from "./components/test_live.tsx";
 import { stopTest } from "./client/api.ts";
+import { FinishedCards } from "./components/test_finished.tsx";
 
 export interface TestViewProps {
   meta: TestMeta;
@@ -14,7 +15,10 @@ export interface TestViewProps {
 export default function TestView(
   { meta, reports, readOnly = false }: TestViewProps,
 ) {
-  const store = useLiveStore(meta, reports);
+  // A finished ping test draws its downsampled series; a running one (or a
+  // path test) follows its event stream.
+  const finished = meta.status !== "running" && meta.settings.mode !== "path";
+  const store = useLiveStore(meta, reports, !finished);
   const stopping = useSignal(false);
   const stop = store.running && !readOnly && (
     <button
@@ -31,5 +35,11 @@ export default function TestView(
       Stop
     </button>
   );
-  return <TestLive store={store} stop={stop} />;
+  return (
+    <TestLive
+      store={store}
+      stop={stop}
+      charts={finished ? <FinishedCards meta={meta} /> : undefined}
+    />
+  );
 }

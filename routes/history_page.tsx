@@ -65,8 +65,24 @@ export function historyPage(config: Config, view: HistoryView): Page {
         </div>
         <Filters config={config} f={filters} />
         {error && <p class="error" role="alert">{error}</p>}
+        {rows.length > 1 && (
+          <form
+            id="compare-form"
+            class="actions no-print"
+            method="get"
+            action="/compare"
+          >
+            <button type="submit" data-testid="compare">
+              Compare selected
+            </button>
+            <span class="muted">
+              Tick two or more finished tests to see them side by side.
+            </span>
+          </form>
+        )}
         <HistoryTable
           rows={rows}
+          compareForm={rows.length > 1 ? "compare-form" : undefined}
           caption={rows.length ? "Tests, newest first" : "Tests"}
           empty={
             <>

@@ -15,14 +15,14 @@ export interface Page {
   nav: NavItem;
   body: ComponentChildren;
   /** The page's bundle of islands; default boot.js (dashboard and tests). */
-  script?: "boot.js" | "monitors.js";
+  script?: "boot.js" | "monitors.js" | "tests.js";
 }
 
 function Layout(
   { title, nav, user, script, children }: {
     title: string;
     nav: NavItem;
-    script: "boot.js" | "monitors.js";
+    script: "boot.js" | "monitors.js" | "tests.js";
     user: SignedIn | null;
     children: ComponentChildren;
   },

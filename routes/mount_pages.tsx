@@ -20,6 +20,7 @@ import { testPage } from "./test_page.tsx";
 import { type MonitorPages, noMonitors } from "./monitor_data.ts";
 import { monitorsPage } from "./monitors_page.tsx";
 import { monitorPage } from "./monitor_page.tsx";
+import { compareIds, comparePage } from "./compare_page.tsx";
 
 const HISTORY_PAGE = 50;
 /** Tests listed under the dashboard's form. */
@@ -131,6 +132,34 @@ export function mountPages(
     }
     const reports = await runner.summary(id) ?? runner.liveStats(id);
     return html(c, testPage(meta, reports, c.req.url, readOnly(c)), 200);
+  });
+
+  app.get("/compare", async (c) => {
+    const asked = c.req.queries("tests") ?? [];
+    const ids = compareIds(asked);
+    if (typeof ids === "string") {
+      return html(c, notFoundPage(ids, "Cannot compare"), 400);
+    }
+    // The history form repeats the parameter: one shareable comma list.
+    if (asked.length > 1) {
+      return c.redirect(`/compare?tests=${ids.map(encodeURIComponent)}`, 303);
+    }
+    const metas = await Promise.all(
+      ids.map((id) => TEST_ID.test(id) ? runner.get(id) : null),
+    );
+    const missing = ids.find((_, i) => !metas[i]);
+    if (missing !== undefined) {
+      return html(
+        c,
+        notFoundPage(`There is no test with id “${missing.slice(0, 64)}”.`),
+        404,
+      );
+    }
+    const tests = await Promise.all(metas.map(async (meta) => ({
+      meta: meta!,
+      reports: await runner.summary(meta!.id) ?? runner.liveStats(meta!.id),
+    })));
+    return html(c, comparePage(tests));
   });
 
   app.get("/monitors", async (c) => {

@@ -15,6 +15,7 @@ export function testPage(
   return {
     title: `Test ${meta.id}`,
     nav: null,
+    script: "tests.js",
     body: (
       <>
         <div class="page-title">

@@ -31,6 +31,8 @@ import type { AlertService } from "./alerts/alert_service.ts";
 import { type MonitorApi, mountMonitorRoutes } from "./http/monitor_routes.ts";
 import { mountAgentRoutes } from "./http/agent_routes.ts";
 import type { AgentBus } from "./agents/agent_bus.ts";
+import { mountSeriesRoutes } from "./series/series_routes.ts";
+import { SeriesService } from "./series/series_service.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -59,6 +61,8 @@ export interface AppDeps {
     monitors?: MonitorApi;
     /** Probe agents (/api/agent/*, /api/agents); without it those routes are absent. */
     agents?: AgentBus;
+    /** Downsampled series (/api/tests/:id/series); default: one over the runner. */
+    series?: SeriesService;
   };
 }
 
@@ -172,6 +176,7 @@ function mountApi(
   });
 
   mountAlertRoutes(app, api.alerts);
+  mountSeriesRoutes(app, api.series ?? new SeriesService(runner));
   if (api.agents) mountAgentRoutes(app, api.agents);
 
   app.openapi(routes.audit, async (c) => {

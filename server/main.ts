@@ -5,6 +5,7 @@
 // loopback config); PLA_DEBUG_MEM=1 logs memory every second (below).
 import { getHeapSpaceStatistics } from "node:v8";
 import { createApp } from "./app.ts";
+import { SeriesService } from "./series/series_service.ts";
 import { withRequestLog } from "./http/request_log.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
 import { mainOptions } from "./main_options.ts";
@@ -141,11 +142,16 @@ const runner = new Runner({
   engine,
   config,
   store,
-  observe: (id, ev) => metrics.observe(id, ev),
+  observe: (id, ev) => {
+    metrics.observe(id, ev);
+    // A finished test's series index is built now: its page opens at once.
+    if (ev.type === "end") runner.finished(id).then(() => series.warm(id));
+  },
   executor: new SiteExecutor(engine, agentExecutor),
   siteOnline: (site) => agents.siteOnline(site),
   cluster,
 });
+const series = new SeriesService(runner);
 // Monitors: in the same engine and database; they count against max_pps.
 const monitorStore = stores.monitors;
 const monitorHub = new MonitorHub();
@@ -207,6 +213,7 @@ const app = createApp({
   api: {
     config,
     runner,
+    series,
     audit,
     auth,
     metrics,

@@ -5,10 +5,11 @@ import { cssVar } from "./theme.ts";
 export type ChartKind = "rtt" | "quality";
 
 // uPlot's default tick labels round 0.0005 to "0.001" twice on small scales.
-const ticks: uPlot.Axis["values"] = (_u, splits) =>
-  splits.map((v) => String(+v.toPrecision(4)));
+export const ticks: uPlot.Axis["values"] = (_u, splits) =>
+  // A log axis leaves some splits unlabelled (null).
+  splits.map((v) => v == null ? "" : String(+v.toPrecision(4)));
 
-const axis = (o: uPlot.Axis = {}): uPlot.Axis => ({
+export const axis = (o: uPlot.Axis = {}): uPlot.Axis => ({
   stroke: cssVar("--muted"),
   grid: { stroke: cssVar("--grid"), width: 1 },
   ticks: { stroke: cssVar("--grid"), width: 1 },
@@ -16,7 +17,7 @@ const axis = (o: uPlot.Axis = {}): uPlot.Axis => ({
 });
 
 /** Lost probes: a marker at the top edge, no line. */
-const markers = (label: string, color: string): uPlot.Series => ({
+export const markers = (label: string, color: string): uPlot.Series => ({
   label,
   scale: "mark",
   stroke: color,
@@ -24,42 +25,50 @@ const markers = (label: string, color: string): uPlot.Series => ({
   points: { show: true, size: 7, width: 0, fill: color, stroke: color },
 });
 
-const fromZero: uPlot.Scale["range"] = (
+export const fromZero: uPlot.Scale["range"] = (
   _u,
   _min,
   max,
 ) => [0, max > 0 ? max * 1.15 : 1];
+
+const ms = (_u: uPlot, v: number | null) =>
+  v === null ? "–" : `${v.toFixed(3)} ms`;
+
+/**
+ * The RTT chart, drawn from buckets: a min-max band, the median line, and a
+ * red mark at the top for every bucket with a lost probe (a single probe is a
+ * bucket whose band is a point). Data: x, min, max, median, lost mark.
+ */
+export function bandOptions(width: number, height: number): uPlot.Options {
+  const accent = cssVar("--accent");
+  const edge = { scale: "ms", stroke: accent, width: 0.5, value: ms };
+  return {
+    width,
+    height,
+    cursor: { drag: { x: false, y: false } },
+    scales: { ms: { range: fromZero }, mark: { range: [0, 1] } },
+    series: [
+      {},
+      { label: "min", ...edge },
+      { label: "max", ...edge },
+      { label: "median", scale: "ms", stroke: accent, width: 1.5, value: ms },
+      markers("lost", cssVar("--danger")),
+    ],
+    bands: [{ series: [2, 1], fill: cssVar("--band-fill") }],
+    axes: [
+      axis(),
+      axis({ scale: "ms", label: "RTT (ms)", size: 60, values: ticks }),
+    ],
+  };
+}
 
 export function chartOptions(
   kind: ChartKind,
   width: number,
   height: number,
 ): uPlot.Options {
-  const accent = cssVar("--accent");
   const danger = cssVar("--danger");
-  if (kind === "rtt") {
-    return {
-      width,
-      height,
-      cursor: { drag: { x: false, y: false } },
-      scales: { ms: { range: fromZero }, mark: { range: [0, 1] } },
-      series: [
-        {},
-        {
-          label: "RTT",
-          scale: "ms",
-          stroke: accent,
-          width: 1.5,
-          value: (_u, v) => v === null ? "–" : `${v.toFixed(3)} ms`,
-        },
-        markers("lost", danger),
-      ],
-      axes: [
-        axis(),
-        axis({ scale: "ms", label: "RTT (ms)", size: 60, values: ticks }),
-      ],
-    };
-  }
+  if (kind === "rtt") return bandOptions(width, height);
   return {
     width,
     height,
@@ -80,7 +89,7 @@ export function chartOptions(
         scale: "ms",
         stroke: cssVar("--accent-2"),
         width: 1.5,
-        value: (_u, v) => v === null ? "–" : `${v.toFixed(3)} ms`,
+        value: ms,
       },
     ],
     axes: [

@@ -12,6 +12,12 @@ import {
   updateQuality,
 } from "./quality_series.ts";
 import type { ProbeSeries } from "./probe_series.ts";
+import {
+  dueToFold,
+  type FoldedSeries,
+  foldFirst,
+  newFolded,
+} from "./fold_series.ts";
 import { PathState } from "./path_state.ts";
 
 const LOST = new Set(["lost", "late", "error"]);
@@ -27,6 +33,8 @@ export class LiveStore {
   /** Bumped whenever a series changed. */
   readonly version = signal(0);
   readonly probes: ProbeSeries[];
+  /** Per target, the probes older than the detail window, in buckets (fold_series.ts). */
+  readonly folded: FoldedSeries[];
   /** Width of the quality chart's buckets, s. */
   readonly bucket: number;
   readonly #quality: QualitySeries[];
@@ -54,6 +62,7 @@ export class LiveStore {
     }));
     this.tls = meta.targets.map(() => signal<LatestTls | null>(null));
     this.bucket = bucketSeconds(meta.settings.interval_ms);
+    this.folded = meta.targets.map(() => newFolded(this.bucket));
     this.#quality = meta.targets.map(newQualitySeries);
     this.paths = meta.settings.mode === "path"
       ? meta.targets.map(() => new PathState())
@@ -105,12 +114,18 @@ export class LiveStore {
     while (at > 0 && s.index[at - 1] > p.index) at--;
     if (s.index[at - 1] === p.index) return;
     const lost = LOST.has(p.status);
+    const f = this.folded[slot];
+    // A probe's first report (reply, or loss at its timeout) comes long before
+    // its stretch is folded: a later one (late after lost) changes nothing.
+    if (p.index <= f.lastIndex) return;
     s.index.splice(at, 0, p.index);
     s.x.splice(at, 0, p.sent_at / 1000);
     s.rtt.splice(at, 0, lost ? null : p.rtt_ms);
     s.lost.splice(at, 0, lost ? 1 : null);
     if (lost) s.lostCount++;
     this.#quality[slot].dirty.add(Math.floor(p.sent_at / 1000 / this.bucket));
+    const due = dueToFold(s);
+    if (due) foldFirst(s, f, due);
     this.version.value++;
   }
 

@@ -4,6 +4,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import { type ChartKind, chartOptions } from "../client/chart_options.ts";
+import { liveBandData } from "../client/fold_series.ts";
 import type { LiveStore } from "../client/live_store.ts";
 
 const HEIGHT = { rtt: 220, quality: 150 };
@@ -14,8 +15,10 @@ function dataOf(
   slot: number,
 ): uPlot.AlignedData {
   if (kind === "rtt") {
-    const s = store.probes[slot];
-    return [s.x, s.rtt, s.lost];
+    return liveBandData(
+      store.folded[slot],
+      store.probes[slot],
+    ) as uPlot.AlignedData;
   }
   const q = store.quality(slot);
   return [q.x, q.loss, q.jitter];
@@ -41,8 +44,9 @@ export function LiveChart(
       plot!.setData(data);
       // The quality chart spans the same time as the RTT chart above it.
       const x = store.probes[slot].x;
+      const first = store.folded[slot].b[0]?.x ?? x[0];
       if (kind === "quality" && x.length > 1) {
-        plot!.setScale("x", { min: x[0], max: x[x.length - 1] });
+        plot!.setScale("x", { min: first, max: x[x.length - 1] });
       }
       el.dataset.points = String(data[0].length);
       if (kind === "rtt") {

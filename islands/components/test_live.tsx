@@ -14,9 +14,11 @@ import { probeKindText, TlsPhases } from "./tls_phases.tsx";
 export function useLiveStore(
   meta: TestMeta,
   reports: TargetReport[] | null,
+  /** False for a finished test drawn from its series: no replay. */
+  follow = true,
 ): LiveStore {
   const store = useMemo(() => new LiveStore(meta, reports), [meta.id]);
-  useFollow(store);
+  useFollow(follow ? store : null);
   return store;
 }
 
@@ -34,11 +36,13 @@ export function StatusBadge({ status }: { status: string }) {
 }
 
 export function TestLive(
-  { store, stop, note }: {
+  { store, stop, note, charts }: {
     store: LiveStore;
     stop?: preact.ComponentChildren;
     /** Shown under the header, e.g. a link to the path test started alongside. */
     note?: preact.ComponentChildren;
+    /** Instead of the live cards (a finished test's series charts). */
+    charts?: preact.ComponentChildren;
   },
 ) {
   const { meta } = store;
@@ -81,7 +85,9 @@ export function TestLive(
         </div>
       </header>
       {note}
-      {store.paths ? <PathView store={store} /> : <Cards store={store} />}
+      {store.paths
+        ? <PathView store={store} />
+        : charts ?? <Cards store={store} />}
       {(!store.paths || store.reports.some((r) => r.value)) && (
         <LiveSummary store={store} />
       )}

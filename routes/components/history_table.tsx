@@ -29,9 +29,11 @@ function totals(summary: TargetReport[] | null) {
 }
 
 export function HistoryTable(
-  { rows, caption, empty }: {
+  { rows, caption, empty, compareForm }: {
     rows: HistoryRow[];
     caption: string;
+    /** Id of a form to /compare: a checkbox per finished test joins it. */
+    compareForm?: string;
     /** Shown instead of rows when there are none. */
     empty: ComponentChildren;
   },
@@ -42,6 +44,7 @@ export function HistoryTable(
         <caption>{caption}</caption>
         <thead>
           <tr>
+            {compareForm && <th scope="col">Compare</th>}
             <th scope="col">Test</th>
             <th scope="col">Status</th>
             <th scope="col">Mode</th>
@@ -57,6 +60,21 @@ export function HistoryTable(
             const t = totals(summary);
             return (
               <tr data-test-id={meta.id} key={meta.id}>
+                {compareForm && (
+                  <td data-label="Compare">
+                    {meta.status !== "running" &&
+                      meta.settings.mode !== "path" && (
+                      <input
+                        type="checkbox"
+                        name="tests"
+                        value={meta.id}
+                        form={compareForm}
+                        aria-label={`Compare test ${meta.id}`}
+                        data-testid="compare-pick"
+                      />
+                    )}
+                  </td>
+                )}
                 <th scope="row">
                   <a href={`/tests/${encodeURIComponent(meta.id)}`}>
                     {fmtTime(meta.created_at)}
