@@ -54,7 +54,12 @@ export function plainPingCopy(): {
   const plainPingPath = () => {
     plainPing ??= (async () => {
       const src = (await mustRun("sh", ["-c", "command -v ping"])).trim();
-      const dst = await Deno.makeTempFile({ prefix: "pla-ping-" });
+      // The name must not end in "6": iputils ping then acts as ping6
+      // (IPv6 only), and a random name ended so one time in 16.
+      const dst = await Deno.makeTempFile({
+        prefix: "pla-ping-",
+        suffix: "-plain",
+      });
       await mustRun("cp", [src, dst]);
       await Deno.chmod(dst, 0o755);
       return dst;
