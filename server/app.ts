@@ -31,6 +31,8 @@ import type { AlertService } from "./alerts/alert_service.ts";
 import { type MonitorApi, mountMonitorRoutes } from "./http/monitor_routes.ts";
 import { mountAgentRoutes } from "./http/agent_routes.ts";
 import type { AgentBus } from "./agents/agent_bus.ts";
+import type { DeviceService } from "./device/device_service.ts";
+import { mountDeviceRoutes } from "./http/device_routes.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -59,6 +61,8 @@ export interface AppDeps {
     monitors?: MonitorApi;
     /** Probe agents (/api/agent/*, /api/agents); without it those routes are absent. */
     agents?: AgentBus;
+    /** Device tests (POST /api/device-tests); without it that route is absent. */
+    device?: DeviceService;
   };
 }
 
@@ -173,6 +177,7 @@ function mountApi(
 
   mountAlertRoutes(app, api.alerts);
   if (api.agents) mountAgentRoutes(app, api.agents);
+  if (api.device) mountDeviceRoutes(app, api.device, audit);
 
   app.openapi(routes.audit, async (c) => {
     const { limit, cursor } = c.req.valid("query");
@@ -192,7 +197,10 @@ function mountApi(
     app.get("/metrics", async (c) => {
       const agents = await api.agents?.agents();
       c.header("content-type", "text/plain; version=0.0.4; charset=utf-8");
-      return c.body(metrics.render(runner.running, agents));
+      return c.body(
+        metrics.render(runner.running, agents) +
+          (api.device?.metricsText() ?? ""),
+      );
     });
   }
   app.openapi(routes.me, (c) => {
@@ -208,7 +216,10 @@ function mountApi(
 
   app.openapi(routes.getTest, async (c) => {
     const meta = await mustGet(c.req.valid("param").id);
-    const summary = await runner.summary(meta.id);
+    // A device test's summary is its upload, download and round trip.
+    const summary = meta.kind === "device"
+      ? (meta.status === "running" ? null : meta.device?.summary ?? null)
+      : await runner.summary(meta.id);
     const stats = runner.liveStats(meta.id);
     const paths = meta.settings.mode === "path"
       ? { paths: await runner.paths(meta.id) }
