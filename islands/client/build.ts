@@ -9,6 +9,7 @@ const OUT = new URL("static/build/", ROOT);
 export const ENTRIES: Record<string, string> = {
   "boot.js": "islands/client/boot.tsx",
   "monitors.js": "islands/client/boot_monitors.tsx",
+  "device.js": "islands/client/boot_device.tsx",
   "theme.js": "islands/client/theme_init.ts",
   "app.css": "static/app.css",
 };
