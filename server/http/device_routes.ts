@@ -22,8 +22,10 @@ export const deviceRouteDefs = {
       body: {
         required: true,
         content: {
+          // A reference, so the route validates the body itself (422s
+          // naming the field, as POST /api/tests does).
           "application/json": {
-            schema: deviceRequest.meta({ id: "DeviceTestRequest" }),
+            schema: { $ref: "#/components/schemas/DeviceTestRequest" },
           },
         },
       },
@@ -46,6 +48,7 @@ export function mountDeviceRoutes(
   device: DeviceService,
   audit: (c: Context, action: "start", id: string) => Promise<void>,
 ): void {
+  app.openAPIRegistry.register("DeviceTestRequest", deviceRequest);
   app.openapi(deviceRouteDefs.start, async (c) => {
     const who = principalOf(c);
     const role = device.config.role;
