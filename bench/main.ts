@@ -14,6 +14,7 @@ import { pathBench } from "./path.ts";
 import { monitorsBench } from "./monitors.ts";
 import { postgresBench } from "./postgres.ts";
 import { agentsBench } from "./agent_ingest.ts";
+import { deviceBench } from "./device.ts";
 import { type BenchRow, markdownTable, skippedRows } from "./report.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 import { describeMachine } from "./machine.ts";
@@ -33,6 +34,7 @@ const BENCHES: [string, string, () => Promise<BenchRow[]>][] = [
   ["monitors", "11 Monitors", monitorsBench],
   ["postgres", "12 PostgreSQL", postgresBench],
   ["agents", "13 Agents", agentsBench],
+  ["device", "14 Device", deviceBench],
 ];
 
 const USAGE = `Usage: deno task bench [--write] [--only=${
