@@ -60,6 +60,19 @@ Deno.test({
           x.id === id && x.kind === "device"
         ),
       );
+      // Exported like any test: one CSV row per probe.
+      const csv = await (await fetch(
+        `${server.base}/api/tests/${id}/export?format=csv`,
+      )).text();
+      const probeRows = csv.split("\n").filter((l) =>
+        l.includes(",device,") && /,(ok|late|lost),/.test(l)
+      );
+      assert.equal(probeRows.length, 150);
+      await page.goto("/tests");
+      assert.ok(
+        await page.isVisible(`a[href="/tests/${id}"]`),
+        "listed in the history",
+      );
       await page.goto(`/tests/${id}`);
       await page.waitForFunction(
         () =>
