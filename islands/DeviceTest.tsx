@@ -89,13 +89,28 @@ export default function DeviceTest({ readOnly = false }: DeviceTestProps) {
       stop: r.stop,
     };
   };
+  // The API's own message beside the field at fault (the form does not
+  // validate: one set of rules, the server's).
   const at = (f: string) =>
     error.value && error.value.field === f
-      ? <span class="field-error" role="alert">{error.value.detail}</span>
+      ? (
+        <p class="field-error" id={`err-${f}`} role="alert">
+          {error.value.detail}
+        </p>
+      )
       : null;
+  const invalid = (f: string) =>
+    error.value?.field === f
+      ? { "aria-invalid": true, "aria-describedby": `err-${f}` }
+      : {};
   return (
     <div class="device-test">
-      <form class="card" onSubmit={start} data-testid="device-form">
+      <form
+        class="panel setup"
+        noValidate
+        onSubmit={start}
+        data-testid="device-form"
+      >
         <label>
           Preset
           <select
@@ -122,6 +137,7 @@ export default function DeviceTest({ readOnly = false }: DeviceTestProps) {
               max={max}
               step={step}
               value={values.value[f]}
+              {...invalid(f)}
               onInput={(e) => {
                 values.value = {
                   ...values.value,

@@ -91,3 +91,50 @@ Deno.test({
       );
     }),
 });
+
+Deno.test({
+  name: "device page: Stop ends the test stopped, with what was measured",
+  ignore: noBrowser,
+  fn: () =>
+    withBrowser("device-page-stop", async ({ page, server }) => {
+      await page.goto("/device");
+      await page.fill("input[name=rate]", "50");
+      await page.fill("input[name=duration_s]", "60");
+      await page.click("[data-testid=device-start]");
+      await page.waitForFunction(
+        () =>
+          Number(
+            document.querySelector("[data-testid=device-chart-rtt]")
+              ?.getAttribute("data-points"),
+          ) >= 25,
+        null,
+        { timeout: 20_000 },
+      );
+      await page.click("[data-testid=stop]");
+      await page.waitForFunction(
+        () =>
+          document.querySelector("[data-testid=device-status]")
+            ?.textContent === "stopped",
+        null,
+        { timeout: 15_000 },
+      );
+      const href = await page.getAttribute("[data-testid=device-link]", "href");
+      const t = await getJson(
+        `${server.base}/api/tests/${href!.split("/").pop()}`,
+      );
+      assert.equal(t.status, "stopped");
+      const s = t.summary as { upload: { sent: number } };
+      assert.ok(
+        s.upload.sent >= 25 && s.upload.sent < 3000,
+        `${s.upload.sent}`,
+      );
+      // A bad value is refused with the API's message beside its field.
+      await page.fill("input[name=rate]", "500");
+      await page.click("[data-testid=device-start]");
+      await page.waitForSelector(".field-error");
+      assert.match(
+        (await page.textContent(".field-error"))!,
+        /rate: rate must be at most 300/,
+      );
+    }),
+});
