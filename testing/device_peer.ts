@@ -39,7 +39,10 @@ export async function connectDevicePeer(
   { reliableProbes = false, keepEchoes = true } = {},
 ): Promise<RawDevicePeer> {
   const ndc = await datachannelLibrary();
-  const pc = new ndc.PeerConnection("pla-test", { iceServers: [] });
+  const pc = new ndc.PeerConnection("pla-test", {
+    iceServers: [],
+    disableAutoNegotiation: true,
+  });
   let gathered = false;
   pc.onGatheringStateChange((s) => gathered ||= s === "complete");
   const control = pc.createDataChannel(CONTROL_LABEL);
@@ -57,11 +60,10 @@ export async function connectDevicePeer(
       );
     }
   });
-  await until(
-    () => gathered || pc.gatheringState() === "complete",
-    10_000,
-    "gathering",
-  );
+  // Explicitly, once both channels exist: auto-negotiation may read the
+  // description before the ICE transport is made.
+  pc.setLocalDescription();
+  await until(() => gathered, 10_000, "gathering");
   const res = await fetch(`${base}/api/device-tests`, {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import {
   getJson,
+  sleep,
   startServer,
   stopServer,
   waitForTestEnd,
@@ -61,8 +62,16 @@ Deno.test("a flood of oversized and malformed messages is dropped, counted exact
     // A message far above any control message is dropped unread.
     peer.control.sendMessage("x".repeat(20_000));
     sent++;
-    await peer.drain(peer.probes, 1);
-    await peer.drain(peer.control, 1);
+    // The two channels are separate SCTP streams: wait until the server has
+    // them all before the stop (on the control channel) can overtake them.
+    const dropped = async () =>
+      Number(
+        /^pla_device_dropped_messages_total (\d+)$/m.exec(
+          await (await fetch(`${base}/metrics`)).text(),
+        )?.[1],
+      );
+    const deadline = Date.now() + 15_000;
+    while (await dropped() < sent && Date.now() < deadline) await sleep(50);
     peer.control.sendMessage(JSON.stringify({ t: "stop" }));
     const t = await waitForTestEnd(base, peer.id, 15_000, { everyMs: 50 });
     assert.equal(t.status, "stopped");

@@ -73,6 +73,7 @@ export async function runDeviceClient(
   }
   const pc: PeerConnection = new ndc.PeerConnection("pla-cli", {
     iceServers: [],
+    disableAutoNegotiation: true,
   });
   try {
     return await run(o, pc);
@@ -98,9 +99,10 @@ async function run(
     unordered: true,
     maxRetransmits: 0,
   });
-  if (pc.gatheringState() !== "complete") {
-    await until(gathered, 10_000, "could not gather local candidates");
-  }
+  // Explicitly, once both channels exist: auto-negotiation may hand out the
+  // description before its ICE transport is made.
+  pc.setLocalDescription();
+  await until(gathered, 10_000, "could not gather local candidates");
   const offer = pc.localDescription();
   if (!offer) throw new DeviceClientError("no local offer could be made");
   let res: Response;

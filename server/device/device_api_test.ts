@@ -13,12 +13,16 @@ import { datachannelLibrary } from "../../probe/device/ndc_library.ts";
 /** A real offer (libdatachannel's), with its candidates. */
 async function offer(): Promise<{ sdp: string; close(): void }> {
   const ndc = await datachannelLibrary();
-  const pc = new ndc.PeerConnection("offer", { iceServers: [] });
+  const pc = new ndc.PeerConnection("offer", {
+    iceServers: [],
+    disableAutoNegotiation: true,
+  });
   let done = false;
   pc.onGatheringStateChange((s) => done ||= s === "complete");
   pc.createDataChannel("pla-control");
+  pc.setLocalDescription();
   const end = Date.now() + 10_000;
-  while (!done && pc.gatheringState() !== "complete" && Date.now() < end) {
+  while (!done && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 5));
   }
   return { sdp: pc.localDescription()!.sdp, close: () => pc.close() };
