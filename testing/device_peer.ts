@@ -3,7 +3,7 @@
 // messages, a client that goes silent, many tests at once): the signalling
 // done, both channels open, the rest up to the caller.
 import type { DataChannel, PeerConnection } from "node-datachannel";
-import { datachannelLibrary } from "../probe/device/ndc_library.ts";
+import { datachannelLibrary, setAnswer } from "../probe/device/ndc_library.ts";
 import { CONTROL_LABEL, PROBE_LABEL } from "../model/device_wire.ts";
 import type { DeviceSettings } from "../model/device.ts";
 
@@ -77,7 +77,7 @@ export async function connectDevicePeer(
     pc.close();
     throw new Error(`POST /api/device-tests: ${res.status} ${body.detail}`);
   }
-  pc.setRemoteDescription(body.answer.sdp, "answer");
+  await setAnswer(pc, body.answer.sdp);
   await until(
     () => control.isOpen() && probes.isOpen(),
     15_000,

@@ -170,8 +170,12 @@ export async function deviceMain(argv: string[]): Promise<number> {
     console.log(text ? deviceTable(r) : jsonLines(r).join("\n"));
     return r.status === "completed" ? 0 : 1;
   } catch (e) {
-    if (!(e instanceof DeviceClientError)) throw e;
-    console.error(`probe: ${e.message}`);
+    // A refusal, an unreachable server, or the WebRTC library failing: one line.
+    console.error(
+      `probe: ${e instanceof DeviceClientError ? "" : "device test failed: "}${
+        (e as Error).message
+      }`,
+    );
     return 3;
   }
 }

@@ -2,7 +2,7 @@
 // page (model/device_prober.ts over node-datachannel's WebRTC), against a
 // server's POST /api/device-tests; resolves with the stored test once it ended.
 import type { DataChannel, PeerConnection } from "node-datachannel";
-import { datachannelLibrary } from "./ndc_library.ts";
+import { datachannelLibrary, setAnswer } from "./ndc_library.ts";
 import { DeviceProber } from "../../model/device_prober.ts";
 import {
   CONTROL_LABEL,
@@ -132,7 +132,7 @@ async function run(
   }
   const id: string = body.id;
   const settings: DeviceSettings = body.settings;
-  pc.setRemoteDescription(body.answer.sdp, "answer");
+  await setAnswer(pc, body.answer.sdp);
   await until(
     Promise.all([opened(control), opened(probes)]),
     15_000,

@@ -11,6 +11,26 @@ let loaded: Ndc | undefined;
 /** libdatachannel cannot be loaded here (device tests are unavailable). */
 export class RtcUnavailableError extends Error {}
 
+/**
+ * Sets the answer; retried for up to 2 s while libdatachannel has not yet made
+ * the ICE transport of the local offer (seen with the first connection of a
+ * process: "Got a remote candidate without ICE transport").
+ */
+export async function setAnswer(
+  pc: { setRemoteDescription(sdp: string, type: "answer"): void },
+  sdp: string,
+): Promise<void> {
+  const end = Date.now() + 2000;
+  while (true) {
+    try {
+      return pc.setRemoteDescription(sdp, "answer");
+    } catch (e) {
+      if (!/without ICE transport/.test(String(e)) || Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
 /** The binding's PeerConnection and friends; loaded once, on first use. */
 export async function datachannelLibrary(): Promise<Ndc> {
   if (loaded) return loaded;
