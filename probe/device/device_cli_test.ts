@@ -51,7 +51,7 @@ Deno.test("device flags: a preset with overrides; bad values name the flag", () 
   }
 });
 
-Deno.test("deno task probe --device against a server: exit 2 on a refused value, a table, or JSON", async () => {
+Deno.test("deno task probe --device against a server: exit 3 on a refused value, a table, or JSON", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pla-device-cli-" });
   const server = await startServer({ dir });
   try {
