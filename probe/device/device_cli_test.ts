@@ -83,6 +83,8 @@ Deno.test("deno task probe --device against a server: exit 3 on a refused value,
       "game",
       "--duration",
       "1",
+      "--warmup",
+      "500ms",
       "--output",
       "json",
     ]);
@@ -91,7 +93,10 @@ Deno.test("deno task probe --device against a server: exit 3 on a refused value,
     assert.equal(rec.type, "device");
     assert.equal(rec.status, "completed");
     assert.equal(rec.settings.size, 64);
+    assert.equal(rec.settings.warmup_s, 0.5);
+    // The warm-up's 32 probes were echoed but not counted.
     assert.equal(rec.upload.sent, 64);
+    assert.equal(rec.dropped_messages, 0);
     assert.equal(rec.download.echoed, rec.upload.received);
   } finally {
     await stopServer(server);
