@@ -16,6 +16,7 @@ import { postgresBench } from "./postgres.ts";
 import { agentsBench } from "./agent_ingest.ts";
 import { tcpProbesBench } from "./tcp_probes.ts";
 import { bigTestsBench } from "./big_tests.ts";
+import { deviceBench } from "./device.ts";
 import { type BenchRow, markdownTable, skippedRows } from "./report.ts";
 import { findPeers, missingPeer } from "./peers.ts";
 import { describeMachine } from "./machine.ts";
@@ -37,6 +38,7 @@ const BENCHES: [string, string, () => Promise<BenchRow[]>][] = [
   ["agents", "13 Agents", agentsBench],
   ["tcp", "15 TCP probes", tcpProbesBench],
   ["big", "16 Big tests", bigTestsBench],
+  ["device", "14 Device", deviceBench],
 ];
 
 const USAGE = `Usage: deno task bench [--write] [--only=${

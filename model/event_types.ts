@@ -9,5 +9,6 @@ export const RUN_EVENT_TYPES = [
   "hop",
   "route_change",
   "path",
+  "device",
 ] as const;
 export type RunEventType = typeof RUN_EVENT_TYPES[number];

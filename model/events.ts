@@ -5,6 +5,7 @@ import { probeRecord } from "./probe.ts";
 import { targetReport, testStatus } from "./run.ts";
 import { hopRecord, pathSummary, routeChange } from "./path.ts";
 import type { RunEventType } from "./event_types.ts";
+import { deviceEventData } from "./device.ts";
 
 /** A probe record as published and stored: with its send time as ISO `timestamp`. */
 export const probeEventData = probeRecord.extend({ timestamp: z.string() });
@@ -30,6 +31,7 @@ export const runEventBody = z.discriminatedUnion("type", [
   z.object({ type: z.literal("hop"), data: hopRecord }),
   z.object({ type: z.literal("route_change"), data: routeChange }),
   z.object({ type: z.literal("path"), data: pathSummary }),
+  z.object({ type: z.literal("device"), data: deviceEventData }),
 ]);
 export type RunEventBody = z.infer<typeof runEventBody>;
 

@@ -1,6 +1,7 @@
 // What is known about one test, live or stored: its settings, targets and status.
 import { z } from "zod";
 import { probeSettings, targetStats } from "./probe.ts";
+import { deviceInfo } from "./device.ts";
 
 export const testStatus = z.enum([
   "running",
@@ -33,6 +34,10 @@ export const testMeta = z.object({
   settings: probeSettings,
   targets: z.array(testTarget),
   error: z.string().optional(),
+  /** Absent or "probe": the service probes targets; "device": a browser or terminal client tested its own path (see `device`). */
+  kind: z.enum(["probe", "device"]).optional(),
+  /** A device test's settings, client and summary. */
+  device: deviceInfo.optional(),
 });
 export type TestMeta = z.infer<typeof testMeta>;
 

@@ -4,6 +4,7 @@ import { Engine, type ProbeRun } from "./engine.ts";
 import { ShimLoadError } from "./icmp_errors.ts";
 import { flush, iso, out, startFailure } from "./cli_output.ts";
 import { pathMain } from "./path/path_cli.ts";
+import { DEVICE_USAGE, deviceMain } from "./device/device_cli.ts";
 import { formatTable, probeLine } from "./text_report.ts";
 import type { ProbeRecord, TargetStats } from "../model/probe.ts";
 
@@ -32,6 +33,10 @@ function reportIntervals(
 
 /** Runs the CLI; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
+  // A device test needs no ICMP: its own flags and client.
+  if (argv.some((a) => a === "--device" || a.startsWith("--device="))) {
+    return await deviceMain(argv);
+  }
   let opts;
   try {
     opts = parseCliArgs(argv);
@@ -41,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!opts) {
-    console.log(USAGE);
+    console.log(`${USAGE}\n\n${DEVICE_USAGE}`);
     return 0;
   }
   let engine: Engine;

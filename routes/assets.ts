@@ -11,7 +11,7 @@ const TYPES: Record<string, string> = {
 };
 
 export type Manifest = Record<
-  "boot.js" | "monitors.js" | "tests.js" | "theme.js" | "app.css",
+  "boot.js" | "monitors.js" | "tests.js" | "device.js" | "theme.js" | "app.css",
   string
 >;
 

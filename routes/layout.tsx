@@ -7,7 +7,7 @@ import { assetManifest } from "./assets.ts";
 import { Island } from "./island.tsx";
 import type { SignedIn } from "./signed_in.ts";
 
-export type NavItem = "dashboard" | "history" | "monitors" | null;
+export type NavItem = "dashboard" | "history" | "monitors" | "device" | null;
 
 /** What a route renders: the layout adds head, header and navigation. */
 export interface Page {
@@ -15,14 +15,14 @@ export interface Page {
   nav: NavItem;
   body: ComponentChildren;
   /** The page's bundle of islands; default boot.js (dashboard and tests). */
-  script?: "boot.js" | "monitors.js" | "tests.js";
+  script?: "boot.js" | "monitors.js" | "tests.js" | "device.js";
 }
 
 function Layout(
   { title, nav, user, script, children }: {
     title: string;
     nav: NavItem;
-    script: "boot.js" | "monitors.js" | "tests.js";
+    script: "boot.js" | "monitors.js" | "tests.js" | "device.js";
     user: SignedIn | null;
     children: ComponentChildren;
   },
@@ -55,6 +55,7 @@ function Layout(
               {link("/", "dashboard", "Dashboard")}
               {link("/tests", "history", "History")}
               {link("/monitors", "monitors", "Monitors")}
+              {link("/device", "device", "Test this device")}
             </nav>
             {user && (
               <span class="user">

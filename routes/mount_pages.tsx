@@ -17,6 +17,7 @@ import { notFoundPage } from "./not_found_page.tsx";
 import { TEST_ID } from "../server/runs/run_id.ts";
 import { signedIn } from "./signed_in.ts";
 import { testPage } from "./test_page.tsx";
+import { devicePage, deviceTestPage } from "./device_page.tsx";
 import { type MonitorPages, noMonitors } from "./monitor_data.ts";
 import { monitorsPage } from "./monitors_page.tsx";
 import { monitorPage } from "./monitor_page.tsx";
@@ -29,6 +30,8 @@ const FILTERS = ["target", "status", "from", "to"];
 
 /** Viewers may look but not start or stop (the API refuses them anyway). */
 const readOnly = (c: Context) => signedIn(c)?.role === "viewer";
+
+const ROLE_RANK: Record<string, number> = { viewer: 0, operator: 1, admin: 2 };
 
 const html = (c: Context, page: Page, status: ContentfulStatusCode = 200) => {
   c.header("cache-control", "no-store");
@@ -130,6 +133,9 @@ export function mountPages(
       const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
       return html(c, notFoundPage(`There is no test with id “${shown}”.`), 404);
     }
+    if (meta.kind === "device") {
+      return html(c, deviceTestPage(meta, c.req.url, readOnly(c)), 200);
+    }
     const reports = await runner.summary(id) ?? runner.liveStats(id);
     return html(c, testPage(meta, reports, c.req.url, readOnly(c)), 200);
   });
@@ -161,6 +167,13 @@ export function mountPages(
     })));
     return html(c, comparePage(tests));
   });
+  // Whether the signed-in role reaches device_test.role (open auth: yes).
+  const mayRunDevice = (c: Context) => {
+    const who = signedIn(c);
+    return !who ||
+      (ROLE_RANK[who.role] ?? -1) >= ROLE_RANK[config.device_test.role];
+  };
+  app.get("/device", (c) => html(c, devicePage(!mayRunDevice(c))));
 
   app.get("/monitors", async (c) => {
     return html(c, monitorsPage(await monitorPages.list()));

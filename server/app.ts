@@ -33,6 +33,8 @@ import { mountAgentRoutes } from "./http/agent_routes.ts";
 import type { AgentBus } from "./agents/agent_bus.ts";
 import { mountSeriesRoutes } from "./series/series_routes.ts";
 import { SeriesService } from "./series/series_service.ts";
+import type { DeviceService } from "./device/device_service.ts";
+import { mountDeviceRoutes } from "./http/device_routes.ts";
 
 export interface AppDeps {
   /** Which ICMP socket each family gets, or why it cannot be opened. */
@@ -63,6 +65,8 @@ export interface AppDeps {
     agents?: AgentBus;
     /** Downsampled series (/api/tests/:id/series); default: one over the runner. */
     series?: SeriesService;
+    /** Device tests (POST /api/device-tests); without it that route is absent. */
+    device?: DeviceService;
   };
 }
 
@@ -178,6 +182,7 @@ function mountApi(
   mountAlertRoutes(app, api.alerts);
   mountSeriesRoutes(app, api.series ?? new SeriesService(runner));
   if (api.agents) mountAgentRoutes(app, api.agents);
+  if (api.device) mountDeviceRoutes(app, api.device, audit);
 
   app.openapi(routes.audit, async (c) => {
     const { limit, cursor } = c.req.valid("query");
@@ -197,7 +202,10 @@ function mountApi(
     app.get("/metrics", async (c) => {
       const agents = await api.agents?.agents();
       c.header("content-type", "text/plain; version=0.0.4; charset=utf-8");
-      return c.body(metrics.render(runner.running, agents));
+      return c.body(
+        metrics.render(runner.running, agents) +
+          (api.device?.metricsText() ?? ""),
+      );
     });
   }
   app.openapi(routes.me, (c) => {
@@ -213,7 +221,10 @@ function mountApi(
 
   app.openapi(routes.getTest, async (c) => {
     const meta = await mustGet(c.req.valid("param").id);
-    const summary = await runner.summary(meta.id);
+    // A device test's summary is its upload, download and round trip.
+    const summary = meta.kind === "device"
+      ? (meta.status === "running" ? null : meta.device?.summary ?? null)
+      : await runner.summary(meta.id);
     const stats = runner.liveStats(meta.id);
     const paths = meta.settings.mode === "path"
       ? { paths: await runner.paths(meta.id) }

@@ -15,6 +15,8 @@ import { openStores, type Stores } from "./store/open_stores.ts";
 import { redactUrl } from "./store/pg/pg_client.ts";
 import { Auth } from "./auth/auth.ts";
 import { Runner } from "./runs/runner.ts";
+import { DeviceService } from "./device/device_service.ts";
+import { DeviceCounters } from "./device/device_metrics.ts";
 import { AlertService } from "./alerts/alert_service.ts";
 import { MonitorHub } from "./monitors/monitor_hub.ts";
 import { MonitorService } from "./monitors/monitor_service.ts";
@@ -152,6 +154,12 @@ const runner = new Runner({
   cluster,
 });
 const series = new SeriesService(runner);
+// Device tests: the browser (or terminal client) probes, the echo peer counts.
+const device = new DeviceService({
+  runner,
+  config: config.device_test,
+  counters: new DeviceCounters(),
+});
 // Monitors: in the same engine and database; they count against max_pps.
 const monitorStore = stores.monitors;
 const monitorHub = new MonitorHub();
@@ -220,6 +228,7 @@ const app = createApp({
     monitors: { service: monitors, store: monitorStore, hub: monitorHub },
     agents,
     alerts,
+    device,
     monitorPages: {
       list: () => Promise.resolve(monitors.list()),
       get: (id) => Promise.resolve(monitors.detail(id)),

@@ -18,6 +18,8 @@ import type { MonitorPages } from "../routes/monitor_data.ts";
 import type { AgentBus } from "../server/agents/agent_bus.ts";
 import { SiteExecutor } from "../server/agents/site_executor.ts";
 import { AgentExecutor } from "../server/agents/agent_executor.ts";
+import { DeviceService } from "../server/device/device_service.ts";
+import { DeviceCounters } from "../server/device/device_metrics.ts";
 
 /** The runner's options for tests at other sites (as server/main.ts wires them; grace 1 s). */
 const agentRunnerOptions = (engine: Engine, bus: AgentBus) => ({
@@ -51,6 +53,8 @@ export interface ApiKitOptions {
   agents?: AgentBus;
   /** Prepares the engine (e.g. trusts a test CA for tls probes). */
   engineSetup?: (engine: Engine) => void | Promise<void>;
+  /** Device tests (POST /api/device-tests) with the config's device_test. */
+  device?: boolean;
 }
 
 export async function withApiKit(
@@ -87,6 +91,15 @@ export async function withApiKit(
       alerts: options.alerts,
       monitorPages: options.monitorPages,
       agents: options.agents,
+      ...(options.device
+        ? {
+          device: new DeviceService({
+            runner,
+            config: config.device_test,
+            counters: new DeviceCounters(),
+          }),
+        }
+        : {}),
     },
   });
   try {

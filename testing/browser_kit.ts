@@ -52,6 +52,8 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      // Host candidates for device tests (WebRTC) instead of mDNS names.
+      "--disable-features=WebRtcHideLocalIpsWithMdns",
     ],
   });
 }

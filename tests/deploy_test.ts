@@ -94,7 +94,8 @@ Deno.test("Dockerfile CMD grants what `deno task start` grants, no more", () => 
 
 Deno.test("compose.yaml: one service, port, KV volume, read-only config, ping sysctl", async () => {
   assert.equal(defaults.length, 1, "one service unless a profile is asked for");
-  assert.deepEqual(service.ports, ["8080:8080"]);
+  // The HTTP port, and the device tests' UDP range (device_test.ports).
+  assert.deepEqual(service.ports, ["8080:8080", "40000-40100:40000-40100/udp"]);
   const volumes = service.volumes as string[];
   assert.ok(volumes.some((v) => /^[\w-]+:\/data$/.test(v)), "KV volume");
   const env = service.environment as Record<string, string>;

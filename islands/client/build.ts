@@ -10,6 +10,7 @@ export const ENTRIES: Record<string, string> = {
   "boot.js": "islands/client/boot.tsx",
   "monitors.js": "islands/client/boot_monitors.tsx",
   "tests.js": "islands/client/boot_tests.tsx",
+  "device.js": "islands/client/boot_device.tsx",
   "theme.js": "islands/client/theme_init.ts",
   "app.css": "static/app.css",
 };

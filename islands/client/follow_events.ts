@@ -7,8 +7,13 @@ import type { LiveStore } from "./live_store.ts";
 import type { RunEventBody } from "../../model/events.ts";
 import { RUN_EVENT_TYPES } from "../../model/event_types.ts";
 
+/** What a stream is followed into: a test's LiveStore, or a device test's store. */
+export type Followable = Pick<LiveStore, "lastId" | "connected" | "apply"> & {
+  meta: { id: string };
+};
+
 /** Starts following; returns a function that stops. */
-export function followEvents(store: LiveStore): () => void {
+export function followEvents(store: Followable): () => void {
   let source: EventSource | null = null;
   let retry: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;

@@ -57,6 +57,8 @@ export function requiredRole(method: string, path: string): Role {
   }
   if (method === "POST") {
     if (path === "/logout") return "viewer";
+    // The route itself checks the config's device_test.role.
+    if (path === "/api/device-tests") return "viewer";
     // Monitors are admin-defined (they probe forever, and count against max_pps).
     return path === "/api/monitors" ? "admin" : "operator";
   }

@@ -13,6 +13,7 @@ import { DEFAULT_MAX_HOPS } from "../../model/path.ts";
 import { siteName } from "../../model/agent.ts";
 import { agentsSchema } from "../agents/agents_config.ts";
 import { limitsSchema } from "../policy/limits.ts";
+import { deviceTestConfig } from "../device/device_config.ts";
 import { databaseUrlProblem } from "../store/pg/database_url.ts";
 import {
   forbiddenReason,
@@ -92,6 +93,8 @@ export const configSchema = z.object({
   monitor_retention: monitorRetention.prefault({}),
   /** Probe agents at other sites: when one counts as offline, and how long its tests wait for it. */
   agents: agentsSchema.prefault({}),
+  /** Device tests from the browser or the terminal client (WebRTC echo). */
+  device_test: deviceTestConfig.prefault({}),
   /** Where users reach the service (e.g. https://pla.example.net): alert webhooks link the monitor's page under it; without it the link is a relative path. */
   public_url: z.url({
     protocol: /^https?$/,

@@ -11,6 +11,7 @@ import {
 import { problemBody } from "../../model/problem.ts";
 import { hopRecord, pathSummary, routeChange } from "../../model/path.ts";
 import { targetReport, testMeta, testStatus } from "../../model/run.ts";
+import { deviceSummary } from "../../model/device.ts";
 import { SESSION_COOKIE } from "../auth/auth.ts";
 import { roleSchema } from "../auth/auth_config.ts";
 import { serverEntry } from "../config/config.ts";
@@ -104,8 +105,11 @@ export const testDetail = z.intersection(
   TestMeta,
   z.object({
     links: Links,
-    /** Final per-target summary; null until the test has finished. */
-    summary: z.array(TargetReport).nullable(),
+    /** Final per-target summary; null until the test has finished. A device test's is its `upload`, `download` and `round_trip`. */
+    summary: z.union([
+      z.array(TargetReport),
+      deviceSummary.meta({ id: "DeviceSummary" }),
+    ]).nullable(),
     /** Live cumulative statistics while the test runs. */
     stats: z.array(TargetReport).optional(),
     /** A path test's path per target: live while it runs, the final one after; null before it started. Absent for a ping test. */

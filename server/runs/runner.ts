@@ -53,6 +53,15 @@ export interface RunnerOptions {
   siteOnline?: (site: string) => Promise<boolean>;
 }
 
+/** Publishes one event of a run (to its hub and store). */
+export type RunEmit = <T extends RunEventType>(
+  type: T,
+  data: RunEventData<T>,
+) => void;
+
+/** Starts an external run: it publishes through `emit` until its `done`. */
+export type ExternalBegin = (emit: RunEmit) => Promise<RunHandle>;
+
 interface LiveTest {
   meta: TestMeta;
   /** Resolved and checked addresses, one per target: what the engine probes. */
@@ -62,6 +71,8 @@ interface LiveTest {
   /** A path test's runs, one per target, once started. */
   paths: PathRun[] | null;
   stopRequested: boolean;
+  /** An external executor's start (device tests); else the engine or an agent runs it. */
+  begin?: ExternalBegin;
   /** Set when the test's data could not be stored: it stops and ends `failed`. */
   storageError?: string;
   /** Why a remote part of the run was cut short: the test ends `interrupted`. */
@@ -80,7 +91,7 @@ function stopLive(live: LiveTest): void {
   for (const p of live.paths ?? []) p.stop();
 }
 
-function newId(): string {
+export function newId(): string {
   // Sortable by creation time, unique by a random tail.
   const t = Date.now().toString(36).padStart(9, "0");
   const r = crypto.getRandomValues(new Uint8Array(4));
@@ -189,9 +200,43 @@ export class Runner {
         ...(s.site ? { site: s.site } : {}),
       })),
     };
+    return await this.#launch(
+      meta,
+      targets.map((a) => a.address),
+      who,
+    );
+  }
+
+  /**
+   * Starts a run whose executor lives outside the engine (a device test: the
+   * client probes, the server's echo peer counts), under the same limits,
+   * store, hub and end states. `begin` starts it once it is admitted and
+   * stored; `meta` is kept by reference, so the executor may update fields
+   * such as `meta.device` and they are saved with the final status.
+   */
+  async startExternal(
+    meta: TestMeta,
+    who: string,
+    begin: ExternalBegin,
+  ): Promise<TestMeta> {
+    return await this.#launch(
+      meta,
+      meta.targets.map((t) => t.address ?? t.host),
+      who,
+      begin,
+    );
+  }
+
+  async #launch(
+    meta: TestMeta,
+    addresses: string[],
+    who: string,
+    begin?: ExternalBegin,
+  ): Promise<TestMeta> {
     const live: LiveTest = {
       meta,
-      addresses: targets.map((a) => a.address),
+      addresses,
+      begin,
       hub: new TestHub({
         keep: this.#hubKeep,
         // One stored chunk per call; shared between readers once finished.
@@ -206,7 +251,7 @@ export class Runner {
       finished: Promise.resolve(),
     };
     await admit({
-      next: { who, targets: targets.length, settings },
+      next: { who, targets: meta.targets.length, settings: meta.settings },
       limits: this.#config.limits,
       local: () => ({
         running: this.#runningTests(),
@@ -310,16 +355,18 @@ export class Runner {
     let timer: ReturnType<typeof setInterval> | undefined;
     let run: RunHandle | null = null;
     try {
-      run = await this.#executor.run(
-        meta.targets.map((t, i) => ({
-          target: t.id,
-          host: live.addresses[i],
-          name: t.host,
-          site: t.site,
-        })),
-        meta.settings,
-        { onProbe, runId: meta.id },
-      );
+      run = live.begin
+        ? await live.begin((type, data) => this.#emit(live, type, data))
+        : await this.#executor.run(
+          meta.targets.map((t, i) => ({
+            target: t.id,
+            host: live.addresses[i],
+            name: t.host,
+            site: t.site,
+          })),
+          meta.settings,
+          { onProbe, runId: meta.id },
+        );
       const started = live.run = run;
       run.targets.forEach((t, i) => meta.targets[i].address = t.address);
       if (live.stopRequested || live.storageError) run.stop();
