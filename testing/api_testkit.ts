@@ -20,6 +20,7 @@ import { SiteExecutor } from "../server/agents/site_executor.ts";
 import { AgentExecutor } from "../server/agents/agent_executor.ts";
 import { DeviceService } from "../server/device/device_service.ts";
 import { DeviceCounters } from "../server/device/device_metrics.ts";
+import { closeAllPeers } from "../probe/device/ndc_library.ts";
 
 /** The runner's options for tests at other sites (as server/main.ts wires them; grace 1 s). */
 const agentRunnerOptions = (engine: Engine, bus: AgentBus) => ({
@@ -106,6 +107,8 @@ export async function withApiKit(
     await fn({ app, runner, store, audit, metrics, config });
   } finally {
     await runner.close();
+    // libdatachannel calls back into this isolate: its peers end before it does.
+    if (options.device) await closeAllPeers();
     await engine.close();
     await store.close();
     kv.close();

@@ -3,7 +3,11 @@
 // messages, a client that goes silent, many tests at once): the signalling
 // done, both channels open, the rest up to the caller.
 import type { DataChannel, PeerConnection } from "node-datachannel";
-import { datachannelLibrary, setAnswer } from "../probe/device/ndc_library.ts";
+import {
+  datachannelLibrary,
+  setAnswer,
+  trackPeer,
+} from "../probe/device/ndc_library.ts";
 import { CONTROL_LABEL, PROBE_LABEL } from "../model/device_wire.ts";
 import type { DeviceSettings } from "../model/device.ts";
 
@@ -39,10 +43,12 @@ export async function connectDevicePeer(
   { reliableProbes = false, keepEchoes = true } = {},
 ): Promise<RawDevicePeer> {
   const ndc = await datachannelLibrary();
-  const pc = new ndc.PeerConnection("pla-test", {
-    iceServers: [],
-    disableAutoNegotiation: true,
-  });
+  const pc = trackPeer(
+    new ndc.PeerConnection("pla-test", {
+      iceServers: [],
+      disableAutoNegotiation: true,
+    }),
+  );
   let gathered = false;
   pc.onGatheringStateChange((s) => gathered ||= s === "complete");
   const control = pc.createDataChannel(CONTROL_LABEL);

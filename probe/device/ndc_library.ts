@@ -31,6 +31,44 @@ export async function setAnswer(
   }
 }
 
+type Peer = InstanceType<Ndc["PeerConnection"]>;
+const live = new Set<Peer>();
+
+/** Registers a peer so closeAllPeers() can wait for its end. */
+export function trackPeer<P extends Peer>(pc: P): P {
+  live.add(pc);
+  return pc;
+}
+
+/**
+ * Closes every tracked peer and waits (at most `limitMs`) until each says
+ * "closed", then a moment for their last callbacks. libdatachannel's threads
+ * call back into the isolate that made the peer; a `deno test` file whose
+ * isolate ends first would panic the process with a late callback.
+ */
+export async function closeAllPeers(limitMs = 3000): Promise<void> {
+  const peers = [...live];
+  live.clear();
+  for (const pc of peers) {
+    try {
+      pc.close();
+    } catch { /* already closed */ }
+  }
+  const end = Date.now() + limitMs;
+  const open = () =>
+    peers.some((pc) => {
+      try {
+        return pc.state() !== "closed";
+      } catch {
+        return false;
+      }
+    });
+  while (open() && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 200));
+}
+
 /** The binding's PeerConnection and friends; loaded once, on first use. */
 export async function datachannelLibrary(): Promise<Ndc> {
   if (loaded) return loaded;

@@ -5,6 +5,7 @@ import type { DataChannel } from "node-datachannel";
 import {
   datachannelLibrary,
   RtcUnavailableError,
+  trackPeer,
 } from "../../probe/device/ndc_library.ts";
 
 export { RtcUnavailableError };
@@ -106,16 +107,18 @@ export async function answerOffer(
   options: RtcPeerOptions = {},
 ): Promise<RtcPeer> {
   const ndc = await datachannelLibrary();
-  const pc = new ndc.PeerConnection(`pla-device-${++peers}`, {
-    // Host candidates only: an internal tool, no STUN or TURN servers.
-    iceServers: [],
-    ...(options.ports
-      ? {
-        portRangeBegin: options.ports.first,
-        portRangeEnd: options.ports.last,
-      }
-      : {}),
-  });
+  const pc = trackPeer(
+    new ndc.PeerConnection(`pla-device-${++peers}`, {
+      // Host candidates only: an internal tool, no STUN or TURN servers.
+      iceServers: [],
+      ...(options.ports
+        ? {
+          portRangeBegin: options.ports.first,
+          portRangeEnd: options.ports.last,
+        }
+        : {}),
+    }),
+  );
   let closed = false;
   const goneCbs: ((why: string) => void)[] = [];
   const pending: DataChannel[] = [];
