@@ -1,5 +1,6 @@
 // Island of /tests/{id}: the live (or replayed) view of one test, with Stop.
 import { useSignal } from "@preact/signals";
+import type { LatestTls } from "../model/probe.ts";
 import type { TargetReport, TestMeta } from "../model/run.ts";
 import { TestLive, useLiveStore } from "./components/test_live.tsx";
 import { stopTest } from "./client/api.ts";
@@ -10,15 +11,17 @@ export interface TestViewProps {
   reports: TargetReport[] | null;
   /** The signed-in role may not stop tests (viewer). */
   readOnly?: boolean;
+  /** A finished tls test: each target's last handshake (no replay brings it). */
+  tls?: (LatestTls | null)[];
 }
 
 export default function TestView(
-  { meta, reports, readOnly = false }: TestViewProps,
+  { meta, reports, readOnly = false, tls }: TestViewProps,
 ) {
   // A finished ping test draws its downsampled series; a running one (or a
   // path test) follows its event stream.
   const finished = meta.status !== "running" && meta.settings.mode !== "path";
-  const store = useLiveStore(meta, reports, !finished);
+  const store = useLiveStore(meta, reports, !finished, tls);
   const stopping = useSignal(false);
   const stop = store.running && !readOnly && (
     <button
@@ -39,7 +42,7 @@ export default function TestView(
     <TestLive
       store={store}
       stop={stop}
-      charts={finished ? <FinishedCards meta={meta} /> : undefined}
+      charts={finished ? <FinishedCards meta={meta} tls={tls} /> : undefined}
     />
   );
 }

@@ -71,6 +71,15 @@ export const tlsInfo = z.object({
 });
 export type TlsInfo = z.infer<typeof tlsInfo>;
 
+/** A target's latest TLS handshake: what the test page's TLS panel shows. */
+export interface LatestTls {
+  /** Probe number it came from. */
+  index: number;
+  tls: TlsInfo;
+  /** The probe's error (e.g. CERT_HAS_EXPIRED), null when it passed. */
+  error: string | null;
+}
+
 /** One probe as reported: on the CLI (`type: "probe"`), over SSE and in storage. */
 export const probeRecord = z.object({
   target: z.string(),

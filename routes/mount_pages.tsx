@@ -1,5 +1,6 @@
 // The HTML pages: rendered here from the runner and config (no API round
 // trip); the islands in them then use the JSON API and SSE.
+import type { SeriesService } from "../server/series/series_service.ts";
 import type { Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Config } from "../server/config/config.ts";
@@ -40,9 +41,11 @@ const html = (c: Context, page: Page, status: ContentfulStatusCode = 200) => {
 
 export function mountPages(
   app: Hono,
-  { config, runner, monitorPages = noMonitors, agents }: {
+  { config, runner, monitorPages = noMonitors, agents, series }: {
     config: Config;
     runner: Runner;
+    /** A finished tls test's last handshakes come from its series index. */
+    series?: SeriesService;
     /** Probe agents, listed on the dashboard. */
     agents?: { agents(): Promise<AgentInfo[]> };
     /** The monitors' state for /monitors and /monitors/:id. */
@@ -137,7 +140,16 @@ export function mountPages(
       return html(c, deviceTestPage(meta, c.req.url, readOnly(c)), 200);
     }
     const reports = await runner.summary(id) ?? runner.liveStats(id);
-    return html(c, testPage(meta, reports, c.req.url, readOnly(c)), 200);
+    // A finished test is not replayed: its TLS panel needs the last handshakes.
+    const tls = series && meta.status !== "running" &&
+        meta.settings.probe?.kind === "tls" && meta.settings.mode !== "path"
+      ? await series.latestTls(meta)
+      : undefined;
+    return html(
+      c,
+      testPage(meta, reports, c.req.url, readOnly(c), tls),
+      200,
+    );
   });
 
   app.get("/compare", async (c) => {

@@ -1,4 +1,5 @@
 // GET /tests/{id}: one test, live or finished; prints as a report.
+import type { LatestTls } from "../model/probe.ts";
 import type { TargetReport, TestMeta } from "../model/run.ts";
 import TestView from "../islands/TestView.tsx";
 import { fmtTime } from "../islands/components/format.ts";
@@ -10,6 +11,7 @@ export function testPage(
   reports: TargetReport[] | null,
   url: string,
   readOnly: boolean,
+  tls?: (LatestTls | null)[],
 ): Page {
   const targets = meta.targets.map((t) => t.name).join(", ");
   return {
@@ -33,7 +35,7 @@ export function testPage(
         <Island
           name="TestView"
           component={TestView}
-          props={{ meta, reports, readOnly }}
+          props={{ meta, reports, readOnly, ...(tls ? { tls } : {}) }}
         />
       </>
     ),

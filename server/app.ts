@@ -116,8 +116,13 @@ export function createApp(deps: AppDeps): Hono {
     );
   });
   if (deps.api) {
-    mountPages(app, deps.api);
-    mountApi(app, deps.api);
+    // One series service (and cache) for the API and the pages.
+    const api = {
+      ...deps.api,
+      series: deps.api.series ?? new SeriesService(deps.api.runner),
+    };
+    mountPages(app, api);
+    mountApi(app, api);
     mountSeedAliases(app);
   }
   app.notFound((c) =>

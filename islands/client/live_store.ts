@@ -2,7 +2,7 @@
 // signals, and the chart series as plain arrays with a version signal that
 // the charts watch (they redraw at most once per animation frame).
 import { type Signal, signal } from "@preact/signals";
-import type { ProbeRecord, TlsInfo } from "../../model/probe.ts";
+import type { LatestTls, ProbeRecord } from "../../model/probe.ts";
 import type { TargetReport, TestMeta } from "../../model/run.ts";
 import type { RunEventBody } from "../../model/events.ts";
 import {
@@ -46,7 +46,12 @@ export class LiveStore {
   lastId = 0;
   readonly #slot: Map<string, number>;
 
-  constructor(meta: TestMeta, reports: TargetReport[] | null) {
+  constructor(
+    meta: TestMeta,
+    reports: TargetReport[] | null,
+    /** A finished test's last handshake per target (it is not replayed). */
+    tls?: (LatestTls | null)[],
+  ) {
     this.meta = meta;
     this.status = signal<string>(meta.status);
     this.#slot = new Map(meta.targets.map((t, i) => [t.id, i]));
@@ -60,7 +65,7 @@ export class LiveStore {
       lost: [],
       lostCount: 0,
     }));
-    this.tls = meta.targets.map(() => signal<LatestTls | null>(null));
+    this.tls = meta.targets.map((_, i) => signal(tls?.[i] ?? null));
     this.bucket = bucketSeconds(meta.settings.interval_ms);
     this.folded = meta.targets.map(() => newFolded(this.bucket));
     this.#quality = meta.targets.map(newQualitySeries);
@@ -133,12 +138,4 @@ export class LiveStore {
     const slot = this.#slot.get(r.target);
     if (slot !== undefined) this.reports[slot].value = r;
   }
-}
-
-/** A target's latest TLS handshake, for the TLS phases panel. */
-export interface LatestTls {
-  index: number;
-  tls: TlsInfo;
-  /** The probe's error (e.g. CERT_HAS_EXPIRED), null when it passed. */
-  error: string | null;
 }

@@ -2,11 +2,13 @@
 // to the chart (never a replay of every probe), zoomable by dragging across
 // an RTT chart or by `?from=&to=` (epoch ms) in the URL; Reset shows it whole.
 import { useEffect, useMemo, useRef } from "preact/hooks";
+import type { LatestTls } from "../../model/probe.ts";
 import type { TestMeta } from "../../model/run.ts";
 import { SeriesStore } from "../client/series_store.ts";
 import { rangeOfSearch } from "../client/zoom_url.ts";
 import { fmtTime } from "./format.ts";
 import { SeriesChart } from "./series_chart.tsx";
+import { TlsPhases } from "./tls_phases.tsx";
 
 const iso = (ms: number) => fmtTime(new Date(ms).toISOString());
 
@@ -55,7 +57,13 @@ function ZoomBar({ store }: { store: SeriesStore }) {
   );
 }
 
-export function FinishedCards({ meta }: { meta: TestMeta }) {
+export function FinishedCards(
+  { meta, tls }: {
+    meta: TestMeta;
+    /** A tls test's last handshake per target. */
+    tls?: (LatestTls | null)[];
+  },
+) {
   const store = useMemo(() => new SeriesStore(meta.id), [meta.id]);
   const cards = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -94,6 +102,9 @@ export function FinishedCards({ meta }: { meta: TestMeta }) {
               Top: RTT, median line and min–max band, a red mark wherever a
               probe was lost. Bottom: loss (red) and jitter (purple) per point.
             </p>
+            {meta.settings.probe?.kind === "tls" && (
+              <TlsPhases latest={tls?.[slot] ?? null} />
+            )}
           </article>
         ))}
       </div>

@@ -1,6 +1,7 @@
 // The live view of one test: status, export links, a card per target with its
 // RTT and quality charts, and the summary table. Used by both islands.
 import { useEffect, useMemo } from "preact/hooks";
+import type { LatestTls } from "../../model/probe.ts";
 import type { TargetReport, TestMeta } from "../../model/run.ts";
 import { followEvents } from "../client/follow_events.ts";
 import { LiveStore } from "../client/live_store.ts";
@@ -16,8 +17,9 @@ export function useLiveStore(
   reports: TargetReport[] | null,
   /** False for a finished test drawn from its series: no replay. */
   follow = true,
+  tls?: (LatestTls | null)[],
 ): LiveStore {
-  const store = useMemo(() => new LiveStore(meta, reports), [meta.id]);
+  const store = useMemo(() => new LiveStore(meta, reports, tls), [meta.id]);
   useFollow(follow ? store : null);
   return store;
 }

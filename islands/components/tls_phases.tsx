@@ -3,7 +3,7 @@
 // presented (protocol, cipher, certificate, days until expiry) and why the
 // certificate failed, if it did.
 import type { ProbeSpec } from "../../model/probe.ts";
-import type { LatestTls } from "../client/live_store.ts";
+import type { LatestTls } from "../../model/probe.ts";
 import { fmtMs } from "./format.ts";
 
 /** "tls:443", "tcp-syn:22"; "icmp" without a spec. */

@@ -4,6 +4,7 @@
 // About 29 bytes a probe with the sorted RTTs, so a day at 10 probes/s is
 // ~25 MB.
 import type { RunEvent } from "../../model/events.ts";
+import type { LatestTls } from "../../model/probe.ts";
 
 /** Probe fates as stored in `status`. */
 export const OK = 0, LOST = 1, LATE = 2, ERROR = 3;
@@ -20,6 +21,8 @@ export interface TargetProbes {
   index: Uint32Array;
   /** RTTs of the replies, ascending (the distribution), made on first use. */
   sorted?: Float64Array;
+  /** The last TLS handshake (tls probes): the test page's TLS panel. */
+  lastTls?: LatestTls | null;
 }
 
 export interface ProbeIndex {
@@ -34,6 +37,7 @@ class Builder {
   status = new Uint8Array(1024);
   present = new Uint8Array(1024);
   top = -1;
+  lastTls: LatestTls | null = null;
 
   set(i: number, t: number, rtt: number, status: number): void {
     if (i >= this.t.length) this.#grow(i + 1);
@@ -70,6 +74,7 @@ class Builder {
       rtt: new Float64Array(n),
       status: new Uint8Array(n),
       index: new Uint32Array(n),
+      lastTls: this.lastTls,
     };
     let k = 0;
     let sorted = true;
@@ -116,6 +121,9 @@ export async function buildProbeIndex(
       if (code < 0 || p.hop !== undefined) continue;
       let b = builders.get(p.target);
       if (!b) builders.set(p.target, b = new Builder());
+      if (p.tls && (b.lastTls?.index ?? -1) < p.index) {
+        b.lastTls = { index: p.index, tls: p.tls, error: p.error ?? null };
+      }
       b.set(
         p.index,
         p.sent_at,

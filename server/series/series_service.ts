@@ -1,6 +1,7 @@
 // Series and distributions of a test from its stored probes: a finished
 // test's probe index is built once and cached; a running test's is built
 // fresh for each request (its log still grows).
+import type { LatestTls } from "../../model/probe.ts";
 import type { RunEvent } from "../../model/events.ts";
 import type { TestMeta } from "../../model/run.ts";
 import {
@@ -107,6 +108,14 @@ export class SeriesService {
     } catch (e) {
       console.error(`series: warm ${id}:`, e);
     }
+  }
+
+  /** Each target's last TLS handshake, in the order of meta.targets. */
+  async latestTls(meta: TestMeta): Promise<(LatestTls | null)[]> {
+    const index = await this.#index(meta);
+    return meta.targets.map((t) =>
+      index.targets.find((p) => p.target === t.id)?.lastTls ?? null
+    );
   }
 
   async distribution(id: string): Promise<DistributionResponse> {
