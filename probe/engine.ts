@@ -19,7 +19,7 @@ import { type Family, formatAddress } from "./ip_address.ts";
 import { icmpErrorText } from "./icmp_error_text.ts";
 import { StatsAccumulator } from "./stats_accumulator.ts";
 import { resolveTarget } from "./resolve_target.ts";
-import { ProbeSlot } from "./probe_slot.ts";
+import { ProbeSlot, SWEEP_SLACK_MS } from "./probe_slot.ts";
 import { DueHeap } from "./due_heap.ts";
 import { ScheduleClock } from "./schedule_clock.ts";
 import { ShimError } from "./icmp_errors.ts";
@@ -62,8 +62,6 @@ const TOKEN_SPAN = 2 ** 32;
 const MAX_TARGET_IDS = 2 ** 21;
 /** How far back a reply or error without our token is looked for, in probes of each target. */
 const LANE_MEMORY = 1024;
-/** A probe is declared lost this long after its timeout, once replies are drained. */
-const SWEEP_SLACK_MS = 1;
 /**
  * The batch window: probes due this soon go out now, with those already due,
  * so at high rates one wake-up sends a batch instead of one probe; and a busy

@@ -8,6 +8,15 @@ import type { ResolvedTarget } from "./target.ts";
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/**
+ * A probe is declared lost this long after its timeout, once replies are
+ * drained. The kernel stamps a reply before it is queued on the socket, and
+ * on a busy machine the softirq that queues it can run a millisecond or more
+ * later: a reply stamped inside the timeout (3.9 ms of 4) must still find its
+ * probe pending, not lost, so that `late` means its RTT exceeded the timeout.
+ */
+export const SWEEP_SLACK_MS = 10;
+
 export class ProbeSlot implements ProbeOutcome {
   status: ProbeOutcome["status"] = "pending";
   rtt_ms: number | null = null;

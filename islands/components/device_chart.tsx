@@ -1,12 +1,13 @@
-// One chart of a device test, created once; redrawn at most once a frame.
-import { useEffect, useRef } from "preact/hooks";
-import uPlot from "uplot";
+// One chart of a device test, created once; redrawn at most once a frame
+// (client/use_live_plot.ts).
+import { useRef } from "preact/hooks";
 import {
   deviceChartData,
   type DeviceChartKind,
   deviceChartOptions,
 } from "../client/device_charts.ts";
 import type { DeviceStore } from "../client/device_store.ts";
+import { useLivePlot } from "../client/use_live_plot.ts";
 
 const HEIGHT = { rtt: 220, quality: 150 };
 
@@ -18,14 +19,11 @@ export function DeviceChart(
   },
 ) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = box.current!;
-    let plot: uPlot | null = null;
-    let frame = 0;
-    const width = () => Math.max(200, el.clientWidth);
-    const draw = () => {
-      frame = 0;
-      plot!.setData(deviceChartData(store, kind));
+  useLivePlot(
+    box,
+    (width) => deviceChartOptions(kind, width, HEIGHT[kind]),
+    (plot, el) => {
+      plot.setData(deviceChartData(store, kind));
       el.dataset.points = String(
         kind === "rtt"
           ? store.rtt.filter((v) => v !== null).length
@@ -35,35 +33,11 @@ export function DeviceChart(
         el.dataset.lostUp = String(store.up.filter((v) => v).length);
         el.dataset.lostDown = String(store.down.filter((v) => v).length);
       }
-    };
-    const create = () => {
-      plot?.destroy();
-      plot = new uPlot(
-        deviceChartOptions(kind, width(), HEIGHT[kind]),
-        deviceChartData(store, kind),
-        el,
-      );
-      draw();
-    };
-    create();
-    const unwatch = store.version.subscribe(() => {
-      frame ||= requestAnimationFrame(draw);
-    });
-    const resize = new ResizeObserver(() => {
-      if (plot && plot.width !== width()) {
-        plot.setSize({ width: width(), height: HEIGHT[kind] });
-      }
-    });
-    resize.observe(el);
-    document.addEventListener("pla-theme", create);
-    return () => {
-      unwatch();
-      cancelAnimationFrame(frame);
-      resize.disconnect();
-      document.removeEventListener("pla-theme", create);
-      plot?.destroy();
-    };
-  }, [store, kind]);
+    },
+    store.version,
+    [store, kind],
+    HEIGHT[kind],
+  );
   return (
     <figure class="chart">
       <figcaption>{label}</figcaption>

@@ -1,12 +1,13 @@
 // One chart of a finished test's target drawn from the server's series: the
 // RTT band (drag to zoom) or loss and jitter. Created once (again for a new
 // theme or print); new data is set at most once per animation frame.
-import { useEffect, useRef } from "preact/hooks";
-import uPlot from "uplot";
+import { useRef } from "preact/hooks";
+import type uPlot from "uplot";
 import { withDragZoom } from "../client/band_options.ts";
 import { chartOptions } from "../client/chart_options.ts";
 import { bandData, qualityData, seriesFacts } from "../client/series_data.ts";
 import type { SeriesStore } from "../client/series_store.ts";
+import { useLivePlot } from "../client/use_live_plot.ts";
 
 const HEIGHT = { rtt: 220, quality: 150 };
 
@@ -20,15 +21,18 @@ export function SeriesChart(
   },
 ) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = box.current!;
-    let plot: uPlot | null = null;
-    let frame = 0;
-    const width = () => Math.max(200, el.clientWidth);
-    const draw = () => {
-      frame = 0;
+  useLivePlot(
+    box,
+    (width) =>
+      kind === "rtt"
+        ? withDragZoom(
+          chartOptions("rtt", width, HEIGHT.rtt),
+          (from, to) => store.zoom({ from, to }),
+        )
+        : chartOptions("quality", width, HEIGHT.quality),
+    (plot, el) => {
       const r = store.data.value;
-      if (!plot || !r || !r.targets[slot]) return;
+      if (!r || !r.targets[slot]) return;
       const s = r.targets[slot];
       plot.setData(
         (kind === "rtt" ? bandData(s, r.bucket_ms) : qualityData(
@@ -54,41 +58,11 @@ export function SeriesChart(
           max: String(facts.max),
         });
       }
-    };
-    const create = () => {
-      plot?.destroy();
-      const opts = kind === "rtt"
-        ? withDragZoom(
-          chartOptions("rtt", width(), HEIGHT.rtt),
-          (from, to) => store.zoom({ from, to }),
-        )
-        : chartOptions("quality", width(), HEIGHT.quality);
-      const empty = opts.series.map((): number[] => []);
-      plot = new uPlot(opts, empty as unknown as uPlot.AlignedData, el);
-      draw();
-    };
-    create();
-    const unwatch = store.data.subscribe(() => {
-      frame ||= requestAnimationFrame(draw);
-    });
-    const resize = new ResizeObserver(() => {
-      if (plot && plot.width !== width()) {
-        plot.setSize({ width: width(), height: HEIGHT[kind] });
-      }
-    });
-    resize.observe(el);
-    document.addEventListener("pla-theme", create);
-    const print = matchMedia("print");
-    print.addEventListener("change", create);
-    return () => {
-      unwatch();
-      cancelAnimationFrame(frame);
-      resize.disconnect();
-      document.removeEventListener("pla-theme", create);
-      print.removeEventListener("change", create);
-      plot?.destroy();
-    };
-  }, [store, kind, slot]);
+    },
+    store.data,
+    [store, kind, slot],
+    HEIGHT[kind],
+  );
   return (
     <div
       ref={box}

@@ -7,6 +7,7 @@
 // Timers, not a wait on the shim: a prober answers through a callback (a
 // socket event, or the tcp-syn socket's one receive loop), so this loop only
 // wakes for sends and timeouts.
+import { SWEEP_SLACK_MS } from "../probe_slot.ts";
 import type {
   ProbeKind,
   ProbeRecord,
@@ -52,8 +53,6 @@ export interface KindProber {
   ): () => void;
 }
 
-/** A probe is declared lost this long after its timeout. */
-const SWEEP_SLACK_MS = 1;
 /** An unanswered attempt is abandoned this many timeouts after its send (late answers come until then). */
 const GIVE_UP_TIMEOUTS = 2;
 /** Sends due this soon go now (timers fire about 1 ms late anyway). */
