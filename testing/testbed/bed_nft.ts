@@ -96,8 +96,11 @@ export async function nftScript(ns: string, script: string): Promise<void> {
   }
 }
 
-/** Every named counter of table inet pla in `ns`: name to packets. */
-export async function nftCounters(ns: string): Promise<Map<string, number>> {
+/** Every named counter of table inet `table` in `ns`: name to packets. */
+export async function nftCounters(
+  ns: string,
+  table = "pla",
+): Promise<Map<string, number>> {
   const j = JSON.parse(
     await mustRun("ip", [
       "netns",
@@ -109,7 +112,7 @@ export async function nftCounters(ns: string): Promise<Map<string, number>> {
       "counters",
       "table",
       "inet",
-      "pla",
+      table,
     ]),
   ) as { nftables: { counter?: { name: string; packets: number } }[] };
   const m = new Map<string, number>();

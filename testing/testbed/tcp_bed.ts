@@ -3,8 +3,8 @@
 // (the kernel answers RST) and an nftables rule dropping every SYN to
 // FILTERED_PORT with a counter: the exact truth of what was dropped.
 import { createTestbed, type Testbed } from "./testbed.ts";
-import { nftScript } from "./bed_nft.ts";
-import { mustRun, runCommand } from "../run_command.ts";
+import { nftCounters, nftScript } from "./bed_nft.ts";
+import { runCommand } from "../run_command.ts";
 import { testbedUnavailableReason } from "./testbed.ts";
 
 export const LISTEN_PORT = 8443;
@@ -104,24 +104,7 @@ export async function createTcpBed(opts: TcpBedOptions = {}): Promise<TcpBed> {
     target,
     dropListening: (share) => nftScript(bed.nsName, ruleset(share)),
     async counters() {
-      const j = JSON.parse(
-        await mustRun("ip", [
-          "netns",
-          "exec",
-          bed.nsName,
-          "nft",
-          "-j",
-          "list",
-          "counters",
-          "table",
-          "inet",
-          "pla_tcp",
-        ]),
-      ) as { nftables: { counter?: { name: string; packets: number } }[] };
-      const m = new Map<string, number>();
-      for (const o of j.nftables) {
-        if (o.counter) m.set(o.counter.name, o.counter.packets);
-      }
+      const m = await nftCounters(bed.nsName, "pla_tcp");
       return {
         filtered: m.get("filtered") ?? NaN,
         listening: m.get("listening") ?? NaN,
