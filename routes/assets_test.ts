@@ -3,30 +3,15 @@
 // a live test's view folded old probes to stay bounded over hours, +0.9 KB).
 import assert from "node:assert/strict";
 import { withApiKit } from "../testing/api_testkit.ts";
+import { JS_BUDGET_GZ, pageScripts } from "../testing/page_scripts.ts";
 
-const JS_BUDGET_GZ = 40 * 1024;
 const DASHBOARD_BUDGET_GZ = 41 * 1024;
-
-const gzipSize = async (bytes: Uint8Array) =>
-  (await new Response(
-    new Blob([bytes as BlobPart]).stream().pipeThrough(
-      new CompressionStream("gzip"),
-    ),
-  ).arrayBuffer()).byteLength;
 
 Deno.test("the dashboard loads at most 41 KB of JavaScript, gzip-compressed", async () => {
   await withApiKit(async ({ app }) => {
     const html = await (await app.request("/")).text();
-    const scripts = [...html.matchAll(/<script\b[^>]*\ssrc="([^"]+)"/g)].map((
-      m,
-    ) => m[1]);
+    const { scripts, gzipBytes: total } = await pageScripts(app, html);
     assert.ok(scripts.length >= 2, "theme and boot scripts");
-    let total = 0;
-    for (const src of scripts) {
-      const res = await app.request(src);
-      assert.equal(res.status, 200, src);
-      total += await gzipSize(new Uint8Array(await res.arrayBuffer()));
-    }
     console.log(
       `dashboard JavaScript: ${
         (total / 1024).toFixed(1)
@@ -42,17 +27,9 @@ Deno.test("the dashboard loads at most 41 KB of JavaScript, gzip-compressed", as
 Deno.test("the monitor pages load their own bundle, at most 40 KB of JavaScript gzip-compressed", async () => {
   await withApiKit(async ({ app }) => {
     const html = await (await app.request("/monitors")).text();
-    const scripts = [...html.matchAll(/<script\b[^>]*\ssrc="([^"]+)"/g)].map((
-      m,
-    ) => m[1]);
+    const { scripts, gzipBytes: total } = await pageScripts(app, html);
     assert.ok(scripts.some((s) => /\/monitors-[0-9a-f]+\.js$/.test(s)));
     assert.ok(!scripts.some((s) => /\/boot-/.test(s)), "not the dashboard's");
-    let total = 0;
-    for (const src of scripts) {
-      const res = await app.request(src);
-      assert.equal(res.status, 200, src);
-      total += await gzipSize(new Uint8Array(await res.arrayBuffer()));
-    }
     console.log(
       `monitor pages JavaScript: ${
         (total / 1024).toFixed(1)

@@ -4,32 +4,16 @@
 import assert from "node:assert/strict";
 import { withApiKit } from "../testing/api_testkit.ts";
 import { authConfigYaml, bearer } from "../testing/auth_testkit.ts";
-
-const JS_BUDGET_GZ = 40 * 1024;
-
-const gzipSize = async (bytes: Uint8Array) =>
-  (await new Response(
-    new Blob([bytes as BlobPart]).stream().pipeThrough(
-      new CompressionStream("gzip"),
-    ),
-  ).arrayBuffer()).byteLength;
+import { JS_BUDGET_GZ, pageScripts } from "../testing/page_scripts.ts";
 
 Deno.test("/device loads its own bundle, at most 40 KB of JavaScript gzip-compressed, with the form rendered", async () => {
   await withApiKit(async ({ app }) => {
     const html = await (await app.request("/device")).text();
     assert.match(html, /data-testid="device-form"/);
     assert.match(html, /<option[^>]*value="voip"/);
-    const scripts = [...html.matchAll(/<script\b[^>]*\ssrc="([^"]+)"/g)].map((
-      m,
-    ) => m[1]);
+    const { scripts, gzipBytes: total } = await pageScripts(app, html);
     assert.ok(scripts.some((s) => /\/device-[0-9a-f]+\.js$/.test(s)));
     assert.ok(!scripts.some((s) => /\/boot-/.test(s)), "not the dashboard's");
-    let total = 0;
-    for (const src of scripts) {
-      const res = await app.request(src);
-      assert.equal(res.status, 200, src);
-      total += await gzipSize(new Uint8Array(await res.arrayBuffer()));
-    }
     console.log(
       `device page JavaScript: ${
         (total / 1024).toFixed(1)
