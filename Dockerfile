@@ -38,10 +38,11 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["deno", "eval", "const r = await fetch(`http://127.0.0.1:${Deno.env.get('PORT') ?? 8080}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
 # The same permissions and V8 flags as `deno task start`, narrowed to the
-# container's paths.
+# container's paths: FFI for the shim and for libdatachannel's prebuilt addon
+# (device tests; without it POST /api/device-tests answers 503 naming it).
 # Set PLA_CONFIG=/config/<file> (compose.yaml does) to use your own servers,
 # PLA_DATABASE_URL=postgres://... to keep everything in PostgreSQL (replicas).
 # `agent ...` and `migrate ...` as the command run the probe agent and the
 # schema migration instead (deploy/entrypoint.sh).
 ENTRYPOINT ["/app/deploy/entrypoint.sh"]
-CMD ["deno", "run", "--cached-only", "--v8-flags=--max-semi-space-size=4", "--allow-ffi=/app/probe/native/libpla_icmp.so", "--allow-read=/app,/config,/data", "--allow-write=/data", "--allow-net", "--allow-env", "--allow-sys=hostname,networkInterfaces", "/app/server/main.ts"]
+CMD ["deno", "run", "--cached-only", "--v8-flags=--max-semi-space-size=4", "--allow-ffi=/app/probe/native/libpla_icmp.so,/deno-dir/npm/registry.npmjs.org/@node-datachannel", "--allow-read=/app,/config,/data", "--allow-write=/data", "--allow-net", "--allow-env", "--allow-sys=hostname,networkInterfaces", "/app/server/main.ts"]

@@ -87,6 +87,15 @@ Deno.test("Dockerfile CMD grants what `deno task start` grants, no more", () => 
     );
   const cmd = execForm("CMD", {});
   assert.deepEqual(flags(cmd), flags(start.split(/\s+/)));
+  // FFI for the shim and for libdatachannel's addon in the image's npm cache
+  // (device tests); a narrower grant makes /api/device-tests answer 503.
+  assert.deepEqual(
+    cmd.find((a) => a.startsWith("--allow-ffi="))?.split("=")[1].split(","),
+    [
+      "/app/probe/native/libpla_icmp.so",
+      "/deno-dir/npm/registry.npmjs.org/@node-datachannel",
+    ],
+  );
   // The same V8 heap settings (the young generation's cap: BENCHMARKS.md, 4).
   const v8 = (args: string[]) => args.filter((a) => a.startsWith("--v8-flags"));
   assert.deepEqual(v8(cmd), v8(start.split(/\s+/)));
