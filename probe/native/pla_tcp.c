@@ -182,6 +182,20 @@ int32_t pla_tcp_source(struct pla_tcp_ctx *ctx, int32_t family, const uint8_t *a
 }
 
 /* The TCP checksum over the pseudo-header and the segment. */
+/* Reads one entry off fd's error queue into ctx->errbuf, its control data
+   into ctl (CTLBUF bytes); m describes both. Returns recvmsg's result. */
+static ssize_t errq_recv(struct pla_tcp_ctx *ctx, int fd, uint8_t *ctl, struct msghdr *m,
+                         struct iovec *iov) {
+  iov->iov_base = ctx->errbuf;
+  iov->iov_len = sizeof ctx->errbuf;
+  memset(m, 0, sizeof *m);
+  m->msg_iov = iov;
+  m->msg_iovlen = 1;
+  m->msg_control = ctl;
+  m->msg_controllen = CTLBUF;
+  return recvmsg(fd, m, MSG_ERRQUEUE | MSG_DONTWAIT);
+}
+
 static uint16_t tcp_checksum(int32_t family, const uint8_t *src, const uint8_t *dst,
                              const uint8_t *seg, size_t len) {
   uint8_t buf[40 + SYN_LEN];
@@ -253,14 +267,9 @@ int32_t pla_tcp_send(struct pla_tcp_ctx *ctx, int32_t family, const uint8_t *add
   struct pla_sent res = {user_ts - ctx->base_ns, PLA_TS_USER, 0};
   for (int i = 0; (family == 4 ? ctx->tx4 : ctx->tx6) && i < 8; i++) {
     uint8_t ctl[CTLBUF];
-    struct iovec iov = {ctx->errbuf, sizeof ctx->errbuf};
+    struct iovec iov;
     struct msghdr m;
-    memset(&m, 0, sizeof m);
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = ctl;
-    m.msg_controllen = sizeof ctl;
-    if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
+    if (errq_recv(ctx, fd, ctl, &m, &iov) < 0) break;
     struct pla_errq_info info;
     pla_errq_info_read(&m, &info);
     uint32_t k = 0;
@@ -375,14 +384,9 @@ int32_t pla_tcp_recv(struct pla_tcp_ctx *ctx, uint8_t *events, uint32_t events_l
     /* Drop stale TX stamps so the error queue never fills. */
     for (int i = 0; i < 256; i++) {
       uint8_t ctl[CTLBUF];
-      struct iovec iov = {ctx->errbuf, sizeof ctx->errbuf};
+      struct iovec iov;
       struct msghdr m;
-      memset(&m, 0, sizeof m);
-      m.msg_iov = &iov;
-      m.msg_iovlen = 1;
-      m.msg_control = ctl;
-      m.msg_controllen = sizeof ctl;
-      if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
+      if (errq_recv(ctx, fd, ctl, &m, &iov) < 0) break;
     }
   }
   return (int32_t)n;
